@@ -1,0 +1,241 @@
+#include "job.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "progress.hpp"
+#include "rsim/core/clock.hpp"
+#include "rsim/grid/grid_reader.hpp"
+#include "rsim/grid/task_space.hpp"
+#include "rsim/io/checkpoint.hpp"
+#include "rsim/io/result_file.hpp"
+#include "rsim/run/runner.hpp"
+#include "rsim/sched/scheduler.hpp"
+
+namespace fs = std::filesystem;
+
+namespace rsim::app {
+
+namespace {
+
+constexpr std::size_t kMaxBatchRows = 1 << 16;
+
+void print_error(const sched::Comm& comm, const std::exception& e) {
+  if (comm.size() > 1)
+    std::fprintf(stderr, "rsim: error on rank %d: %s\n", comm.rank(), e.what());
+  else
+    std::fprintf(stderr, "rsim: error: %s\n", e.what());
+}
+
+core::ExitCode code_of(const std::exception& e) {
+  if (const auto* r = dynamic_cast<const core::Error*>(&e)) return r->exit_code();
+  return core::ExitCode::runtime;
+}
+
+// Runs `step` on every rank.  If it throws anywhere, the lowest failing rank
+// prints its error and every rank gets that rank's exit code.
+template <class F>
+std::optional<core::ExitCode> collectively(const sched::Comm& comm, F&& step) {
+  std::optional<std::string> msg;
+  core::ExitCode code = core::ExitCode::ok;
+  try {
+    step();
+  } catch (const std::exception& e) {
+    code = code_of(e);
+    msg = e.what();
+    if (comm.size() == 1) {
+      print_error(comm, e);
+      return code;
+    }
+  }
+  const int first = comm.first_true(msg.has_value());
+  if (first < 0) return std::nullopt;
+  if (first == comm.rank()) std::fprintf(stderr, "rsim: error%s: %s\n",
+                                         comm.size() > 1 ? (" on rank " + std::to_string(first)).c_str() : "",
+                                         msg->c_str());
+  return static_cast<core::ExitCode>(comm.broadcast(static_cast<std::uint64_t>(code), first));
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw core::ConfigError({path, 0, ""}, "cannot read the grid file: " + std::string(std::strerror(errno)),
+                            "check the path; usage: rsim [options] grid.toml");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Before any task runs: the output must be a writable file path.
+void check_output(const std::string& output) {
+  std::error_code ec;
+  if (fs::is_directory(output, ec))
+    throw core::IoError("the output path is a folder", output, "set [job] output or --output to a file name such as study.h5");
+  const fs::path dir = fs::path(output).parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw core::IoError("the output folder does not exist", dir.string(), "create it, or choose another output path");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw core::IoError("the output folder is not writable", dir.string(), "choose an output path you can write");
+}
+
+std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
+                                        const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done) {
+  std::vector<sched::Chunk> out;
+  std::uint64_t at = 0;
+  for (const auto& [b, e] : done) {
+    if (b > at) out.push_back({at, std::min(b, n_tasks)});
+    at = std::max(at, e);
+  }
+  if (at < n_tasks) out.push_back({at, n_tasks});
+  return out;
+}
+
+struct RankCounts {
+  std::uint64_t done = 0, failed = 0;
+};
+
+void run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
+               RankCounts& n) {
+  core::ResultBatch batch(runner.schema());
+  core::ErrorRecord err;
+  const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
+  auto last_commit = core::MonoClock::now();
+  while (const std::optional<sched::Chunk> c = sched.next(n.done, n.failed)) {
+    for (std::uint64_t t = c->begin; t < c->end; ++t) {
+      const auto t0 = core::MonoClock::now();
+      core::RowWriter row = batch.begin_row(t);
+      const core::TaskStatus s = runner.run(t, row, err);
+      const auto t1 = core::MonoClock::now();
+      if (s != core::TaskStatus::ok) {
+        batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
+        batch.begin_row(t);
+        err.task = t;
+        batch.add_error(std::move(err));
+        err = core::ErrorRecord{};
+        ++n.failed;
+      }
+      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), 1);
+      ++n.done;
+      if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
+        seg.commit(batch);
+        batch.clear();
+        last_commit = t1;
+      }
+    }
+  }
+  seg.commit(batch);
+}
+
+}  // namespace
+
+core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
+  const auto t_start = core::MonoClock::now();
+  const std::string created = core::utc_now_iso();
+
+  // 1. The grid: rank 0 reads the file, every rank parses the same text.
+  grid::JobSpec spec;
+  std::string text;
+  if (auto c = collectively(comm, [&] {
+        if (comm.rank() == 0) text = read_text(opt.grid);
+      }))
+    return *c;
+  text = comm.broadcast(text);
+  if (auto c = collectively(comm, [&] {
+        spec = grid::parse_job_spec(text, opt.grid);
+        if (!opt.output.empty()) spec.output = fs::absolute(opt.output).lexically_normal().string();
+      }))
+    return *c;
+  const grid::TaskSpace space(spec);
+  const std::string ckpt = io::checkpoint_dir_for(spec.output);
+
+  // 2. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> committed;
+  std::string plan;
+  if (auto c = collectively(comm, [&] {
+        if (comm.rank() != 0) return;
+        check_output(spec.output);
+        committed = io::committed_ranges(io::list_segments(ckpt), spec.source_hash, spec.source_path);
+        io::make_dirs(ckpt);
+      }))
+    return *c;
+  {
+    std::string enc;
+    for (const auto& [b, e] : committed) enc += std::to_string(b) + " " + std::to_string(e) + "\n";
+    plan = comm.broadcast(enc);
+    committed.clear();
+    std::istringstream in(plan);
+    std::uint64_t b, e;
+    while (in >> b >> e) committed.emplace_back(b, e);
+  }
+  const std::uint64_t already = [&] {
+    std::uint64_t s = 0;
+    for (const auto& [b, e] : committed) s += e - b;
+    return s;
+  }();
+  if (comm.rank() == 0 && already > 0)
+    std::fprintf(stderr, "rsim: resuming: %llu of %llu tasks already committed in %s\n",
+                 static_cast<unsigned long long>(already), static_cast<unsigned long long>(space.n_tasks()),
+                 ckpt.c_str());
+
+  // 3. The backend, set up on every rank before any task runs.
+  std::unique_ptr<run::Runner> runner;
+  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space); })) return *c;
+
+  // 4. The run.
+  const std::uint64_t run_id =
+      comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+                     static_cast<std::uint64_t>(::getpid()));
+  RankCounts counts;
+  try {
+    sched::Scheduler sched(comm, pending_tasks(space.n_tasks(), committed), spec.schedule.chunk);
+    io::SegmentWriter seg(ckpt, spec.source_hash, static_cast<std::uint32_t>(comm.rank()), run_id);
+    const bool show = comm.rank() == 0 && !opt.quiet && (opt.progress || ::isatty(STDERR_FILENO));
+    ProgressLine line(show, [&sched] { return sched.progress(); });
+    run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, counts);
+    sched.finish();
+  } catch (const std::exception& e) {
+    // Mid-run failures cannot be agreed on: stop the whole job.  What was
+    // committed stays in the checkpoint folder for the rerun.
+    print_error(comm, e);
+    comm.abort(static_cast<int>(code_of(e)));
+  }
+  comm.barrier();
+
+  // 5. Rank 0 assembles the result file.
+  core::ExitCode code = core::ExitCode::ok;
+  if (auto c = collectively(comm, [&] {
+        if (comm.rank() != 0) return;
+        io::Provenance prov;
+        prov.created = created;
+        prov.finished = core::utc_now_iso();
+        prov.n_ranks = static_cast<std::uint32_t>(comm.size());
+        prov.task_detail = runner->describe();
+        const io::AssemblySummary sum =
+            io::assemble_results(spec, space, io::list_segments(ckpt), runner->schema(), spec.output, prov);
+        std::error_code ec;
+        fs::remove_all(ckpt, ec);
+        const double secs = core::seconds_since(t_start);
+        std::printf("rsim: %s: %llu tasks, %llu ok, %llu failed, in %.2f s on %d rank%s\n", spec.name.c_str(),
+                    static_cast<unsigned long long>(space.n_tasks()), static_cast<unsigned long long>(sum.ok),
+                    static_cast<unsigned long long>(sum.failed()), secs, comm.size(), comm.size() > 1 ? "s" : "");
+        std::printf("rsim: results in %s\n", spec.output.c_str());
+        if (sum.failed() > 0) {
+          std::printf("rsim: %llu tasks failed; their messages are in /errors of the result file\n",
+                      static_cast<unsigned long long>(sum.failed()));
+          code = core::ExitCode::task_failures;
+        }
+        std::fflush(stdout);
+      }))
+    return *c;
+  return static_cast<core::ExitCode>(comm.broadcast(static_cast<std::uint64_t>(code)));
+}
+
+}  // namespace rsim::app

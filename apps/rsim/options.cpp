@@ -1,0 +1,94 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "rsim/core/error.hpp"
+#include "rsim/core/version.hpp"
+#include "rsim/run/native/kernel.hpp"
+
+namespace po = boost::program_options;
+
+namespace rsim::app {
+
+namespace {
+po::options_description visible() {
+  po::options_description d("Options");
+  d.add_options()
+      ("output,o", po::value<std::string>(), "write results here instead of [job] output")
+      ("quiet,q", "no progress line")
+      ("progress", "show the progress line even when stderr is not a terminal")
+      ("list-kernels", "list the built-in native kernels and exit")
+      ("help,h", "show this help and exit")
+      ("version,V", "show the version and exit");
+  return d;
+}
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+  po::options_description hidden;
+  hidden.add_options()("grid", po::value<std::vector<std::string>>(), "grid.toml");
+  po::options_description all;
+  all.add(visible()).add(hidden);
+  po::positional_options_description pos;
+  pos.add("grid", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw core::UsageError(e.what(), "run `rsim --help` for the options");
+  }
+  Options o;
+  o.help = vm.count("help") > 0;
+  o.version = vm.count("version") > 0;
+  o.list_kernels = vm.count("list-kernels") > 0;
+  o.quiet = vm.count("quiet") > 0;
+  o.progress = vm.count("progress") > 0;
+  if (vm.count("output")) o.output = vm["output"].as<std::string>();
+  if (vm.count("grid")) {
+    const auto& g = vm["grid"].as<std::vector<std::string>>();
+    if (g.size() > 1)
+      throw core::UsageError("expected one grid.toml, got " + std::to_string(g.size()) + " (" + g[0] + ", " + g[1] +
+                                 ", ...)",
+                             "run one job at a time: rsim [options] grid.toml");
+    o.grid = g[0];
+  }
+  if (o.grid.empty() && !o.help && !o.version && !o.list_kernels)
+    throw core::UsageError("no grid.toml given", "usage: rsim [options] grid.toml (rsim --help for more)");
+  if (o.quiet && o.progress)
+    throw core::UsageError("--quiet and --progress contradict each other", "give one of them");
+  return o;
+}
+
+std::string help_text() {
+  std::ostringstream s;
+  s << "rsim " << core::kVersion << " - run a simulation or model-training grid over MPI into one HDF5 file\n\n"
+    << "Usage:\n"
+    << "  rsim [options] grid.toml                  one rank, no launcher\n"
+    << "  mpirun -n 8 rsim [options] grid.toml      eight ranks (also inside sbatch / srun)\n\n"
+    << "grid.toml names the job, its seed and replicates, a parameter grid and the task to\n"
+    << "run for every (grid point, replicate).  Every rank runs tasks; results, per-task\n"
+    << "status and timings land in [job] output (default <name>.h5 beside grid.toml).\n"
+    << "Finished tasks are checkpointed in <output>.ckpt/ while the job runs; running the\n"
+    << "same command again after an interruption runs only the tasks not yet finished.\n"
+    << "The results are identical at any number of ranks.\n\n"
+    << visible() << "\n"
+    << "Exit codes:\n"
+    << "  0  every task ok\n"
+    << "  1  bad command line or bad grid.toml (nothing was run)\n"
+    << "  2  runtime failure: I/O, HDF5, MPI, a backend that cannot start\n"
+    << "  3  finished, results written, but some tasks failed (see /errors in the file)\n"
+    << "  4  interrupted by a signal after a checkpoint; rerun to resume\n\n"
+    << "Reference: docs/grid-toml.md (grid.toml), docs/format.md (the result file).\n"
+    << "In R: rsim::read_results(\"<output>.h5\"), or any HDF5 reader (h5dump, h5py, hdf5r).\n";
+  return s.str();
+}
+
+std::string version_text() {
+  std::ostringstream s;
+  s << "rsim " << core::kVersion << " (result format " << core::kFormatVersion << ")\n";
+  return s.str();
+}
+
+}  // namespace rsim::app

@@ -1,0 +1,22 @@
+#pragma once
+// The command line of `rsim`, parsed before MPI starts.
+#include <string>
+
+namespace rsim::app {
+
+struct Options {
+  std::string grid;     // grid.toml
+  std::string output;   // --output, overrides [job] output
+  bool help = false;
+  bool version = false;
+  bool list_kernels = false;
+  bool quiet = false;   // no progress line
+  bool progress = false;  // progress line even when stderr is not a terminal
+};
+
+// Throws core::UsageError for a bad command line.
+Options parse_options(int argc, char** argv);
+std::string help_text();
+std::string version_text();
+
+}  // namespace rsim::app

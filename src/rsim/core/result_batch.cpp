@@ -1,0 +1,100 @@
+#include "rsim/core/result_batch.hpp"
+
+#include <cassert>
+#include <stdexcept>
+
+namespace rsim::core {
+
+ColumnData make_column(ValueType t) {
+  switch (t) {
+    case ValueType::Int: return std::vector<std::int64_t>{};
+    case ValueType::Float: return std::vector<double>{};
+    case ValueType::String: return std::vector<std::string>{};
+    case ValueType::Bool: return std::vector<std::int8_t>{};
+  }
+  throw std::logic_error("make_column: bad type");
+}
+
+ResultBatch::ResultBatch(Schema schema) { reset_schema(std::move(schema)); }
+
+void ResultBatch::reset_schema(Schema schema) {
+  if (!empty()) throw std::logic_error("ResultBatch::reset_schema on a non-empty batch");
+  schema_ = std::move(schema);
+  cols_.clear();
+  for (const auto& f : schema_) cols_.push_back(make_column(f.type));
+}
+
+RowWriter ResultBatch::begin_row(std::uint64_t task) {
+  assert(!open_row_);
+  open_row_ = true;
+  const std::size_t row = task_.size();
+  task_.push_back(task);
+  for (std::size_t i = 0; i < cols_.size(); ++i) {
+    const std::size_t w = schema_[i].width;
+    std::visit(
+        [w](auto& col) {
+          using T = typename std::decay_t<decltype(col)>::value_type;
+          if constexpr (std::is_same_v<T, double>) col.insert(col.end(), w, na_float());
+          else if constexpr (std::is_same_v<T, std::int64_t>) col.insert(col.end(), w, na_int);
+          else if constexpr (std::is_same_v<T, std::int8_t>) col.insert(col.end(), w, na_bool);
+          else col.insert(col.end(), w, std::string());
+        },
+        cols_[i]);
+  }
+  return RowWriter(*this, row);
+}
+
+void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts) {
+  assert(open_row_);
+  open_row_ = false;
+  status_.push_back(status);
+  elapsed_.push_back(elapsed_s);
+  attempts_.push_back(attempts);
+}
+
+void ResultBatch::cancel_row() {
+  assert(open_row_);
+  open_row_ = false;
+  task_.pop_back();
+  for (std::size_t i = 0; i < cols_.size(); ++i) {
+    const std::size_t w = schema_[i].width;
+    std::visit([w](auto& col) { col.resize(col.size() - w); }, cols_[i]);
+  }
+}
+
+void ResultBatch::append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts) {
+  task_.push_back(task);
+  status_.push_back(s);
+  elapsed_.push_back(elapsed_s);
+  attempts_.push_back(attempts);
+}
+
+void ResultBatch::clear() {
+  task_.clear();
+  status_.clear();
+  elapsed_.clear();
+  attempts_.clear();
+  errors_.clear();
+  for (auto& c : cols_) std::visit([](auto& col) { col.clear(); }, c);
+  open_row_ = false;
+}
+
+void RowWriter::set_float(std::size_t f, double v) {
+  std::get<std::vector<double>>(batch_->cols_[f])[row_] = v;
+}
+void RowWriter::set_int(std::size_t f, std::int64_t v) {
+  std::get<std::vector<std::int64_t>>(batch_->cols_[f])[row_] = v;
+}
+void RowWriter::set_bool(std::size_t f, bool v) {
+  std::get<std::vector<std::int8_t>>(batch_->cols_[f])[row_] = v ? 1 : 0;
+}
+void RowWriter::set_string(std::size_t f, std::string_view v) {
+  std::get<std::vector<std::string>>(batch_->cols_[f])[row_].assign(v);
+}
+double* RowWriter::float_vector(std::size_t f) {
+  const std::size_t w = batch_->schema_[f].width;
+  return std::get<std::vector<double>>(batch_->cols_[f]).data() + row_ * w;
+}
+std::size_t RowWriter::width(std::size_t f) const { return batch_->schema_[f].width; }
+
+}  // namespace rsim::core

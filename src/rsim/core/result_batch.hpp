@@ -1,0 +1,88 @@
+#pragma once
+// A batch of finished tasks held column by column, ready to be committed.
+// Appending a row costs no allocation once the batch has grown to its
+// working size (string fields excepted).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "rsim/core/schema.hpp"
+
+namespace rsim::core {
+
+struct ErrorRecord {
+  std::uint64_t task = 0;
+  std::string message;
+  std::string calls;  // call stack / traceback, newline separated; may be empty
+};
+
+// One typed column; int8 holds logicals (0, 1, na_bool).
+using ColumnData = std::variant<std::vector<std::int64_t>, std::vector<double>,
+                                std::vector<std::string>, std::vector<std::int8_t>>;
+
+class ResultBatch;
+
+// Writes the fields of the row being filled.  Field indices follow the schema.
+class RowWriter {
+ public:
+  void set_float(std::size_t field, double v);
+  void set_int(std::size_t field, std::int64_t v);
+  void set_bool(std::size_t field, bool v);
+  void set_string(std::size_t field, std::string_view v);
+  // A fixed-length vector field: width() doubles to fill in place.
+  double* float_vector(std::size_t field);
+  std::size_t width(std::size_t field) const;
+
+ private:
+  friend class ResultBatch;
+  RowWriter(ResultBatch& b, std::size_t row) : batch_(&b), row_(row) {}
+  ResultBatch* batch_;
+  std::size_t row_;
+};
+
+class ResultBatch {
+ public:
+  explicit ResultBatch(Schema schema = {});
+  const Schema& schema() const { return schema_; }
+  // Replaces the schema; only allowed while the batch is empty.
+  void reset_schema(Schema schema);
+
+  // Starts the row of task `task`, every field set to NA.
+  RowWriter begin_row(std::uint64_t task);
+  // Completes the row begun last.
+  void end_row(TaskStatus status, double elapsed_s, std::int32_t attempts);
+  // Drops the row begun last (e.g. a task abandoned on interrupt).
+  void cancel_row();
+  void add_error(ErrorRecord e) { errors_.push_back(std::move(e)); }
+
+  std::size_t size() const { return task_.size(); }
+  bool empty() const { return task_.empty(); }
+  void clear();
+
+  const std::vector<std::uint64_t>& tasks() const { return task_; }
+  const std::vector<TaskStatus>& status() const { return status_; }
+  const std::vector<double>& elapsed() const { return elapsed_; }
+  const std::vector<std::int32_t>& attempts() const { return attempts_; }
+  const std::vector<ColumnData>& columns() const { return cols_; }
+  const std::vector<ErrorRecord>& errors() const { return errors_; }
+  std::vector<ColumnData>& mutable_columns() { return cols_; }
+  // Appends a finished row wholesale (used when reading batches back).
+  void append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts);
+
+ private:
+  friend class RowWriter;
+  Schema schema_;
+  std::vector<std::uint64_t> task_;
+  std::vector<TaskStatus> status_;
+  std::vector<double> elapsed_;
+  std::vector<std::int32_t> attempts_;
+  std::vector<ColumnData> cols_;
+  std::vector<ErrorRecord> errors_;
+  bool open_row_ = false;
+};
+
+ColumnData make_column(ValueType t);
+
+}  // namespace rsim::core

@@ -1,0 +1,26 @@
+#pragma once
+// grid.toml -> validated JobSpec.  Every bad input is a core::ConfigError that
+// names the file, the line and the dotted key, and says what to write instead.
+// The returned spec is complete: paths absolute, defaults filled in, the task
+// count checked (at most 2^63), provenance (text and sha256) recorded.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rsim/grid/job_spec.hpp"
+
+namespace rsim::grid {
+
+// Reads and parses the file at `path`; a missing or unreadable file is a
+// ConfigError at line 0.
+JobSpec read_job_spec(const std::string& path);
+
+// Parses `text`; `path` is used in messages and to resolve relative paths
+// (output, script, plugin) against its folder.
+JobSpec parse_job_spec(const std::string& text, const std::string& path);
+
+// "1h30m" -> 5400, "500ms" -> 0.5, "10m", "30s", "1.5h"; units h, m, s, ms,
+// each at most once, largest first.  nullopt for anything else.
+std::optional<double> parse_duration(std::string_view text);
+
+}  // namespace rsim::grid

@@ -1,0 +1,65 @@
+#pragma once
+// A validated grid.toml: everything a run needs to know, nothing unchecked.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rsim/core/value.hpp"
+
+namespace rsim::grid {
+
+// A named constant or parameter, with the line it was written on.
+struct NamedValue {
+  std::string name;
+  core::Value value;
+  std::uint32_t line = 0;
+};
+
+// One grid parameter: [grid] gives its values to combine; [[points]] gives
+// one value per point.  All values have the same type.
+struct Param {
+  std::string name;
+  core::ValueType type = core::ValueType::Int;
+  std::vector<core::Value> values;
+  std::uint32_t line = 0;
+};
+
+struct TaskSection {
+  std::string backend;   // "r" or "native"
+  // r backend
+  std::string script;    // absolute path (resolved against the grid.toml's folder)
+  std::string function;
+  std::vector<std::string> packages;
+  std::string setup;     // optional setup function name, "" if none
+  // native backend
+  std::string kernel;
+  std::string plugin;    // absolute path, "" for built-in kernels
+};
+
+struct ScheduleSection {
+  std::uint64_t chunk = 0;         // tasks per hand-out; 0 = automatic
+  double timeout_s = 0;            // per task; 0 = none
+  std::uint32_t retries = 0;
+  double checkpoint_s = 5.0;       // commit finished tasks at least this often
+};
+
+struct JobSpec {
+  // [job]
+  std::string name;
+  std::string output;              // absolute path
+  std::uint64_t seed = 0;
+  std::uint64_t replicates = 1;
+  TaskSection task;
+  std::vector<NamedValue> args;    // [args], in file order
+  // [grid] (cartesian = true, first param varies slowest) or [[points]]
+  bool cartesian = true;
+  std::vector<Param> params;       // in file order
+  ScheduleSection schedule;
+
+  // provenance
+  std::string source_path;         // the grid.toml as given
+  std::string source_text;         // its full text
+  std::string source_hash;         // "sha256:<hex>" of source_text
+};
+
+}  // namespace rsim::grid

@@ -1,0 +1,347 @@
+#include "rsim/io/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "rsim/core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace rsim::io {
+
+namespace {
+
+constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
+constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
+constexpr std::uint32_t kSegmentFormat = 1;
+
+std::uint64_t fnv1a(const char* p, std::size_t n) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// --- encoding ---------------------------------------------------------------
+template <class T>
+void put(std::string& b, const T& v) {
+  b.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void put_str(std::string& b, const std::string& s) {
+  put<std::uint32_t>(b, static_cast<std::uint32_t>(s.size()));
+  b.append(s);
+}
+template <class T>
+void put_vec(std::string& b, const std::vector<T>& v) {
+  if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// --- decoding ---------------------------------------------------------------
+class Reader {
+ public:
+  Reader(const std::string& data, std::size_t end, const std::string& path) : d_(data), end_(end), path_(path) {}
+  template <class T>
+  T get() {
+    T v;
+    need(sizeof v);
+    std::memcpy(&v, d_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  std::string get_str() {
+    const auto n = get<std::uint32_t>();
+    need(n);
+    std::string s = d_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  template <class T>
+  void get_vec(std::vector<T>& v, std::size_t n) {
+    need(n * sizeof(T));
+    v.resize(n);
+    if (n) std::memcpy(v.data(), d_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+  }
+  std::size_t pos() const { return pos_; }
+  [[noreturn]] void corrupt(const std::string& why) const {
+    throw core::IoError("damaged checkpoint segment: " + why, path_,
+                        "move the file out of the checkpoint folder (its tasks will run again), "
+                        "or move the checkpoint folder aside to start over");
+  }
+
+ private:
+  void need(std::size_t n) const {
+    if (pos_ + n > end_) corrupt("record runs past the end of the data");
+  }
+  const std::string& d_;
+  std::size_t end_;
+  std::size_t pos_ = 0;
+  const std::string& path_;
+};
+
+std::string errno_text() { return std::strerror(errno); }
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    const ssize_t w = ::write(fd, p, left);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const std::string why = errno_text();
+      throw core::IoError("cannot write checkpoint: " + why, path,
+                          "free disk space or choose an output folder on a file system with room");
+    }
+    p += w;
+    left -= static_cast<std::size_t>(w);
+  }
+}
+
+void fsync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // best effort: some file systems refuse directory fds
+  ::fsync(fd);
+  ::close(fd);
+}
+
+SegmentHeader parse_header(Reader& r) {
+  SegmentHeader h;
+  for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
+  if (r.get<std::uint32_t>() != kSegmentFormat) r.corrupt("written by an incompatible rsim version");
+  h.grid_hash = r.get_str();
+  h.rank = r.get<std::uint32_t>();
+  h.run_id = r.get<std::uint64_t>();
+  const auto nf = r.get<std::uint32_t>();
+  for (std::uint32_t i = 0; i < nf; ++i) {
+    core::Field f;
+    f.name = r.get_str();
+    const auto t = r.get<std::uint8_t>();
+    if (t > static_cast<std::uint8_t>(core::ValueType::Bool)) r.corrupt("unknown field type");
+    f.type = static_cast<core::ValueType>(t);
+    f.width = r.get<std::uint32_t>();
+    h.schema.push_back(std::move(f));
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string checkpoint_dir_for(const std::string& output) { return output + ".ckpt"; }
+
+void make_dirs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw core::IoError("cannot create folder: " + (ec ? ec.message() : std::string("a file of that name exists")),
+                        dir, "check that the output folder exists and is writable");
+}
+
+SegmentWriter::SegmentWriter(std::string dir, std::string grid_hash, std::uint32_t rank, std::uint64_t run_id)
+    : dir_(std::move(dir)) {
+  header_.grid_hash = std::move(grid_hash);
+  header_.rank = rank;
+  header_.run_id = run_id;
+}
+
+void SegmentWriter::commit(const core::ResultBatch& batch) {
+  if (batch.empty()) return;
+  header_.schema = batch.schema();
+  const std::size_t n = batch.size();
+
+  buf_.clear();
+  buf_.append(kMagic, sizeof kMagic);
+  put(buf_, kSegmentFormat);
+  put_str(buf_, header_.grid_hash);
+  put(buf_, header_.rank);
+  put(buf_, header_.run_id);
+  put<std::uint32_t>(buf_, static_cast<std::uint32_t>(header_.schema.size()));
+  for (const auto& f : header_.schema) {
+    put_str(buf_, f.name);
+    put<std::uint8_t>(buf_, static_cast<std::uint8_t>(f.type));
+    put(buf_, f.width);
+  }
+  put<std::uint64_t>(buf_, n);
+  put_vec(buf_, batch.tasks());
+  put_vec(buf_, batch.status());
+  put_vec(buf_, batch.elapsed());
+  put_vec(buf_, batch.attempts());
+  for (const auto& col : batch.columns()) {
+    std::visit(
+        [&](const auto& c) {
+          using T = typename std::decay_t<decltype(c)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            for (const auto& s : c) put_str(buf_, s);
+          } else {
+            put_vec(buf_, c);
+          }
+        },
+        col);
+  }
+  put<std::uint64_t>(buf_, batch.errors().size());
+  for (const auto& e : batch.errors()) {
+    put(buf_, e.task);
+    put_str(buf_, e.message);
+    put_str(buf_, e.calls);
+  }
+  put<std::uint64_t>(buf_, fnv1a(buf_.data(), buf_.size()));
+  buf_.append(kEnd, sizeof kEnd);
+
+  char name[96];
+  std::snprintf(name, sizeof name, "seg-%016llx-r%05u-%06llu.rsb", static_cast<unsigned long long>(header_.run_id),
+                header_.rank, static_cast<unsigned long long>(seq_));
+  const std::string final_path = dir_ + "/" + name;
+  const std::string tmp_path = dir_ + "/.tmp-" + name;
+
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const std::string why = errno_text();
+    throw core::IoError("cannot create checkpoint file: " + why, tmp_path,
+                        "check that the output folder is writable and not full");
+  }
+  try {
+    write_all(fd, buf_, tmp_path);
+    if (::fsync(fd) != 0) {
+      const std::string why = errno_text();
+      throw core::IoError("cannot flush checkpoint to disk: " + why, tmp_path, "check the file system");
+    }
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp_path.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp_path.c_str());
+    throw core::IoError("cannot commit checkpoint: " + why, final_path, "check the output folder");
+  }
+  fsync_dir(dir_);
+  ++seq_;
+}
+
+Segment read_segment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  Segment seg;
+  seg.path = path;
+  const std::size_t trailer = sizeof(std::uint64_t) + sizeof kEnd;
+  Reader r(data, data.size() >= trailer ? data.size() - trailer : 0, path);
+  if (data.size() < sizeof kMagic + trailer || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    r.corrupt("not an rsim checkpoint segment (bad magic or too short)");
+  if (std::memcmp(data.data() + data.size() - sizeof kEnd, kEnd, sizeof kEnd) != 0)
+    r.corrupt("the file is truncated (no end marker)");
+  std::uint64_t stored;
+  std::memcpy(&stored, data.data() + data.size() - trailer, sizeof stored);
+  if (stored != fnv1a(data.data(), data.size() - trailer)) r.corrupt("checksum mismatch");
+
+  seg.header = parse_header(r);
+  seg.batch.reset_schema(seg.header.schema);
+  const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
+  std::vector<std::uint64_t> tasks;
+  std::vector<core::TaskStatus> status;
+  std::vector<double> elapsed;
+  std::vector<std::int32_t> attempts;
+  r.get_vec(tasks, n);
+  r.get_vec(status, n);
+  r.get_vec(elapsed, n);
+  r.get_vec(attempts, n);
+  for (std::size_t i = 0; i < n; ++i) seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i]);
+  auto& cols = seg.batch.mutable_columns();
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    const std::size_t m = n * seg.header.schema[c].width;
+    std::visit(
+        [&](auto& col) {
+          using T = typename std::decay_t<decltype(col)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            col.resize(m);
+            for (auto& s : col) s = r.get_str();
+          } else {
+            r.get_vec(col, m);
+          }
+        },
+        cols[c]);
+  }
+  const auto ne = r.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < ne; ++i) {
+    core::ErrorRecord e;
+    e.task = r.get<std::uint64_t>();
+    e.message = r.get_str();
+    e.calls = r.get_str();
+    seg.batch.add_error(std::move(e));
+  }
+  if (r.pos() != data.size() - trailer) r.corrupt("unexpected bytes after the last record");
+  return seg;
+}
+
+SegmentHeader read_segment_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
+  std::string data(64 * 1024, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  Reader r(data, data.size(), path);
+  if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    r.corrupt("not an rsim checkpoint segment (bad magic or too short)");
+  return parse_header(r);
+}
+
+std::vector<std::string> list_segments(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("seg-", 0) == 0 && e.path().extension() == ".rsb") out.push_back(e.path().string());
+  }
+  if (ec) throw core::IoError("cannot list checkpoint folder: " + ec.message(), dir, "check its permissions");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std::vector<std::string>& segments,
+                                                                      const std::string& grid_hash,
+                                                                      const std::string& grid_path) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+  for (const auto& path : segments) {
+    const Segment seg = read_segment(path);
+    if (seg.header.grid_hash != grid_hash)
+      throw core::ConfigError({grid_path, 0, ""},
+                              "the checkpoint " + path + " was made from a different grid.toml (" +
+                                  seg.header.grid_hash + ", now " + grid_hash + ")",
+                              "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to start over "
+                              "");
+    const auto& t = seg.batch.tasks();
+    for (std::size_t i = 0; i < t.size();) {
+      std::size_t j = i + 1;
+      while (j < t.size() && t[j] == t[j - 1] + 1) ++j;
+      runs.emplace_back(t[i], t[j - 1] + 1);
+      i = j;
+    }
+  }
+  std::sort(runs.begin(), runs.end());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> merged;
+  for (const auto& r : runs) {
+    if (!merged.empty() && r.first <= merged.back().second)
+      merged.back().second = std::max(merged.back().second, r.second);
+    else
+      merged.push_back(r);
+  }
+  return merged;
+}
+
+}  // namespace rsim::io

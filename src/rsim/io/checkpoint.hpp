@@ -1,0 +1,68 @@
+#pragma once
+// Checkpoint segments: each rank commits batches of finished tasks as
+// immutable files in the job's checkpoint folder (write a temp file, fsync,
+// rename, fsync the folder), so a crash loses at most the batch being
+// filled.  The result file is assembled from the segments at the end.
+//
+// A segment is a small binary file: header (magic, format, grid hash, rank,
+// run id, schema), the batch's columns, its error records, and a trailer
+// with a checksum of everything before it, so a truncated or damaged
+// segment is detected, never half-read.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rsim/core/result_batch.hpp"
+
+namespace rsim::io {
+
+// "<output>.ckpt": the checkpoint folder of a job writing `output`.
+std::string checkpoint_dir_for(const std::string& output);
+
+struct SegmentHeader {
+  std::string grid_hash;
+  std::uint32_t rank = 0;
+  std::uint64_t run_id = 0;
+  core::Schema schema;
+};
+
+class SegmentWriter {
+ public:
+  SegmentWriter(std::string dir, std::string grid_hash, std::uint32_t rank, std::uint64_t run_id);
+  // Durably commits `batch` (if non-empty) as the next segment of this rank.
+  void commit(const core::ResultBatch& batch);
+  std::uint64_t segments_written() const { return seq_; }
+
+ private:
+  std::string dir_;
+  SegmentHeader header_;
+  std::uint64_t seq_ = 0;
+  std::string buf_;  // reused encoding buffer
+};
+
+struct Segment {
+  std::string path;
+  SegmentHeader header;
+  core::ResultBatch batch;
+};
+
+// Reads and verifies one segment; throws core::IoError naming the file if it
+// is truncated, damaged or not a segment.
+Segment read_segment(const std::string& path);
+// Reads only the header (no checksum check): cheap, for planning.
+SegmentHeader read_segment_header(const std::string& path);
+// The committed segments in `dir`, sorted by name; none if `dir` is absent.
+std::vector<std::string> list_segments(const std::string& dir);
+
+// The task ids already committed in `segments`, as sorted, merged
+// [begin, end) ranges.  Throws core::ConfigError if a segment was written
+// for another grid.toml (hash differs), IoError if one is damaged.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std::vector<std::string>& segments,
+                                                                      const std::string& grid_hash,
+                                                                      const std::string& grid_path);
+
+// Creates `dir` (and parents) if missing; IoError if it cannot.
+void make_dirs(const std::string& dir);
+
+}  // namespace rsim::io

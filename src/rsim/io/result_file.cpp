@@ -1,0 +1,378 @@
+#include "rsim/io/result_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <map>
+
+#include "rsim/core/error.hpp"
+#include "rsim/core/version.hpp"
+#include "rsim/io/checkpoint.hpp"
+#include "rsim/io/h5.hpp"
+
+namespace rsim::io {
+
+namespace {
+
+using h5::check;
+using h5::check_id;
+using h5::Id;
+
+constexpr hsize_t kChunkBytes = 256 * 1024;
+
+// --- types ------------------------------------------------------------------
+Id string_type(const std::string& where) {
+  Id t = RSIM_H5(H5Tcopy(H5T_C_S1), where);
+  RSIM_H5_CHECK(H5Tset_size(t, H5T_VARIABLE), where);
+  RSIM_H5_CHECK(H5Tset_cset(t, H5T_CSET_UTF8), where);
+  return t;
+}
+
+Id int8_enum(const std::vector<std::pair<const char*, std::int8_t>>& labels, const std::string& where) {
+  Id t = RSIM_H5(H5Tenum_create(H5T_NATIVE_INT8), where);
+  for (const auto& [name, v] : labels) RSIM_H5_CHECK(H5Tenum_insert(t, name, &v), where);
+  return t;
+}
+
+// Logical fields: an enum that hdf5r reads as logical and h5py as integers.
+Id logical_type(const std::string& where) { return int8_enum({{"FALSE", 0}, {"TRUE", 1}, {"NA", core::na_bool}}, where); }
+
+Id status_type(const std::string& where) {
+  using core::TaskStatus;
+  auto v = [](TaskStatus s) { return static_cast<std::int8_t>(s); };
+  return int8_enum({{"ok", v(TaskStatus::ok)}, {"error", v(TaskStatus::error)},
+                    {"timeout", v(TaskStatus::timeout)}, {"not_run", v(TaskStatus::not_run)}},
+                   where);
+}
+
+// Memory type of a value type (the file type is the same, little-endian here).
+Id value_type(core::ValueType t, const std::string& where) {
+  switch (t) {
+    case core::ValueType::Int: return RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where);
+    case core::ValueType::Float: return RSIM_H5(H5Tcopy(H5T_NATIVE_DOUBLE), where);
+    case core::ValueType::String: return string_type(where);
+    case core::ValueType::Bool: return logical_type(where);
+  }
+  throw std::logic_error("value_type");
+}
+
+// --- datasets ---------------------------------------------------------------
+struct Dataset {
+  Id id;
+  Id type;
+  hsize_t width = 1;
+  std::string where;
+};
+
+Dataset create_dataset(hid_t parent, const std::string& name, Id type, hsize_t n, hsize_t width,
+                       const void* fill, const std::string& where) {
+  Dataset d;
+  d.where = where;
+  d.width = width;
+  d.type = std::move(type);
+  const int rank = width > 1 ? 2 : 1;
+  const hsize_t dims[2] = {n, width};
+  Id space = RSIM_H5(H5Screate_simple(rank, dims, nullptr), where);
+  Id dcpl = RSIM_H5(H5Pcreate(H5P_DATASET_CREATE), where);
+  if (n > 0) {
+    const std::size_t row_bytes = std::max<std::size_t>(1, H5Tget_size(d.type)) * width;
+    const hsize_t rows = std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, n);
+    const hsize_t chunk[2] = {rows, width};
+    RSIM_H5_CHECK(H5Pset_chunk(dcpl, rank, chunk), where);
+  }
+  if (fill) RSIM_H5_CHECK(H5Pset_fill_value(dcpl, d.type, fill), where);
+  d.id = RSIM_H5(H5Dcreate2(parent, name.c_str(), d.type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), where);
+  return d;
+}
+
+// Writes rows [offset, offset + count) from `buf` (count x width values of the dataset's type).
+void write_rows(const Dataset& d, hsize_t offset, hsize_t count, const void* buf) {
+  if (count == 0) return;
+  Id fspace = RSIM_H5(H5Dget_space(d.id), d.where);
+  const hsize_t start[2] = {offset, 0};
+  const hsize_t cnt[2] = {count, d.width};
+  RSIM_H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr), d.where);
+  Id mspace = RSIM_H5(H5Screate_simple(d.width > 1 ? 2 : 1, cnt, nullptr), d.where);
+  RSIM_H5_CHECK(H5Dwrite(d.id, d.type, mspace, fspace, H5P_DEFAULT, buf), d.where);
+}
+
+void write_strings(const Dataset& d, hsize_t offset, const std::string* first, std::size_t count) {
+  std::vector<const char*> ptrs(count);
+  for (std::size_t i = 0; i < count; ++i) ptrs[i] = first[i].c_str();
+  write_rows(d, offset, count, ptrs.data());
+}
+
+// --- attributes -------------------------------------------------------------
+void attr(hid_t obj, const char* name, hid_t type, const void* value, const std::string& where) {
+  Id space = RSIM_H5(H5Screate(H5S_SCALAR), where);
+  Id a = RSIM_H5(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), where);
+  RSIM_H5_CHECK(H5Awrite(a, type, value), where);
+}
+void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where) {
+  Id t = string_type(where);
+  const char* p = v.c_str();
+  attr(obj, name, t, &p, where);
+}
+void attr_i64(hid_t obj, const char* name, std::int64_t v, const std::string& where) {
+  attr(obj, name, H5T_NATIVE_INT64, &v, where);
+}
+void attr_u64(hid_t obj, const char* name, std::uint64_t v, const std::string& where) {
+  attr(obj, name, H5T_NATIVE_UINT64, &v, where);
+}
+
+// --- the grid ---------------------------------------------------------------
+void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& where) {
+  Id g = RSIM_H5(H5Gcreate2(file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  const hsize_t n = space.n_points();
+  constexpr hsize_t kBlock = 1 << 16;
+  for (std::size_t j = 0; j < space.n_params(); ++j) {
+    const auto& p = space.param(j);
+    Dataset d = create_dataset(g, p.name, value_type(p.type, where), n, 1, nullptr, where + "/grid/" + p.name);
+    for (hsize_t b = 0; b < n; b += kBlock) {
+      const hsize_t m = std::min(kBlock, n - b);
+      switch (p.type) {
+        case core::ValueType::Int: {
+          std::vector<std::int64_t> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<std::int64_t>(space.value(b + i, j));
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::Float: {
+          std::vector<double> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<double>(space.value(b + i, j));
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::Bool: {
+          std::vector<std::int8_t> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<bool>(space.value(b + i, j)) ? 1 : 0;
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::String: {
+          std::vector<const char*> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<std::string>(space.value(b + i, j)).c_str();
+          write_rows(d, b, m, v.data());
+          break;
+        }
+      }
+    }
+  }
+}
+
+// The output schema: the declared fields, then any field a segment adds;
+// an integer field that some segment has as float becomes float.
+core::Schema merge_schema(core::Schema schema, const std::vector<std::string>& segments) {
+  for (const auto& path : segments) {
+    const SegmentHeader h = read_segment_header(path);
+    for (const auto& f : h.schema) {
+      auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
+      if (it == schema.end()) {
+        schema.push_back(f);
+      } else if (*it != f) {
+        const bool widen = it->width == f.width &&
+                           ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
+                            (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
+        if (!widen)
+          throw core::IoError("result field \"" + f.name + "\" is " + core::type_name(f.type) + "[" +
+                                  std::to_string(f.width) + "] in one checkpoint and " +
+                                  core::type_name(it->type) + "[" + std::to_string(it->width) + "] in another",
+                              path, "tasks must return the same fields with the same types");
+        it->type = core::ValueType::Float;
+      }
+    }
+  }
+  return schema;
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpace& space,
+                                 const std::vector<std::string>& segments, const core::Schema& declared,
+                                 const std::string& output, const Provenance& prov) {
+  h5::quiet_errors();
+  const std::string tmp = output + ".tmp";
+  const std::string& where = output;
+  const core::Schema schema = merge_schema(declared, segments);
+  const hsize_t n_tasks = space.n_tasks();
+  AssemblySummary sum;
+  {
+    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp);
+
+    write_grid(file, space, where);
+
+    Id tasks = RSIM_H5(H5Gcreate2(file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+    const auto not_run = static_cast<std::int8_t>(core::TaskStatus::not_run);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::int32_t minus1 = -1, zero = 0;
+    Dataset d_status = create_dataset(tasks, "status", status_type(where), n_tasks, 1, &not_run, where + "/tasks/status");
+    Dataset d_elapsed = create_dataset(tasks, "elapsed", RSIM_H5(H5Tcopy(H5T_NATIVE_DOUBLE), where), n_tasks, 1, &nan,
+                                       where + "/tasks/elapsed");
+    Dataset d_rank = create_dataset(tasks, "rank", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1, &minus1,
+                                    where + "/tasks/rank");
+    Dataset d_attempts = create_dataset(tasks, "attempts", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1,
+                                        &zero, where + "/tasks/attempts");
+
+    Id results = RSIM_H5(H5Gcreate2(file, "results", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+    std::vector<Dataset> d_fields;
+    for (const auto& f : schema) {
+      const double na_f = core::na_float();
+      const std::int64_t na_i = core::na_int;
+      const std::int8_t na_b = core::na_bool;
+      const void* fill = f.type == core::ValueType::Float ? static_cast<const void*>(&na_f)
+                         : f.type == core::ValueType::Int ? static_cast<const void*>(&na_i)
+                         : f.type == core::ValueType::Bool ? static_cast<const void*>(&na_b)
+                                                           : nullptr;
+      d_fields.push_back(create_dataset(results, f.name, value_type(f.type, where), n_tasks, f.width, fill,
+                                        where + "/results/" + f.name));
+    }
+
+    std::map<std::uint64_t, core::ErrorRecord> errors;  // by task: sorted, last one wins
+    for (const auto& path : segments) {
+      const Segment seg = read_segment(path);
+      const core::ResultBatch& b = seg.batch;
+      const SegmentHeader& h = seg.header;
+      if (h.grid_hash != spec.source_hash)
+        throw core::IoError("checkpoint segment was written for a different grid.toml (" + h.grid_hash + ")", path,
+                            "move the checkpoint folder aside to start over, or restore the grid.toml it was made from");
+      const auto& bs = b.schema();
+      // Output field index of each segment column.
+      std::vector<std::size_t> out_of(bs.size());
+      for (std::size_t c = 0; c < bs.size(); ++c)
+        out_of[c] = static_cast<std::size_t>(
+            std::find_if(schema.begin(), schema.end(), [&](const core::Field& f) { return f.name == bs[c].name; }) -
+            schema.begin());
+      const std::size_t n = b.size();
+      const std::vector<std::int32_t> ranks(n, static_cast<std::int32_t>(h.rank));
+      std::size_t i = 0;
+      while (i < n) {  // contiguous runs of task ids: one write per run and dataset
+        std::size_t j = i + 1;
+        while (j < n && b.tasks()[j] == b.tasks()[j - 1] + 1) ++j;
+        const hsize_t off = b.tasks()[i], cnt = j - i;
+        if (off + cnt > n_tasks)
+          throw core::IoError("checkpoint segment holds task " + std::to_string(off + cnt - 1) +
+                                  ", beyond the job's " + std::to_string(n_tasks) + " tasks",
+                              path, "move the checkpoint folder aside to start over");
+        write_rows(d_status, off, cnt, b.status().data() + i);
+        write_rows(d_elapsed, off, cnt, b.elapsed().data() + i);
+        write_rows(d_rank, off, cnt, ranks.data() + i);
+        write_rows(d_attempts, off, cnt, b.attempts().data() + i);
+        for (std::size_t c = 0; c < bs.size(); ++c) {
+          const Dataset& d = d_fields[out_of[c]];
+          const std::size_t w = bs[c].width;
+          const core::ValueType out_type = schema[out_of[c]].type;
+          std::visit(
+              [&](const auto& col) {
+                using T = typename std::decay_t<decltype(col)>::value_type;
+                if constexpr (std::is_same_v<T, std::string>) {
+                  write_strings(d, off, col.data() + i, cnt);
+                } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                  if (out_type == core::ValueType::Float) {  // widen integers
+                    std::vector<double> v(cnt * w);
+                    for (std::size_t k = 0; k < v.size(); ++k) {
+                      const std::int64_t x = col[i * w + k];
+                      v[k] = x == core::na_int ? core::na_float() : static_cast<double>(x);
+                    }
+                    write_rows(d, off, cnt, v.data());
+                  } else {
+                    write_rows(d, off, cnt, col.data() + i * w);
+                  }
+                } else {
+                  write_rows(d, off, cnt, col.data() + i * w);
+                }
+              },
+              b.columns()[c]);
+        }
+        i = j;
+      }
+      for (const auto& e : b.errors()) errors[e.task] = e;
+    }
+
+    // Count statuses from the file itself, so overlapping segments count once.
+    {
+      constexpr hsize_t kBlock = 1 << 20;
+      std::vector<std::int8_t> buf;
+      for (hsize_t b = 0; b < n_tasks; b += kBlock) {
+        const hsize_t m = std::min(kBlock, n_tasks - b);
+        buf.resize(m);
+        Id fspace = RSIM_H5(H5Dget_space(d_status.id), where);
+        const hsize_t start[1] = {b}, cnt[1] = {m};
+        RSIM_H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr), where);
+        Id mspace = RSIM_H5(H5Screate_simple(1, cnt, nullptr), where);
+        RSIM_H5_CHECK(H5Dread(d_status.id, d_status.type, mspace, fspace, H5P_DEFAULT, buf.data()), where);
+        for (std::int8_t s : buf) {
+          switch (static_cast<core::TaskStatus>(s)) {
+            case core::TaskStatus::ok: ++sum.ok; break;
+            case core::TaskStatus::error: ++sum.error; break;
+            case core::TaskStatus::timeout: ++sum.timeout; break;
+            default: ++sum.not_run; break;
+          }
+        }
+      }
+    }
+
+    Id eg = RSIM_H5(H5Gcreate2(file, "errors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+    {
+      const hsize_t ne = errors.size();
+      Dataset d_task = create_dataset(eg, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where), ne, 1, nullptr,
+                                      where + "/errors/task");
+      Dataset d_msg = create_dataset(eg, "message", string_type(where), ne, 1, nullptr, where + "/errors/message");
+      Dataset d_calls = create_dataset(eg, "calls", string_type(where), ne, 1, nullptr, where + "/errors/calls");
+      std::vector<std::int64_t> t;
+      std::vector<std::string> msg, calls;
+      for (const auto& [task, e] : errors) {
+        t.push_back(static_cast<std::int64_t>(task));
+        msg.push_back(e.message);
+        calls.push_back(e.calls);
+      }
+      write_rows(d_task, 0, ne, t.data());
+      write_strings(d_msg, 0, msg.data(), ne);
+      write_strings(d_calls, 0, calls.data(), ne);
+    }
+
+    attr_i64(file, "format_version", core::kFormatVersion, where);
+    attr_str(file, "rsim_version", core::kVersion, where);
+    attr_str(file, "job_name", spec.name, where);
+    attr_str(file, "grid_toml", spec.source_text, where);
+    attr_str(file, "grid_hash", spec.source_hash, where);
+    attr_str(file, "grid_path", spec.source_path, where);
+    attr_u64(file, "seed", spec.seed, where);
+    attr_u64(file, "replicates", spec.replicates, where);
+    attr_u64(file, "n_points", space.n_points(), where);
+    attr_u64(file, "n_tasks", n_tasks, where);
+    attr_str(file, "grid_kind", spec.cartesian ? "cartesian" : "points", where);
+    attr_str(file, "backend", spec.task.backend, where);
+    attr_str(file, "task", prov.task_detail, where);
+    attr_u64(file, "n_ranks", prov.n_ranks, where);
+    attr_str(file, "created", prov.created, where);
+    attr_str(file, "finished", prov.finished, where);
+    attr_u64(file, "n_ok", sum.ok, where);
+    attr_u64(file, "n_failed", sum.failed(), where);
+    attr_u64(file, "n_not_run", sum.not_run, where);
+    attr_i64(file, "complete", sum.not_run == 0 ? 1 : 0, where);
+    for (const auto& [k, v] : prov.extra) attr_str(file, k.c_str(), v, where);
+    RSIM_H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+  }
+  fsync_path(tmp);
+  std::error_code ec;
+  std::filesystem::rename(tmp, output, ec);
+  if (ec)
+    throw core::IoError("cannot move the finished result file into place: " + ec.message(), output,
+                        "check that the path is not a folder and its folder is writable; the results are in " + tmp);
+  fsync_path(std::filesystem::path(output).parent_path().string());
+  return sum;
+}
+
+}  // namespace rsim::io

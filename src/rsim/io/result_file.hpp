@@ -1,0 +1,36 @@
+#pragma once
+// Assembles the job's HDF5 result file from its checkpoint segments.  The
+// file is written under a temporary name and renamed into place, so a
+// half-written result file never exists.  Layout: docs/format.md.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rsim/core/schema.hpp"
+#include "rsim/grid/job_spec.hpp"
+#include "rsim/grid/task_space.hpp"
+
+namespace rsim::io {
+
+struct Provenance {
+  std::string created;   // ISO 8601 UTC
+  std::string finished;  // ISO 8601 UTC
+  std::uint32_t n_ranks = 1;
+  std::string task_detail;  // e.g. "native kernel ttest_power"
+  std::vector<std::pair<std::string, std::string>> extra;  // further string attributes
+};
+
+struct AssemblySummary {
+  std::uint64_t ok = 0, error = 0, timeout = 0, not_run = 0;
+  std::uint64_t failed() const { return error + timeout; }
+};
+
+// Reads every segment, writes `output` (via output + ".tmp" and a rename)
+// and returns the task counts.  `schema` is what the backend declared; the
+// segments' schemas must agree with it (integer fields widen to float).
+AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpace& space,
+                                 const std::vector<std::string>& segments, const core::Schema& schema,
+                                 const std::string& output, const Provenance& prov);
+
+}  // namespace rsim::io

@@ -1,0 +1,9 @@
+#pragma once
+// The built-in kernels' registration functions, each defined beside its
+// kernel; KernelRegistry::builtin() calls them explicitly (no static
+// initialisation order to depend on).
+namespace rsim::run {
+class KernelRegistry;
+void register_ttest_power(KernelRegistry& registry);
+void register_mean_ci_coverage(KernelRegistry& registry);
+}  // namespace rsim::run

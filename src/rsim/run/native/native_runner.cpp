@@ -1,0 +1,27 @@
+#include "rsim/run/native/native_runner.hpp"
+
+#include <exception>
+
+namespace rsim::run {
+
+NativeRunner::NativeRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, std::unique_ptr<Kernel> kernel,
+                           std::string name)
+    : spec_(spec), space_(space), kernel_(std::move(kernel)), name_(std::move(name)), setup_(spec_, space_) {
+  schema_ = kernel_->setup(setup_);
+  setup_.check_all_used(name_);
+}
+
+core::TaskStatus NativeRunner::run(std::uint64_t task, core::RowWriter& out, core::ErrorRecord& err) {
+  core::Philox rng(spec_.seed, task);
+  try {
+    kernel_->run(TaskParams(space_, task), rng, out);
+    return core::TaskStatus::ok;
+  } catch (const std::exception& e) {
+    err.task = task;
+    err.message = e.what();
+    err.calls = "kernel " + name_;
+    return core::TaskStatus::error;
+  }
+}
+
+}  // namespace rsim::run

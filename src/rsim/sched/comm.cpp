@@ -1,0 +1,100 @@
+#include "rsim/sched/comm.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "rsim/core/error.hpp"
+#include "rsim/sched/mpi.hpp"
+
+namespace rsim::sched {
+
+void mpi_check(int rc, const char* call, const char* where) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) len = 0;
+  throw core::MpiError(std::string(call) + " failed: " + std::string(msg, static_cast<std::size_t>(len)), where,
+                       "check the MPI launcher (mpirun/srun) and that every rank runs the same rsim");
+}
+
+void wait_sleeping(MPI_Request& req, const char* where, int max_sleep_us, MPI_Status* status) {
+  int flag = 0;
+  // A short burst of tests catches the common fast reply without sleeping.
+  for (int i = 0; i < 32 && !flag; ++i) RSIM_MPI(MPI_Test(&req, &flag, status ? status : MPI_STATUS_IGNORE), where);
+  int sleep_us = 20;
+  while (!flag) {
+    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+    sleep_us = std::min(max_sleep_us, sleep_us * 2);
+    RSIM_MPI(MPI_Test(&req, &flag, status ? status : MPI_STATUS_IGNORE), where);
+  }
+}
+
+int launcher_rank() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  }
+  return 0;
+}
+
+Comm::Comm(int& argc, char**& argv) {
+  int provided = 0;
+  RSIM_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided), "starting MPI");
+  RSIM_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "starting MPI");
+  RSIM_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "starting MPI");
+  RSIM_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_), "starting MPI");
+  threads_ok_ = provided >= MPI_THREAD_SERIALIZED;
+}
+
+Comm::~Comm() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+void Comm::barrier() const {
+  MPI_Request req;
+  RSIM_MPI(MPI_Ibarrier(MPI_COMM_WORLD, &req), "barrier");
+  wait_sleeping(req, "barrier");
+}
+
+std::string Comm::broadcast(const std::string& s, int root) const {
+  std::uint64_t n = broadcast(static_cast<std::uint64_t>(s.size()), root);
+  std::string out = rank_ == root ? s : std::string(n, '\0');
+  if (n > 0) {
+    MPI_Request req;
+    RSIM_MPI(MPI_Ibcast(out.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD, &req), "broadcast");
+    wait_sleeping(req, "broadcast");
+  }
+  return out;
+}
+
+std::uint64_t Comm::broadcast(std::uint64_t v, int root) const {
+  MPI_Request req;
+  RSIM_MPI(MPI_Ibcast(&v, 1, MPI_UINT64_T, root, MPI_COMM_WORLD, &req), "broadcast");
+  wait_sleeping(req, "broadcast");
+  return v;
+}
+
+bool Comm::all(bool mine) const {
+  int in = mine ? 1 : 0, out = 0;
+  MPI_Request req;
+  RSIM_MPI(MPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD, &req), "agreeing on set-up");
+  wait_sleeping(req, "agreeing on set-up");
+  return out != 0;
+}
+
+int Comm::first_true(bool mine) const {
+  int in = mine ? rank_ : size_, out = size_;
+  MPI_Request req;
+  RSIM_MPI(MPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req), "agreeing on set-up");
+  wait_sleeping(req, "agreeing on set-up");
+  return out == size_ ? -1 : out;
+}
+
+void Comm::abort(int code) const {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+}  // namespace rsim::sched

@@ -1,0 +1,43 @@
+#pragma once
+// The MPI world of one rsim run: initialisation, rank and size, and the few
+// collectives the CLI needs, all waiting without busy-spinning.
+#include <cstdint>
+#include <string>
+
+namespace rsim::sched {
+
+// The rank the launcher gave this process, read from its environment before
+// MPI starts (0 without a launcher).  Lets `rsim --help` print once.
+int launcher_rank();
+
+class Comm {
+ public:
+  // MPI_Init_thread asking for MPI_THREAD_SERIALIZED (the hand-out thread on
+  // rank 0 and its main thread never call MPI at the same time).
+  Comm(int& argc, char**& argv);
+  ~Comm();
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool threads_ok() const { return threads_ok_; }
+
+  void barrier() const;
+  // Rank root's string on every rank.
+  std::string broadcast(const std::string& s, int root = 0) const;
+  std::uint64_t broadcast(std::uint64_t v, int root = 0) const;
+  // True on every rank iff `mine` is true on every rank.
+  bool all(bool mine) const;
+  // The smallest rank whose `mine` is true, or -1.
+  int first_true(bool mine) const;
+  // Ends every rank of the job at once (after a fatal error mid-run).
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+  bool threads_ok_ = false;
+};
+
+}  // namespace rsim::sched

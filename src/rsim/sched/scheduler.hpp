@@ -1,0 +1,69 @@
+#pragma once
+// Dynamic hand-out of task chunks to every rank, rank 0 included.
+//
+// Rank 0 owns the WorkPool.  Its main thread runs tasks and takes its own
+// chunks in-process; a hand-out thread answers the other ranks' requests
+// with two-sided messages, sleeping between polls, so hand-outs keep flowing
+// while rank 0 is inside a long task, over shared memory and over TCP alike.
+// During the run only that thread calls MPI on rank 0 (MPI_THREAD_SERIALIZED).
+// Other ranks ask for their next chunk as soon as they receive one, so the
+// round trip overlaps their work.  Nobody busy-spins while waiting.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "rsim/sched/comm.hpp"
+#include "rsim/sched/work_pool.hpp"
+
+namespace rsim::sched {
+
+struct Progress {
+  std::uint64_t done = 0;    // tasks finished (ok or failed) in this run, as last reported
+  std::uint64_t failed = 0;  // of which failed
+  std::uint64_t total = 0;   // tasks this run set out to do
+};
+
+class Scheduler {
+ public:
+  // Collective: every rank constructs it with the same arguments.
+  Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t fixed_chunk);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // The next chunk for this rank, or nothing when all work is handed out.
+  // `done` and `failed`: this rank's cumulative counts, for progress.
+  std::optional<Chunk> next(std::uint64_t done, std::uint64_t failed);
+  // Ends the hand-out thread (rank 0) once every rank has been told to stop.
+  void finish();
+  // Rank 0: the whole job's progress; elsewhere this rank's own.
+  Progress progress() const;
+  // Hand-outs answered to other ranks (rank 0), for diagnostics.
+  std::uint64_t handouts() const { return handouts_.load(); }
+
+ private:
+  void serve();  // rank 0's hand-out thread
+  std::optional<Chunk> take_local();
+
+  const Comm& comm_;
+  std::unique_ptr<WorkPool> pool_;  // rank 0 only
+  std::mutex pool_mutex_;
+  std::thread server_;
+  std::vector<std::atomic<std::uint64_t>> done_, failed_;  // per rank, rank 0's view
+  std::uint64_t total_ = 0;
+  std::atomic<std::uint64_t> handouts_{0};
+  // worker state
+  bool request_out_ = false;
+  bool exhausted_ = false;
+  std::uint64_t reply_[3] = {0, 0, 0};
+  void* reply_req_ = nullptr;  // MPI_Request*, opaque here to keep mpi.h out of the header
+  std::uint64_t request_buf_[3] = {0, 0, 0};
+  void post_request(std::uint64_t done, std::uint64_t failed);
+  void send_counts(std::uint64_t done, std::uint64_t failed, bool final);
+};
+
+}  // namespace rsim::sched

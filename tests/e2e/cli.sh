@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The command line: help, version, exit codes and messages for bad input.
+source "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "$RSIM_BIN" --help
+expect_out "Usage:"; expect_out "Exit codes:"; expect_out "--output"
+expect_exit 0 "$RSIM_BIN" --version
+expect_out "rsim 0."
+expect_exit 0 "$RSIM_BIN" --list-kernels
+expect_out "ttest_power"; expect_out "mean_ci_coverage"
+expect_exit 1 "$RSIM_BIN"
+expect_out "no grid.toml given"
+expect_exit 1 "$RSIM_BIN" --bogus x.toml
+expect_out "bogus"
+expect_exit 1 "$RSIM_BIN" a.toml b.toml
+expect_out "expected one grid.toml"
+expect_exit 1 "$RSIM_BIN" "$WORK/missing.toml"
+expect_out "$WORK/missing.toml"
+pass "options"
+
+good='[job]
+name = "cli"
+seed = 1
+replicates = 3
+[task]
+backend = "native"
+kernel = "ttest_power"
+[grid]
+n = [5]
+delta = [0.5]'
+printf '%s\n' "$good" >"$WORK/good.toml"
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml"
+expect_out "3 tasks, 3 ok, 0 failed"
+[ -f "$WORK/cli.h5" ] || fail "no output"
+
+printf '%s\nsede = 3\n' "$good" | sed 's/^\[grid\]/[grid]/' >"$WORK/typo.toml"
+expect_exit 1 "$RSIM_BIN" "$WORK/typo.toml"
+expect_out "typo.toml:"
+expect_out "sede"
+pass "a kernel parameter typo is refused"
+
+sed 's/ttest_power/ttest_powr/' "$WORK/good.toml" >"$WORK/kern.toml"
+expect_exit 1 "$RSIM_BIN" "$WORK/kern.toml"
+expect_out "ttest_powr"; expect_out "ttest_power"
+
+printf '%s\n' "$good" | sed 's/^seed = 1/seed = -1/' >"$WORK/seed.toml"
+expect_exit 1 mpirun_rsim 2 -- "$WORK/seed.toml"
+expect_out "seed.toml:3"
+[ "$(grep -c 'seed' <<<"$OUT")" -ge 1 ] || fail "no seed message"
+[ "$(grep -c '^rsim: error' <<<"$OUT")" -eq 1 ] || fail "a grid error must be printed once at -n 2:
+$OUT"
+pass "grid errors: exit 1, file and line, printed once"
+
+mkdir "$WORK/adir.h5"
+expect_exit 2 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/adir.h5"
+expect_out "folder"
+expect_exit 2 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/no/such/dir/out.h5"
+expect_out "does not exist"
+pass "bad output paths: exit 2"
+
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" --progress -o "$WORK/p.h5"
+expect_out "tasks/s"
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/q.h5"
+! grep -q "tasks/s" <<<"$OUT" || fail "progress line printed although stderr is not a terminal"
+pass "progress line"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The result file is self-describing: h5dump, h5py and R's hdf5r read it
+# without rsim, with the documented layout and types.
+source "$(dirname "$0")/lib.sh"
+cp "$RSIM_SOURCE_DIR/examples/power/grid.toml" "$WORK/grid.toml"
+sed -i 's/^replicates = .*/replicates = 50/' "$WORK/grid.toml"
+mpirun_rsim 2 -- "$WORK/grid.toml" -q >/dev/null
+f="$WORK/ttest-power.h5"
+[ -f "$f" ] || fail "no result file"
+[ ! -e "$f.ckpt" ] || fail "checkpoint folder left behind after a complete run"
+
+h5dump -H "$f" >"$WORK/h5dump.txt" || fail "h5dump cannot read the file"
+for want in '/grid/n' '/grid/test' '/tasks/status' '/tasks/elapsed' '/results/reject' '/results/p_value' \
+            '"ok"' '"not_run"' 'format_version' 'grid_toml'; do
+  grep -qF "$want" "$WORK/h5dump.txt" || grep -qF "DATASET \"${want##*/}\"" "$WORK/h5dump.txt" || fail "h5dump lacks $want"
+done
+pass "h5dump reads the header"
+
+$PY - "$f" <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+n_tasks = int(f.attrs["n_tasks"]); reps = int(f.attrs["replicates"])
+assert n_tasks == 32 * 50, n_tasks
+assert f["grid/n"].dtype == np.int64 and f["grid/delta"].dtype == np.float64
+assert [s.decode() if isinstance(s, bytes) else s for s in f["grid/test"][:2]] == ["welch", "student"]
+assert f["results/reject"].shape == (n_tasks,) and f["results/p_value"].dtype == np.float64
+assert h5py.check_enum_dtype(f["tasks/status"].dtype) == {"ok": 0, "error": 1, "timeout": 2, "not_run": 3}
+assert (f["tasks/status"][()] == 0).all()
+assert int(f.attrs["format_version"]) == 1 and int(f.attrs["complete"]) == 1
+assert "kernel" in f.attrs["grid_toml"]
+print("ok: h5py reads", n_tasks, "tasks")
+PY
+
+Rscript - "$f" <<'R'
+suppressPackageStartupMessages(library(hdf5r))
+f <- H5File$new(commandArgs(TRUE)[1], mode = "r")
+n <- f[["grid/n"]]$read(); test <- f[["grid/test"]]$read(); st <- f[["tasks/status"]]$read()
+stopifnot(is.numeric(n), identical(n[1:8], c(10, 10, 10, 10, 10, 10, 10, 10)) || identical(n[1:8], rep(10L, 8)))
+stopifnot(is.character(test), identical(test[1:2], c("welch", "student")))
+# hdf5r reads the status enum as a factor_ext (values start at 0)
+stopifnot(all(as.character(st) == "ok"), setequal(levels(st), c("ok", "error", "timeout", "not_run")))
+p <- f[["results/p_value"]]$read()
+stopifnot(is.double(p), all(p >= 0 & p <= 1))
+stopifnot(h5attr(f, "job_name") == "ttest-power", h5attr(f, "n_tasks") == 1600)
+cat("ok: hdf5r reads", length(p), "tasks\n")
+R
