@@ -194,6 +194,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
       comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
                      static_cast<std::uint64_t>(::getpid()));
   RankCounts counts;
+  const auto t_run = core::MonoClock::now();
   try {
     sched::Scheduler sched(comm, pending_tasks(space.n_tasks(), committed), spec.schedule.chunk);
     io::SegmentWriter seg(ckpt, spec.source_hash, static_cast<std::uint32_t>(comm.rank()), run_id);
@@ -208,6 +209,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
     comm.abort(static_cast<int>(code_of(e)));
   }
   comm.barrier();
+  const double run_s = core::seconds_since(t_run);
 
   // 5. Rank 0 assembles the result file.
   core::ExitCode code = core::ExitCode::ok;
@@ -218,14 +220,20 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         prov.finished = core::utc_now_iso();
         prov.n_ranks = static_cast<std::uint32_t>(comm.size());
         prov.task_detail = runner->describe();
+        const auto t_write = core::MonoClock::now();
         const io::AssemblySummary sum =
             io::assemble_results(spec, space, io::list_segments(ckpt), runner->schema(), spec.output, prov);
+        const double write_s = core::seconds_since(t_write);
         std::error_code ec;
         fs::remove_all(ckpt, ec);
         const double secs = core::seconds_since(t_start);
+        const std::uint64_t ran = space.n_tasks() - already;
         std::printf("rsim: %s: %llu tasks, %llu ok, %llu failed, in %.2f s on %d rank%s\n", spec.name.c_str(),
                     static_cast<unsigned long long>(space.n_tasks()), static_cast<unsigned long long>(sum.ok),
                     static_cast<unsigned long long>(sum.failed()), secs, comm.size(), comm.size() > 1 ? "s" : "");
+        std::printf("rsim: ran %llu tasks in %.3f s (%.0f tasks/s), wrote the result file in %.3f s\n",
+                    static_cast<unsigned long long>(ran), run_s, run_s > 0 ? static_cast<double>(ran) / run_s : 0.0,
+                    write_s);
         std::printf("rsim: results in %s\n", spec.output.c_str());
         if (sum.failed() > 0) {
           std::printf("rsim: %llu tasks failed; their messages are in /errors of the result file\n",

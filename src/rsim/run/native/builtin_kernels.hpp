@@ -6,4 +6,5 @@ namespace rsim::run {
 class KernelRegistry;
 void register_ttest_power(KernelRegistry& registry);
 void register_mean_ci_coverage(KernelRegistry& registry);
+void register_calibration_kernels(KernelRegistry& registry);
 }  // namespace rsim::run

@@ -281,6 +281,7 @@ KernelRegistry& KernelRegistry::builtin() {
     KernelRegistry r;
     register_ttest_power(r);
     register_mean_ci_coverage(r);
+    register_calibration_kernels(r);
     return r;
   }();
   return registry;

@@ -1,0 +1,167 @@
+// Checkpoint segments: a committed batch reads back exactly; damaged or
+// truncated segments are detected, never half-read; committed task ranges
+// merge; a segment of another grid.toml is refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "rsim/core/error.hpp"
+#include "rsim/io/checkpoint.hpp"
+
+namespace fs = std::filesystem;
+using namespace rsim;
+
+namespace {
+
+class Checkpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("rsim-ckpt-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    io::make_dirs(dir_.string());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static core::ResultBatch sample(std::uint64_t first, std::size_t n) {
+    core::ResultBatch b({{"k", core::ValueType::Int},
+                         {"x", core::ValueType::Float},
+                         {"s", core::ValueType::String},
+                         {"flag", core::ValueType::Bool},
+                         {"v", core::ValueType::Float, 3}});
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t t = first + i;
+      auto row = b.begin_row(t);
+      if (t % 5 == 4) {  // a failed task: all fields stay NA
+        b.add_error({t, "boom at " + std::to_string(t), "f()\ng()"});
+        b.end_row(core::TaskStatus::error, 0.5, 2);
+        continue;
+      }
+      row.set_int(0, static_cast<std::int64_t>(t) * 3);
+      row.set_float(1, 0.25 * static_cast<double>(t));
+      row.set_string(2, "s" + std::to_string(t) + " \xc3\xa9");
+      row.set_bool(3, t % 2 == 0);
+      double* v = row.float_vector(4);
+      v[0] = 1.0 * static_cast<double>(t);
+      v[1] = 2.0;
+      v[2] = 3.0;
+      b.end_row(core::TaskStatus::ok, 1e-3 * static_cast<double>(t), 1);
+    }
+    return b;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Checkpoint, RoundTripKeepsEveryValue) {
+  const core::ResultBatch b = sample(100, 12);
+  io::SegmentWriter w(dir_.string(), "sha256:abc", 3, 77);
+  w.commit(b);
+  const auto segs = io::list_segments(dir_.string());
+  ASSERT_EQ(segs.size(), 1u);
+  const io::Segment s = io::read_segment(segs[0]);
+  EXPECT_EQ(s.header.grid_hash, "sha256:abc");
+  EXPECT_EQ(s.header.rank, 3u);
+  EXPECT_EQ(s.header.run_id, 77u);
+  EXPECT_EQ(s.header.schema, b.schema());
+  EXPECT_EQ(s.batch.tasks(), b.tasks());
+  EXPECT_EQ(s.batch.status(), b.status());
+  EXPECT_EQ(s.batch.elapsed(), b.elapsed());
+  EXPECT_EQ(s.batch.attempts(), b.attempts());
+  ASSERT_EQ(s.batch.columns().size(), b.columns().size());
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[0]),
+            std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  EXPECT_EQ(std::get<std::vector<std::string>>(s.batch.columns()[2]),
+            std::get<std::vector<std::string>>(b.columns()[2]));
+  EXPECT_EQ(std::get<std::vector<std::int8_t>>(s.batch.columns()[3]),
+            std::get<std::vector<std::int8_t>>(b.columns()[3]));
+  const auto& x = std::get<std::vector<double>>(s.batch.columns()[1]);
+  EXPECT_TRUE(core::is_na_float(x[4])) << "a failed task's float field must stay R's NA";
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[0])[4], core::na_int);
+  EXPECT_EQ(std::get<std::vector<double>>(s.batch.columns()[4]).size(), 36u);
+  ASSERT_EQ(s.batch.errors().size(), 2u);
+  EXPECT_EQ(s.batch.errors()[0].task, 104u);
+  EXPECT_EQ(s.batch.errors()[0].message, "boom at 104");
+  EXPECT_EQ(s.batch.errors()[0].calls, "f()\ng()");
+}
+
+TEST_F(Checkpoint, EmptyBatchWritesNothingAndNoTempFilesRemain) {
+  io::SegmentWriter w(dir_.string(), "h", 0, 1);
+  w.commit(core::ResultBatch({{"x", core::ValueType::Float}}));
+  w.commit(sample(0, 3));
+  w.commit(sample(3, 3));
+  EXPECT_EQ(w.segments_written(), 2u);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp", 0), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(files, 2u);
+}
+
+TEST_F(Checkpoint, TruncatedOrDamagedSegmentIsRefusedWithItsPath) {
+  io::SegmentWriter w(dir_.string(), "h", 0, 1);
+  w.commit(sample(0, 50));
+  const std::string path = io::list_segments(dir_.string()).at(0);
+  const auto size = fs::file_size(path);
+
+  fs::resize_file(path, size - 3);
+  try {
+    io::read_segment(path);
+    FAIL() << "a truncated segment was read";
+  } catch (const core::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+
+  fs::remove(path);
+  w.commit(sample(0, 50));
+  const std::string path2 = io::list_segments(dir_.string()).at(0);
+  {
+    std::fstream f(path2, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x7f');
+  }
+  EXPECT_THROW(
+      {
+        try {
+          io::read_segment(path2);
+        } catch (const core::IoError& e) {
+          EXPECT_NE(std::string(e.what()).find("checksum"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      core::IoError);
+}
+
+TEST_F(Checkpoint, CommittedRangesMergeAcrossSegments) {
+  io::SegmentWriter w(dir_.string(), "h", 0, 1);
+  w.commit(sample(10, 5));   // 10..14
+  w.commit(sample(15, 5));   // 15..19
+  w.commit(sample(40, 2));   // 40..41
+  io::SegmentWriter w2(dir_.string(), "h", 1, 1);
+  w2.commit(sample(0, 3));   // 0..2
+  const auto r = io::committed_ranges(io::list_segments(dir_.string()), "h", "g.toml");
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> want = {{0, 3}, {10, 20}, {40, 42}};
+  EXPECT_EQ(r, want);
+}
+
+TEST_F(Checkpoint, SegmentOfAnotherGridIsRefused) {
+  io::SegmentWriter w(dir_.string(), "sha256:old", 0, 1);
+  w.commit(sample(0, 3));
+  try {
+    io::committed_ranges(io::list_segments(dir_.string()), "sha256:new", "g.toml");
+    FAIL() << "a checkpoint of another grid.toml was accepted";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("different grid.toml"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Checkpoint, UnwritableFolderIsAnIoError) {
+  io::SegmentWriter w((dir_ / "missing").string(), "h", 0, 1);
+  EXPECT_THROW(w.commit(sample(0, 2)), core::IoError);
+}
+
+}  // namespace

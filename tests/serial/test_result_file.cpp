@@ -1,0 +1,209 @@
+// The HDF5 result file assembled from checkpoint segments, read back with
+// the HDF5 C API: layout, types, values, NA and fill values, errors,
+// provenance attributes.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "rsim/core/error.hpp"
+#include "rsim/grid/grid_reader.hpp"
+#include "rsim/grid/task_space.hpp"
+#include "rsim/io/checkpoint.hpp"
+#include "rsim/io/result_file.hpp"
+
+namespace fs = std::filesystem;
+using namespace rsim;
+
+namespace {
+
+template <class T>
+std::vector<T> read_all(hid_t file, const char* name, hid_t memtype, std::vector<hsize_t>* dims_out = nullptr) {
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  EXPECT_GE(d, 0) << name;
+  hid_t sp = H5Dget_space(d);
+  hsize_t dims[2] = {0, 1};
+  const int rank = H5Sget_simple_extent_dims(sp, dims, nullptr);
+  if (dims_out) dims_out->assign(dims, dims + rank);
+  std::vector<T> v(dims[0] * (rank == 2 ? dims[1] : 1));
+  if (!v.empty()) {
+    EXPECT_GE(H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+  }
+  H5Sclose(sp);
+  H5Dclose(d);
+  return v;
+}
+
+std::vector<std::string> read_strings(hid_t file, const char* name) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  auto raw = read_all<char*>(file, name, t);
+  std::vector<std::string> out;
+  for (char* p : raw) out.emplace_back(p ? p : "");
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  hid_t sp = H5Dget_space(d);
+  if (!raw.empty()) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, raw.data());
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5Tclose(t);
+  return out;
+}
+
+std::string read_str_attr(hid_t file, const char* name) {
+  hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+  EXPECT_GE(a, 0) << name;
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  char* p = nullptr;
+  H5Aread(a, t, &p);
+  std::string s = p ? p : "";
+  H5free_memory(p);
+  H5Tclose(t);
+  H5Aclose(a);
+  return s;
+}
+
+std::int64_t read_int_attr(hid_t file, const char* name) {
+  hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+  EXPECT_GE(a, 0) << name;
+  std::int64_t v = -1;
+  H5Aread(a, H5T_NATIVE_INT64, &v);
+  H5Aclose(a);
+  return v;
+}
+
+class ResultFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("rsim-rf-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "ckpt");
+    spec_ = grid::parse_job_spec(
+        "[job]\nname = \"rf\"\nseed = 3\nreplicates = 4\n[task]\nbackend = \"native\"\nkernel = \"x\"\n"
+        "[grid]\nn = [10, 20]\nlabel = [\"a\", \"b\", \"c\"]\n",
+        (dir_ / "g.toml").string());
+    space_ = std::make_unique<grid::TaskSpace>(spec_);  // 6 points x 4 = 24 tasks
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  core::ResultBatch batch(std::uint64_t first, std::uint64_t n, bool int_y = false) const {
+    core::ResultBatch b({{"y", int_y ? core::ValueType::Int : core::ValueType::Float},
+                         {"ok", core::ValueType::Bool},
+                         {"v", core::ValueType::Float, 2}});
+    for (std::uint64_t t = first; t < first + n; ++t) {
+      auto row = b.begin_row(t);
+      if (t == 9) {
+        b.add_error({t, "failed on purpose", "kernel x"});
+        b.end_row(core::TaskStatus::error, 0.1, 1);
+        continue;
+      }
+      if (int_y) row.set_int(0, static_cast<std::int64_t>(t));
+      else row.set_float(0, static_cast<double>(t) + 0.5);
+      row.set_bool(1, t % 2 == 1);
+      row.float_vector(2)[0] = static_cast<double>(t);
+      row.float_vector(2)[1] = -static_cast<double>(t);
+      b.end_row(core::TaskStatus::ok, 0.01, 1);
+    }
+    return b;
+  }
+
+  io::AssemblySummary assemble(const core::Schema& declared) {
+    io::Provenance p{"2026-11-29T00:00:00Z", "2026-11-29T00:00:01Z", 2, "native kernel x", {}};
+    return io::assemble_results(spec_, *space_, io::list_segments((dir_ / "ckpt").string()), declared, out(), p);
+  }
+  std::string out() const { return (dir_ / "rf.h5").string(); }
+
+  fs::path dir_;
+  grid::JobSpec spec_;
+  std::unique_ptr<grid::TaskSpace> space_;
+};
+
+TEST_F(ResultFile, LayoutValuesAndFillsFromSegmentsInAnyOrder) {
+  // Rank 1 committed tasks 12..19, rank 0 tasks 0..9; 10, 11 and 20..23 never ran.
+  io::SegmentWriter r1((dir_ / "ckpt").string(), spec_.source_hash, 1, 5);
+  r1.commit(batch(12, 8));
+  io::SegmentWriter r0((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+  r0.commit(batch(0, 10));
+  const auto sum = assemble(batch(0, 0).schema());
+  EXPECT_EQ(sum.ok, 17u);
+  EXPECT_EQ(sum.error, 1u);
+  EXPECT_EQ(sum.not_run, 6u);
+  EXPECT_FALSE(fs::exists(out() + ".tmp"));
+
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(read_all<std::int64_t>(f, "grid/n", H5T_NATIVE_INT64), (std::vector<std::int64_t>{10, 10, 10, 20, 20, 20}));
+  EXPECT_EQ(read_strings(f, "grid/label"), (std::vector<std::string>{"a", "b", "c", "a", "b", "c"}));
+
+  const auto status = read_all<std::int8_t>(f, "tasks/status", H5T_NATIVE_INT8);
+  ASSERT_EQ(status.size(), 24u);
+  for (std::uint64_t t = 0; t < 24; ++t) {
+    const int want = t == 9 ? 1 : (t < 10 || (t >= 12 && t < 20)) ? 0 : 3;
+    EXPECT_EQ(status[t], want) << "task " << t;
+  }
+  const auto rank = read_all<std::int32_t>(f, "tasks/rank", H5T_NATIVE_INT32);
+  EXPECT_EQ(rank[0], 0);
+  EXPECT_EQ(rank[12], 1);
+  EXPECT_EQ(rank[10], -1);
+  const auto elapsed = read_all<double>(f, "tasks/elapsed", H5T_NATIVE_DOUBLE);
+  EXPECT_DOUBLE_EQ(elapsed[3], 0.01);
+  EXPECT_TRUE(std::isnan(elapsed[21]));
+
+  const auto y = read_all<double>(f, "results/y", H5T_NATIVE_DOUBLE);
+  EXPECT_DOUBLE_EQ(y[3], 3.5);
+  EXPECT_TRUE(core::is_na_float(y[9])) << "failed task: NA";
+  EXPECT_TRUE(core::is_na_float(y[22])) << "task not run: NA (fill value)";
+  const auto okv = read_all<std::int8_t>(f, "results/ok", H5T_NATIVE_INT8);
+  EXPECT_EQ(okv[3], 1);
+  EXPECT_EQ(okv[4], 0);
+  EXPECT_EQ(okv[22], core::na_bool);
+  std::vector<hsize_t> dims;
+  const auto v = read_all<double>(f, "results/v", H5T_NATIVE_DOUBLE, &dims);
+  EXPECT_EQ(dims, (std::vector<hsize_t>{24, 2}));
+  EXPECT_DOUBLE_EQ(v[2 * 13 + 1], -13.0);
+
+  EXPECT_EQ(read_all<std::int64_t>(f, "errors/task", H5T_NATIVE_INT64), (std::vector<std::int64_t>{9}));
+  EXPECT_EQ(read_strings(f, "errors/message"), (std::vector<std::string>{"failed on purpose"}));
+
+  EXPECT_EQ(read_int_attr(f, "format_version"), 1);
+  EXPECT_EQ(read_int_attr(f, "n_tasks"), 24);
+  EXPECT_EQ(read_int_attr(f, "n_points"), 6);
+  EXPECT_EQ(read_int_attr(f, "complete"), 0);
+  EXPECT_EQ(read_str_attr(f, "job_name"), "rf");
+  EXPECT_EQ(read_str_attr(f, "grid_hash"), spec_.source_hash);
+  EXPECT_EQ(read_str_attr(f, "grid_toml"), spec_.source_text);
+  EXPECT_EQ(read_str_attr(f, "task"), "native kernel x");
+  H5Fclose(f);
+}
+
+TEST_F(ResultFile, IntegerFieldWidensToFloatWhenSegmentsDisagree) {
+  io::SegmentWriter w((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+  w.commit(batch(0, 5, /*int_y=*/true));
+  w.commit(batch(5, 19, /*int_y=*/false));
+  const auto sum = assemble(batch(0, 0, true).schema());
+  EXPECT_EQ(sum.not_run, 0u);
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d = H5Dopen2(f, "results/y", H5P_DEFAULT);
+  hid_t t = H5Dget_type(d);
+  EXPECT_EQ(H5Tget_class(t), H5T_FLOAT);
+  H5Tclose(t);
+  H5Dclose(d);
+  const auto y = read_all<double>(f, "results/y", H5T_NATIVE_DOUBLE);
+  EXPECT_DOUBLE_EQ(y[2], 2.0);
+  EXPECT_DOUBLE_EQ(y[6], 6.5);
+  EXPECT_EQ(read_int_attr(f, "complete"), 1);
+  H5Fclose(f);
+}
+
+TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
+  io::SegmentWriter w((dir_ / "ckpt").string(), "sha256:other", 0, 5);
+  w.commit(batch(0, 4));
+  EXPECT_THROW(assemble(batch(0, 0).schema()), core::IoError);
+  EXPECT_FALSE(fs::exists(out()));
+}
+
+}  // namespace
