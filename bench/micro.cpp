@@ -67,11 +67,11 @@ void BM_NativeTask(benchmark::State& st, const std::string& kernel, const std::s
   const rsim::grid::TaskSpace space(spec);
   auto runner = rsim::run::make_runner(spec, space);
   rsim::core::ResultBatch b(runner->schema());
-  rsim::core::ErrorRecord err;
+  rsim::core::TaskNotes notes;
   std::uint64_t t = 0;
   for (auto _ : st) {
     auto row = b.begin_row(t);
-    benchmark::DoNotOptimize(runner->run(t, row, err));
+    benchmark::DoNotOptimize(runner->run(t, row, notes));
     b.end_row(rsim::core::TaskStatus::ok, 0, 1);
     if (++t % 65536 == 0) b.clear();
   }

@@ -27,6 +27,17 @@ target_include_directories(Random123::Random123 INTERFACE ${RANDOM123_INCLUDE_DI
 
 find_package(Threads REQUIRED)
 
+# Embedded R (the r backend).  Without it rsim still builds; backend = "r"
+# then fails at set-up with a clear message (run/make_runner.cpp).
+option(RSIM_WITH_R "Build the embedded R backend (needs R, Rcpp, RInside)" ON)
+if(RSIM_WITH_R)
+  find_package(RInside)
+  if(NOT RInside_FOUND)
+    message(WARNING "R/RInside not found: building without the r backend (install r-cran-rinside)")
+    set(RSIM_WITH_R OFF)
+  endif()
+endif()
+
 # Open MPI refuses to start as root unless told; ctest runs as whoever builds.
 set(RSIM_MPIEXEC_PREFLAGS ${MPIEXEC_PREFLAGS})
 execute_process(COMMAND id -u OUTPUT_VARIABLE _rsim_uid OUTPUT_STRIP_TRAILING_WHITESPACE)

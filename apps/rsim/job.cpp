@@ -105,24 +105,24 @@ struct RankCounts {
 void run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
                RankCounts& n) {
   core::ResultBatch batch(runner.schema());
-  core::ErrorRecord err;
+  core::TaskNotes notes;
   const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
   auto last_commit = core::MonoClock::now();
   while (const std::optional<sched::Chunk> c = sched.next(n.done, n.failed)) {
     for (std::uint64_t t = c->begin; t < c->end; ++t) {
       const auto t0 = core::MonoClock::now();
       core::RowWriter row = batch.begin_row(t);
-      const core::TaskStatus s = runner.run(t, row, err);
+      notes.clear();
+      const core::TaskStatus s = runner.run(t, row, notes);
       const auto t1 = core::MonoClock::now();
       if (s != core::TaskStatus::ok) {
         batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
         batch.begin_row(t);
-        err.task = t;
-        batch.add_error(std::move(err));
-        err = core::ErrorRecord{};
+        batch.add_error({t, std::move(notes.message), std::move(notes.calls)});
         ++n.failed;
       }
-      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), 1);
+      if (notes.warnings > 0) batch.add_warning({t, std::move(notes.warning_messages), {}});
+      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), 1, notes.warnings);
       ++n.done;
       if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
         seg.commit(batch);
@@ -187,7 +187,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
 
   // 3. The backend, set up on every rank before any task runs.
   std::unique_ptr<run::Runner> runner;
-  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space); })) return *c;
+  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"}); })) return *c;
 
   // 4. The run.
   const std::uint64_t run_id =

@@ -24,32 +24,50 @@ void ResultBatch::reset_schema(Schema schema) {
   for (const auto& f : schema_) cols_.push_back(make_column(f.type));
 }
 
+namespace {
+// Appends `n` missing values to a column.
+void append_na(ColumnData& col, std::size_t n) {
+  std::visit(
+      [n](auto& c) {
+        using T = typename std::decay_t<decltype(c)>::value_type;
+        if constexpr (std::is_same_v<T, double>) c.insert(c.end(), n, na_float());
+        else if constexpr (std::is_same_v<T, std::int64_t>) c.insert(c.end(), n, na_int);
+        else if constexpr (std::is_same_v<T, std::int8_t>) c.insert(c.end(), n, na_bool);
+        else c.insert(c.end(), n, std::string());
+      },
+      col);
+}
+}  // namespace
+
 RowWriter ResultBatch::begin_row(std::uint64_t task) {
   assert(!open_row_);
   open_row_ = true;
   const std::size_t row = task_.size();
   task_.push_back(task);
-  for (std::size_t i = 0; i < cols_.size(); ++i) {
-    const std::size_t w = schema_[i].width;
-    std::visit(
-        [w](auto& col) {
-          using T = typename std::decay_t<decltype(col)>::value_type;
-          if constexpr (std::is_same_v<T, double>) col.insert(col.end(), w, na_float());
-          else if constexpr (std::is_same_v<T, std::int64_t>) col.insert(col.end(), w, na_int);
-          else if constexpr (std::is_same_v<T, std::int8_t>) col.insert(col.end(), w, na_bool);
-          else col.insert(col.end(), w, std::string());
-        },
-        cols_[i]);
-  }
+  for (std::size_t i = 0; i < cols_.size(); ++i) append_na(cols_[i], schema_[i].width);
   return RowWriter(*this, row);
 }
 
-void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts) {
+void RowWriter::adopt_schema(const Schema& schema) {
+  ResultBatch& b = *batch_;
+  if (b.schema_ == schema) return;
+  if (!b.schema_.empty()) throw std::logic_error("RowWriter::adopt_schema: the batch already has a schema");
+  b.schema_ = schema;
+  b.cols_.clear();
+  const std::size_t rows = b.task_.size();  // includes the open row
+  for (const auto& f : schema) {
+    b.cols_.push_back(make_column(f.type));
+    append_na(b.cols_.back(), rows * f.width);
+  }
+}
+
+void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings) {
   assert(open_row_);
   open_row_ = false;
   status_.push_back(status);
   elapsed_.push_back(elapsed_s);
   attempts_.push_back(attempts);
+  warnings_.push_back(warnings);
 }
 
 void ResultBatch::cancel_row() {
@@ -62,11 +80,13 @@ void ResultBatch::cancel_row() {
   }
 }
 
-void ResultBatch::append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts) {
+void ResultBatch::append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts,
+                              std::int32_t warnings) {
   task_.push_back(task);
   status_.push_back(s);
   elapsed_.push_back(elapsed_s);
   attempts_.push_back(attempts);
+  warnings_.push_back(warnings);
 }
 
 void ResultBatch::clear() {
@@ -74,7 +94,9 @@ void ResultBatch::clear() {
   status_.clear();
   elapsed_.clear();
   attempts_.clear();
+  warnings_.clear();
   errors_.clear();
+  warning_msgs_.clear();
   for (auto& c : cols_) std::visit([](auto& col) { col.clear(); }, c);
   open_row_ = false;
 }

@@ -18,6 +18,20 @@ struct ErrorRecord {
   std::string calls;  // call stack / traceback, newline separated; may be empty
 };
 
+// What a backend reports about one task besides its fields.
+struct TaskNotes {
+  std::string message;   // error or timeout message
+  std::string calls;     // call stack at the error
+  std::int32_t warnings = 0;      // warnings the task raised
+  std::string warning_messages;   // the first few, newline separated
+  void clear() {
+    message.clear();
+    calls.clear();
+    warnings = 0;
+    warning_messages.clear();
+  }
+};
+
 // One typed column; int8 holds logicals (0, 1, na_bool).
 using ColumnData = std::variant<std::vector<std::int64_t>, std::vector<double>,
                                 std::vector<std::string>, std::vector<std::int8_t>>;
@@ -34,6 +48,10 @@ class RowWriter {
   // A fixed-length vector field: width() doubles to fill in place.
   double* float_vector(std::size_t field);
   std::size_t width(std::size_t field) const;
+  // Fixes the batch's schema from the first task that returns fields: the
+  // rows already in the batch get NA in the new columns.  Only while the
+  // batch's schema is empty.
+  void adopt_schema(const Schema& schema);
 
  private:
   friend class ResultBatch;
@@ -52,10 +70,12 @@ class ResultBatch {
   // Starts the row of task `task`, every field set to NA.
   RowWriter begin_row(std::uint64_t task);
   // Completes the row begun last.
-  void end_row(TaskStatus status, double elapsed_s, std::int32_t attempts);
+  void end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings = 0);
   // Drops the row begun last (e.g. a task abandoned on interrupt).
   void cancel_row();
   void add_error(ErrorRecord e) { errors_.push_back(std::move(e)); }
+  // Warning messages of a task (task, messages newline separated).
+  void add_warning(ErrorRecord w) { warning_msgs_.push_back(std::move(w)); }
 
   std::size_t size() const { return task_.size(); }
   bool empty() const { return task_.empty(); }
@@ -65,11 +85,14 @@ class ResultBatch {
   const std::vector<TaskStatus>& status() const { return status_; }
   const std::vector<double>& elapsed() const { return elapsed_; }
   const std::vector<std::int32_t>& attempts() const { return attempts_; }
+  const std::vector<std::int32_t>& warnings() const { return warnings_; }
+  const std::vector<ErrorRecord>& warning_messages() const { return warning_msgs_; }
   const std::vector<ColumnData>& columns() const { return cols_; }
   const std::vector<ErrorRecord>& errors() const { return errors_; }
   std::vector<ColumnData>& mutable_columns() { return cols_; }
   // Appends a finished row wholesale (used when reading batches back).
-  void append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts);
+  void append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts,
+                   std::int32_t warnings);
 
  private:
   friend class RowWriter;
@@ -78,8 +101,10 @@ class ResultBatch {
   std::vector<TaskStatus> status_;
   std::vector<double> elapsed_;
   std::vector<std::int32_t> attempts_;
+  std::vector<std::int32_t> warnings_;
   std::vector<ColumnData> cols_;
   std::vector<ErrorRecord> errors_;
+  std::vector<ErrorRecord> warning_msgs_;
   bool open_row_ = false;
 };
 

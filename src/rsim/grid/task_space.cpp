@@ -51,9 +51,7 @@ int TaskSpace::find(const std::string& name) const {
 }
 
 const core::Value& TaskSpace::value(std::uint64_t point, std::size_t j) const {
-  const auto& vals = params_[j].values;
-  if (!cartesian_) return vals[point];
-  return vals[(point / stride_[j]) % vals.size()];
+  return params_[j].values[value_index(point, j)];
 }
 
 }  // namespace rsim::grid

@@ -28,6 +28,11 @@ class TaskSpace {
   std::uint64_t replicate_of(std::uint64_t task) const { return task % replicates_; }
   // Value of parameter j at point p (p < n_points()).
   const core::Value& value(std::uint64_t point, std::size_t j) const;
+  // Index into param(j).values of that value.
+  std::size_t value_index(std::uint64_t point, std::size_t j) const {
+    return cartesian_ ? static_cast<std::size_t>((point / stride_[j]) % params_[j].values.size())
+                      : static_cast<std::size_t>(point);
+  }
 
  private:
   std::vector<Param> params_;

@@ -176,6 +176,7 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put_vec(buf_, batch.status());
   put_vec(buf_, batch.elapsed());
   put_vec(buf_, batch.attempts());
+  put_vec(buf_, batch.warnings());
   for (const auto& col : batch.columns()) {
     std::visit(
         [&](const auto& c) {
@@ -188,11 +189,13 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
         },
         col);
   }
-  put<std::uint64_t>(buf_, batch.errors().size());
-  for (const auto& e : batch.errors()) {
-    put(buf_, e.task);
-    put_str(buf_, e.message);
-    put_str(buf_, e.calls);
+  for (const auto* records : {&batch.errors(), &batch.warning_messages()}) {
+    put<std::uint64_t>(buf_, records->size());
+    for (const auto& e : *records) {
+      put(buf_, e.task);
+      put_str(buf_, e.message);
+      put_str(buf_, e.calls);
+    }
   }
   put<std::uint64_t>(buf_, fnv1a(buf_.data(), buf_.size()));
   buf_.append(kEnd, sizeof kEnd);
@@ -254,12 +257,17 @@ Segment read_segment(const std::string& path) {
   std::vector<std::uint64_t> tasks;
   std::vector<core::TaskStatus> status;
   std::vector<double> elapsed;
-  std::vector<std::int32_t> attempts;
+  std::vector<std::int32_t> attempts, warnings;
   r.get_vec(tasks, n);
   r.get_vec(status, n);
   r.get_vec(elapsed, n);
   r.get_vec(attempts, n);
-  for (std::size_t i = 0; i < n; ++i) seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i]);
+  r.get_vec(warnings, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (static_cast<std::uint8_t>(status[i]) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
+      r.corrupt("unknown task status");
+    seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i], warnings[i]);
+  }
   auto& cols = seg.batch.mutable_columns();
   for (std::size_t c = 0; c < cols.size(); ++c) {
     const std::size_t m = n * seg.header.schema[c].width;
@@ -275,13 +283,16 @@ Segment read_segment(const std::string& path) {
         },
         cols[c]);
   }
-  const auto ne = r.get<std::uint64_t>();
-  for (std::uint64_t i = 0; i < ne; ++i) {
-    core::ErrorRecord e;
-    e.task = r.get<std::uint64_t>();
-    e.message = r.get_str();
-    e.calls = r.get_str();
-    seg.batch.add_error(std::move(e));
+  for (int kind = 0; kind < 2; ++kind) {
+    const auto ne = r.get<std::uint64_t>();
+    for (std::uint64_t i = 0; i < ne; ++i) {
+      core::ErrorRecord e;
+      e.task = r.get<std::uint64_t>();
+      e.message = r.get_str();
+      e.calls = r.get_str();
+      if (kind == 0) seg.batch.add_error(std::move(e));
+      else seg.batch.add_warning(std::move(e));
+    }
   }
   if (r.pos() != data.size() - trailer) r.corrupt("unexpected bytes after the last record");
   return seg;

@@ -190,6 +190,29 @@ core::Schema merge_schema(core::Schema schema, const std::vector<std::string>& s
   return schema;
 }
 
+// /<group>/task, /<group>/message (and /<group>/calls), one row per task, by task id.
+void write_records(hid_t file, const char* group, const std::map<std::uint64_t, core::ErrorRecord>& records,
+                   bool with_calls, const std::string& where) {
+  Id g = RSIM_H5(H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  const std::string at = where + "/" + group;
+  const hsize_t n = records.size();
+  std::vector<std::int64_t> t;
+  std::vector<std::string> msg, calls;
+  for (const auto& [task, e] : records) {
+    t.push_back(static_cast<std::int64_t>(task));
+    msg.push_back(e.message);
+    calls.push_back(e.calls);
+  }
+  Dataset d_task = create_dataset(g, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where), n, 1, nullptr, at + "/task");
+  write_rows(d_task, 0, n, t.data());
+  Dataset d_msg = create_dataset(g, "message", string_type(where), n, 1, nullptr, at + "/message");
+  write_strings(d_msg, 0, msg.data(), n);
+  if (with_calls) {
+    Dataset d_calls = create_dataset(g, "calls", string_type(where), n, 1, nullptr, at + "/calls");
+    write_strings(d_calls, 0, calls.data(), n);
+  }
+}
+
 void fsync_path(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return;
@@ -224,6 +247,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
                                     where + "/tasks/rank");
     Dataset d_attempts = create_dataset(tasks, "attempts", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1,
                                         &zero, where + "/tasks/attempts");
+    Dataset d_warnings = create_dataset(tasks, "warnings", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1,
+                                        &zero, where + "/tasks/warnings");
 
     Id results = RSIM_H5(H5Gcreate2(file, "results", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
     std::vector<Dataset> d_fields;
@@ -239,7 +264,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
                                         where + "/results/" + f.name));
     }
 
-    std::map<std::uint64_t, core::ErrorRecord> errors;  // by task: sorted, last one wins
+    std::map<std::uint64_t, core::ErrorRecord> errors, warnings;  // by task: sorted, last one wins
     for (const auto& path : segments) {
       const Segment seg = read_segment(path);
       const core::ResultBatch& b = seg.batch;
@@ -269,6 +294,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         write_rows(d_elapsed, off, cnt, b.elapsed().data() + i);
         write_rows(d_rank, off, cnt, ranks.data() + i);
         write_rows(d_attempts, off, cnt, b.attempts().data() + i);
+        write_rows(d_warnings, off, cnt, b.warnings().data() + i);
         for (std::size_t c = 0; c < bs.size(); ++c) {
           const Dataset& d = d_fields[out_of[c]];
           const std::size_t w = bs[c].width;
@@ -298,6 +324,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         i = j;
       }
       for (const auto& e : b.errors()) errors[e.task] = e;
+      for (const auto& w : b.warning_messages()) warnings[w.task] = w;
     }
 
     // Count statuses from the file itself, so overlapping segments count once.
@@ -323,24 +350,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
       }
     }
 
-    Id eg = RSIM_H5(H5Gcreate2(file, "errors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
-    {
-      const hsize_t ne = errors.size();
-      Dataset d_task = create_dataset(eg, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where), ne, 1, nullptr,
-                                      where + "/errors/task");
-      Dataset d_msg = create_dataset(eg, "message", string_type(where), ne, 1, nullptr, where + "/errors/message");
-      Dataset d_calls = create_dataset(eg, "calls", string_type(where), ne, 1, nullptr, where + "/errors/calls");
-      std::vector<std::int64_t> t;
-      std::vector<std::string> msg, calls;
-      for (const auto& [task, e] : errors) {
-        t.push_back(static_cast<std::int64_t>(task));
-        msg.push_back(e.message);
-        calls.push_back(e.calls);
-      }
-      write_rows(d_task, 0, ne, t.data());
-      write_strings(d_msg, 0, msg.data(), ne);
-      write_strings(d_calls, 0, calls.data(), ne);
-    }
+    write_records(file, "errors", errors, true, where);
+    write_records(file, "warnings", warnings, false, where);
 
     attr_i64(file, "format_version", core::kFormatVersion, where);
     attr_str(file, "rsim_version", core::kVersion, where);

@@ -1,14 +1,17 @@
 #include "rsim/core/error.hpp"
 #include "rsim/run/native/native_runner.hpp"
 #include "rsim/run/runner.hpp"
+#ifdef RSIM_HAVE_R
+#include "rsim/run/r/r_runner.hpp"
+#endif
 
 namespace rsim::run {
 
-std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space) {
+std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx) {
   if (spec.task.backend == "native") {
     if (!spec.task.plugin.empty())
       throw core::ConfigError({spec.source_path, 0, "task.plugin"},
-                              "native plugins are not supported by this build of rsim yet",
+                              "native plugins are not supported by this version of rsim yet",
                               "use a built-in kernel (rsim --list-kernels) or the r backend");
     std::unique_ptr<Kernel> k;
     try {
@@ -18,12 +21,18 @@ std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskS
     }
     return std::make_unique<NativeRunner>(spec, space, std::move(k), spec.task.kernel);
   }
-  if (spec.task.backend == "r")
+  if (spec.task.backend == "r") {
+#ifdef RSIM_HAVE_R
+    return make_r_runner(spec, space, ctx);
+#else
+    (void)ctx;
     throw core::ConfigError({spec.source_path, 0, "task.backend"},
-                            "this build of rsim has no R backend (backend = \"r\")",
-                            "use backend = \"native\" with a built-in kernel");
-  throw core::ConfigError({spec.source_path, 0, "task.backend"},
-                          "unknown backend \"" + spec.task.backend + "\"", "write backend = \"r\" or \"native\"");
+                            "this build of rsim has no R backend (it was built without R/RInside)",
+                            "install r-base-dev and r-cran-rinside and rebuild, or use backend = \"native\"");
+#endif
+  }
+  throw core::ConfigError({spec.source_path, 0, "task.backend"}, "unknown backend \"" + spec.task.backend + "\"",
+                          "write backend = \"r\" or \"native\"");
 }
 
 }  // namespace rsim::run

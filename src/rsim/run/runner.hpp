@@ -17,16 +17,25 @@ class Runner {
   virtual ~Runner() = default;
   // The fields every task writes (known after set-up for native kernels).
   virtual const core::Schema& schema() const = 0;
-  // Runs task `task`, writing into `out`.  Returns ok, or error/timeout
-  // with `err` filled in; never throws for a failing task.
-  virtual core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::ErrorRecord& err) = 0;
+  // Runs task `task`, writing into `out` (the first task that returns fields
+  // may fix the batch's schema through out.adopt_schema).  Returns ok, or
+  // error/timeout with notes.message filled in; reports warnings in notes.
+  // Never throws for a failing task.
+  virtual core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) = 0;
   // "native kernel ttest_power", for logs and the result file.
   virtual std::string describe() const = 0;
+};
+
+// Where this rank runs: used by backends that keep per-rank files.
+struct RunContext {
+  int rank = 0;
+  std::string log_dir;  // per-rank logs of task output (R backend); created on demand
 };
 
 // The one place that knows which backends were built in.  Sets the backend
 // up for this rank; throws core::ConfigError for a bad [task] section and
 // core::BackendError when the backend cannot start.
-std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space);
+std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space,
+                                    const RunContext& ctx = {});
 
 }  // namespace rsim::run

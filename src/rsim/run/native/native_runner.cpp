@@ -11,15 +11,14 @@ NativeRunner::NativeRunner(const grid::JobSpec& spec, const grid::TaskSpace& spa
   setup_.check_all_used(name_);
 }
 
-core::TaskStatus NativeRunner::run(std::uint64_t task, core::RowWriter& out, core::ErrorRecord& err) {
+core::TaskStatus NativeRunner::run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
   core::Philox rng(spec_.seed, task);
   try {
     kernel_->run(TaskParams(space_, task), rng, out);
     return core::TaskStatus::ok;
   } catch (const std::exception& e) {
-    err.task = task;
-    err.message = e.what();
-    err.calls = "kernel " + name_;
+    notes.message = e.what();
+    notes.calls = "kernel " + name_;
     return core::TaskStatus::error;
   }
 }

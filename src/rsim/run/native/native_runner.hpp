@@ -13,7 +13,7 @@ class NativeRunner : public Runner {
   NativeRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, std::unique_ptr<Kernel> kernel,
                std::string name);
   const core::Schema& schema() const override { return schema_; }
-  core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::ErrorRecord& err) override;
+  core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
   std::string describe() const override { return "native kernel " + name_; }
 
  private:
