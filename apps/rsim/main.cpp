@@ -6,6 +6,7 @@
 
 #include "job.hpp"
 #include "options.hpp"
+#include "single_task.hpp"
 #include "rsim/core/error.hpp"
 #include "rsim/run/native/kernel.hpp"
 #include "rsim/sched/comm.hpp"
@@ -28,8 +29,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
+    if (opt.has_task) return static_cast<int>(rsim::app::run_single_task(opt));  // one process, no MPI
     rsim::sched::Comm comm(argc, argv);
-    return static_cast<int>(rsim::app::run_job(opt, comm));
+    const int code = static_cast<int>(rsim::app::run_job(opt, comm));
+    // Only rank 0 reports the job's exit code: mpirun kills the other ranks
+    // as soon as one exits non-zero, which could cut rank 0 short.
+    return comm.rank() == 0 ? code : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rsim: error: %s\n", e.what());
     const auto* r = dynamic_cast<const rsim::core::Error*>(&e);

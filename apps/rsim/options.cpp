@@ -18,6 +18,8 @@ po::options_description visible() {
       ("output,o", po::value<std::string>(), "write results here instead of [job] output")
       ("quiet,q", "no progress line")
       ("progress", "show the progress line even when stderr is not a terminal")
+      ("task", po::value<std::uint64_t>(), "run only this task id (0-based) on one rank, print its fields "
+                                            "and status, write no file")
       ("list-kernels", "list the built-in native kernels and exit")
       ("help,h", "show this help and exit")
       ("version,V", "show the version and exit");
@@ -46,6 +48,10 @@ Options parse_options(int argc, char** argv) {
   o.quiet = vm.count("quiet") > 0;
   o.progress = vm.count("progress") > 0;
   if (vm.count("output")) o.output = vm["output"].as<std::string>();
+  if (vm.count("task")) {
+    o.has_task = true;
+    o.task = vm["task"].as<std::uint64_t>();
+  }
   if (vm.count("grid")) {
     const auto& g = vm["grid"].as<std::vector<std::string>>();
     if (g.size() > 1)

@@ -1,5 +1,6 @@
 #pragma once
 // The command line of `rsim`, parsed before MPI starts.
+#include <cstdint>
 #include <string>
 
 namespace rsim::app {
@@ -12,6 +13,8 @@ struct Options {
   bool list_kernels = false;
   bool quiet = false;   // no progress line
   bool progress = false;  // progress line even when stderr is not a terminal
+  bool has_task = false;  // --task: run this one task id and print its fields
+  std::uint64_t task = 0;
 };
 
 // Throws core::UsageError for a bad command line.

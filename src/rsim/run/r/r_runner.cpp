@@ -41,13 +41,20 @@ RInside& embedded_r() {
   return *r;
 }
 
+// R's last error message without its "Error in f() : " / "Error: " prefix.
+// A C stack overflow's byte count (which varies from run to run) is
+// dropped, so results stay identical across runs and rank counts.
 std::string r_error_text() {
   std::string s = R_curErrorBuf();
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  if (s.rfind("Error", 0) == 0) {  // "Error in f() : msg" / "Error : msg" -> keep R's wording after "Error"
+  if (s.rfind("Error: ", 0) == 0) {
+    s = s.substr(7);
+  } else if (s.rfind("Error", 0) == 0) {
     const auto colon = s.find(" : ");
     if (colon != std::string::npos && colon < 200) s = s.substr(colon + 3);
   }
+  if (s.rfind("C stack usage", 0) == 0 && s.find("too close to the limit") != std::string::npos)
+    s = "C stack usage is too close to the limit (runaway recursion?)";
   return s;
 }
 
@@ -274,7 +281,8 @@ void RRunner::build_call(SEXP fun) {
   }
   const R_xlen_t nargs = static_cast<R_xlen_t>(np + spec_.args.size() + (want_task_ ? 1 : 0));
   SEXP inner = PROTECT(Rf_allocVector(LANGSXP, nargs + 1));
-  SETCAR(inner, fun);
+  (void)fun;  // called by name, so call stacks read simulate(...), not the function's source
+  SETCAR(inner, Rf_install(spec_.task.function.c_str()));
   SEXP cell = CDR(inner);
   for (std::size_t j = 0; j < np; ++j, cell = CDR(cell)) {
     SET_TAG(cell, Rf_install(space_.param(j).name.c_str()));
