@@ -65,6 +65,9 @@ std::optional<core::ExitCode> collectively(const sched::Comm& comm, F&& step) {
 }
 
 std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw core::ConfigError({path, 0, ""}, "the grid file is a folder", "give the path of a grid.toml file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw core::ConfigError({path, 0, ""}, "cannot read the grid file: " + std::string(std::strerror(errno)),
@@ -124,6 +127,7 @@ void run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       if (notes.warnings > 0) batch.add_warning({t, std::move(notes.warning_messages), {}});
       batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), 1, notes.warnings);
       ++n.done;
+      sched.note_progress(n.done, n.failed);
       if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
         seg.commit(batch);
         batch.clear();

@@ -334,8 +334,8 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std:
       throw core::ConfigError({grid_path, 0, ""},
                               "the checkpoint " + path + " was made from a different grid.toml (" +
                                   seg.header.grid_hash + ", now " + grid_hash + ")",
-                              "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to start over "
-                              "");
+                              "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to "
+                              "start over");
     const auto& t = seg.batch.tasks();
     for (std::size_t i = 0; i < t.size();) {
       std::size_t j = i + 1;

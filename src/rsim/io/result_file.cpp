@@ -238,7 +238,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
 
     Id tasks = RSIM_H5(H5Gcreate2(file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
     const auto not_run = static_cast<std::int8_t>(core::TaskStatus::not_run);
-    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double nan = core::na_float();  // elapsed of a task not run: R's NA
     const std::int32_t minus1 = -1, zero = 0;
     Dataset d_status = create_dataset(tasks, "status", status_type(where), n_tasks, 1, &not_run, where + "/tasks/status");
     Dataset d_elapsed = create_dataset(tasks, "elapsed", RSIM_H5(H5Tcopy(H5T_NATIVE_DOUBLE), where), n_tasks, 1, &nan,
@@ -364,6 +364,11 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
     attr_u64(file, "n_points", space.n_points(), where);
     attr_u64(file, "n_tasks", n_tasks, where);
     attr_str(file, "grid_kind", spec.cartesian ? "cartesian" : "points", where);
+    {
+      std::string names;  // the parameters in grid.toml order (HDF5 lists /grid alphabetically)
+      for (const auto& p : space.params()) names += (names.empty() ? "" : ",") + p.name;
+      attr_str(file, "grid_params", names, where);
+    }
     attr_str(file, "backend", spec.task.backend, where);
     attr_str(file, "task", prov.task_detail, where);
     attr_u64(file, "n_ranks", prov.n_ranks, where);

@@ -38,6 +38,11 @@ class Scheduler {
   // The next chunk for this rank, or nothing when all work is handed out.
   // `done` and `failed`: this rank's cumulative counts, for progress.
   std::optional<Chunk> next(std::uint64_t done, std::uint64_t failed);
+  // This rank's counts between hand-outs (an atomic store; cheap per task).
+  void note_progress(std::uint64_t done, std::uint64_t failed) {
+    done_[static_cast<std::size_t>(comm_.rank())].store(done, std::memory_order_relaxed);
+    failed_[static_cast<std::size_t>(comm_.rank())].store(failed, std::memory_order_relaxed);
+  }
   // Ends the hand-out thread (rank 0) once every rank has been told to stop.
   void finish();
   // Rank 0: the whole job's progress; elsewhere this rank's own.
