@@ -70,9 +70,42 @@ void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t atte
   warnings_.push_back(warnings);
 }
 
+void TableBatch::clear() {
+  task.clear();
+  for (auto& c : cols) std::visit([](auto& col) { col.clear(); }, c);
+}
+
+void TableBatch::append(const TableBatch& other) {
+  task.insert(task.end(), other.task.begin(), other.task.end());
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    std::visit(
+        [&](auto& col) {
+          using V = std::decay_t<decltype(col)>;
+          const V& src = std::get<V>(other.cols[i]);
+          col.insert(col.end(), src.begin(), src.end());
+        },
+        cols[i]);
+}
+
+TableBatch& RowWriter::table(const std::string& name) {
+  for (auto& [n, t] : batch_->tables_)
+    if (n == name) return t;
+  batch_->tables_.emplace_back(name, TableBatch{});
+  return batch_->tables_.back().second;
+}
+
 void ResultBatch::cancel_row() {
   assert(open_row_);
   open_row_ = false;
+  const std::uint64_t task = task_.back();
+  for (auto& [name, t] : tables_) {  // rows the failed task appended
+    std::size_t keep = t.task.size();
+    while (keep > 0 && t.task[keep - 1] == task) --keep;
+    const std::size_t drop = t.task.size() - keep;
+    if (drop == 0) continue;
+    t.task.resize(keep);
+    for (auto& c : t.cols) std::visit([drop](auto& col) { col.resize(col.size() - drop); }, c);
+  }
   task_.pop_back();
   for (std::size_t i = 0; i < cols_.size(); ++i) {
     const std::size_t w = schema_[i].width;
@@ -97,6 +130,7 @@ void ResultBatch::clear() {
   warnings_.clear();
   errors_.clear();
   warning_msgs_.clear();
+  for (auto& [name, t] : tables_) t.clear();
   for (auto& c : cols_) std::visit([](auto& col) { col.clear(); }, c);
   open_row_ = false;
 }

@@ -38,6 +38,18 @@ using ColumnData = std::variant<std::vector<std::int64_t>, std::vector<double>,
 
 class ResultBatch;
 
+// Rows of a data frame that tasks returned: typed columns plus the task id
+// of each row.  Stored as /tables/<name>/ in the result file.
+struct TableBatch {
+  Schema schema;
+  std::vector<std::uint64_t> task;
+  std::vector<ColumnData> cols;
+  std::size_t rows() const { return task.size(); }
+  void clear();
+  // Appends the rows of `other` (same schema).
+  void append(const TableBatch& other);
+};
+
 // Writes the fields of the row being filled.  Field indices follow the schema.
 class RowWriter {
  public:
@@ -48,6 +60,9 @@ class RowWriter {
   // A fixed-length vector field: width() doubles to fill in place.
   double* float_vector(std::size_t field);
   std::size_t width(std::size_t field) const;
+  // The table `name` of the batch, created empty (no schema) if new; rows
+  // the task appends are dropped again if the task fails.
+  TableBatch& table(const std::string& name);
   // Fixes the batch's schema from the first task that returns fields: the
   // rows already in the batch get NA in the new columns.  Only while the
   // batch's schema is empty.
@@ -87,6 +102,8 @@ class ResultBatch {
   const std::vector<std::int32_t>& attempts() const { return attempts_; }
   const std::vector<std::int32_t>& warnings() const { return warnings_; }
   const std::vector<ErrorRecord>& warning_messages() const { return warning_msgs_; }
+  const std::vector<std::pair<std::string, TableBatch>>& tables() const { return tables_; }
+  std::vector<std::pair<std::string, TableBatch>>& mutable_tables() { return tables_; }
   const std::vector<ColumnData>& columns() const { return cols_; }
   const std::vector<ErrorRecord>& errors() const { return errors_; }
   std::vector<ColumnData>& mutable_columns() { return cols_; }
@@ -105,6 +122,7 @@ class ResultBatch {
   std::vector<ColumnData> cols_;
   std::vector<ErrorRecord> errors_;
   std::vector<ErrorRecord> warning_msgs_;
+  std::vector<std::pair<std::string, TableBatch>> tables_;
   bool open_row_ = false;
 };
 

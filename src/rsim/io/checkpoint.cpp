@@ -47,6 +47,29 @@ void put_vec(std::string& b, const std::vector<T>& v) {
   if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
+void put_schema(std::string& b, const core::Schema& schema) {
+  put<std::uint32_t>(b, static_cast<std::uint32_t>(schema.size()));
+  for (const auto& f : schema) {
+    put_str(b, f.name);
+    put<std::uint8_t>(b, static_cast<std::uint8_t>(f.type));
+    put(b, f.width);
+  }
+}
+void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
+  for (const auto& col : cols) {
+    std::visit(
+        [&](const auto& c) {
+          using T = typename std::decay_t<decltype(c)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            for (const auto& s : c) put_str(b, s);
+          } else {
+            put_vec(b, c);
+          }
+        },
+        col);
+  }
+}
+
 // --- decoding ---------------------------------------------------------------
 class Reader {
  public:
@@ -115,13 +138,8 @@ void fsync_dir(const std::string& dir) {
   ::close(fd);
 }
 
-SegmentHeader parse_header(Reader& r) {
-  SegmentHeader h;
-  for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
-  if (r.get<std::uint32_t>() != kSegmentFormat) r.corrupt("written by an incompatible rsim version");
-  h.grid_hash = r.get_str();
-  h.rank = r.get<std::uint32_t>();
-  h.run_id = r.get<std::uint64_t>();
+core::Schema get_schema(Reader& r) {
+  core::Schema schema;
   const auto nf = r.get<std::uint32_t>();
   for (std::uint32_t i = 0; i < nf; ++i) {
     core::Field f;
@@ -130,8 +148,38 @@ SegmentHeader parse_header(Reader& r) {
     if (t > static_cast<std::uint8_t>(core::ValueType::Bool)) r.corrupt("unknown field type");
     f.type = static_cast<core::ValueType>(t);
     f.width = r.get<std::uint32_t>();
-    h.schema.push_back(std::move(f));
+    schema.push_back(std::move(f));
   }
+  return schema;
+}
+
+void get_columns(Reader& r, const core::Schema& schema, std::vector<core::ColumnData>& cols, std::size_t n) {
+  cols.clear();
+  for (const auto& f : schema) {
+    cols.push_back(core::make_column(f.type));
+    const std::size_t m = n * f.width;
+    std::visit(
+        [&](auto& col) {
+          using T = typename std::decay_t<decltype(col)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            col.resize(m);
+            for (auto& s : col) s = r.get_str();
+          } else {
+            r.get_vec(col, m);
+          }
+        },
+        cols.back());
+  }
+}
+
+SegmentHeader parse_header(Reader& r) {
+  SegmentHeader h;
+  for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
+  if (r.get<std::uint32_t>() != kSegmentFormat) r.corrupt("written by an incompatible rsim version");
+  h.grid_hash = r.get_str();
+  h.rank = r.get<std::uint32_t>();
+  h.run_id = r.get<std::uint64_t>();
+  h.schema = get_schema(r);
   return h;
 }
 
@@ -165,30 +213,14 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put_str(buf_, header_.grid_hash);
   put(buf_, header_.rank);
   put(buf_, header_.run_id);
-  put<std::uint32_t>(buf_, static_cast<std::uint32_t>(header_.schema.size()));
-  for (const auto& f : header_.schema) {
-    put_str(buf_, f.name);
-    put<std::uint8_t>(buf_, static_cast<std::uint8_t>(f.type));
-    put(buf_, f.width);
-  }
+  put_schema(buf_, header_.schema);
   put<std::uint64_t>(buf_, n);
   put_vec(buf_, batch.tasks());
   put_vec(buf_, batch.status());
   put_vec(buf_, batch.elapsed());
   put_vec(buf_, batch.attempts());
   put_vec(buf_, batch.warnings());
-  for (const auto& col : batch.columns()) {
-    std::visit(
-        [&](const auto& c) {
-          using T = typename std::decay_t<decltype(c)>::value_type;
-          if constexpr (std::is_same_v<T, std::string>) {
-            for (const auto& s : c) put_str(buf_, s);
-          } else {
-            put_vec(buf_, c);
-          }
-        },
-        col);
-  }
+  put_columns(buf_, batch.columns());
   for (const auto* records : {&batch.errors(), &batch.warning_messages()}) {
     put<std::uint64_t>(buf_, records->size());
     for (const auto& e : *records) {
@@ -196,6 +228,14 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
       put_str(buf_, e.message);
       put_str(buf_, e.calls);
     }
+  }
+  put<std::uint32_t>(buf_, static_cast<std::uint32_t>(batch.tables().size()));
+  for (const auto& [name, t] : batch.tables()) {
+    put_str(buf_, name);
+    put_schema(buf_, t.schema);
+    put<std::uint64_t>(buf_, t.rows());
+    put_vec(buf_, t.task);
+    put_columns(buf_, t.cols);
   }
   put<std::uint64_t>(buf_, fnv1a(buf_.data(), buf_.size()));
   buf_.append(kEnd, sizeof kEnd);
@@ -268,21 +308,7 @@ Segment read_segment(const std::string& path) {
       r.corrupt("unknown task status");
     seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i], warnings[i]);
   }
-  auto& cols = seg.batch.mutable_columns();
-  for (std::size_t c = 0; c < cols.size(); ++c) {
-    const std::size_t m = n * seg.header.schema[c].width;
-    std::visit(
-        [&](auto& col) {
-          using T = typename std::decay_t<decltype(col)>::value_type;
-          if constexpr (std::is_same_v<T, std::string>) {
-            col.resize(m);
-            for (auto& s : col) s = r.get_str();
-          } else {
-            r.get_vec(col, m);
-          }
-        },
-        cols[c]);
-  }
+  get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n);
   for (int kind = 0; kind < 2; ++kind) {
     const auto ne = r.get<std::uint64_t>();
     for (std::uint64_t i = 0; i < ne; ++i) {
@@ -293,6 +319,15 @@ Segment read_segment(const std::string& path) {
       if (kind == 0) seg.batch.add_error(std::move(e));
       else seg.batch.add_warning(std::move(e));
     }
+  }
+  const auto ntables = r.get<std::uint32_t>();
+  for (std::uint32_t i = 0; i < ntables; ++i) {
+    auto& [name, t] = seg.batch.mutable_tables().emplace_back();
+    name = r.get_str();
+    t.schema = get_schema(r);
+    const auto rows = static_cast<std::size_t>(r.get<std::uint64_t>());
+    r.get_vec(t.task, rows);
+    get_columns(r, t.schema, t.cols, rows);
   }
   if (r.pos() != data.size() - trailer) r.corrupt("unexpected bytes after the last record");
   return seg;

@@ -213,6 +213,38 @@ void write_records(hid_t file, const char* group, const std::map<std::uint64_t, 
   }
 }
 
+// /tables/<name>/task and one dataset per column, rows sorted by task id
+// (stable: a task's rows keep their order), so the content does not depend
+// on which rank ran which task.
+void write_tables(hid_t file, const std::map<std::string, core::TableBatch>& tables, const std::string& where) {
+  Id g = RSIM_H5(H5Gcreate2(file, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  for (const auto& [name, t] : tables) {
+    const std::string at = where + "/tables/" + name;
+    Id tg = RSIM_H5(H5Gcreate2(g, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), at);
+    const std::size_t n = t.rows();
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.task[a] < t.task[b]; });
+    std::vector<std::int64_t> task(n);
+    for (std::size_t i = 0; i < n; ++i) task[i] = static_cast<std::int64_t>(t.task[order[i]]);
+    Dataset d_task = create_dataset(tg, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), at), n, 1, nullptr, at + "/task");
+    write_rows(d_task, 0, n, task.data());
+    for (std::size_t c = 0; c < t.schema.size(); ++c) {
+      const core::Field& f = t.schema[c];
+      Dataset d = create_dataset(tg, f.name, value_type(f.type, at), n, 1, nullptr, at + "/" + f.name);
+      std::visit(
+          [&](const auto& col) {
+            using T = typename std::decay_t<decltype(col)>::value_type;
+            std::vector<T> sorted(n);
+            for (std::size_t i = 0; i < n; ++i) sorted[i] = col[order[i]];
+            if constexpr (std::is_same_v<T, std::string>) write_strings(d, 0, sorted.data(), n);
+            else write_rows(d, 0, n, sorted.data());
+          },
+          t.cols[c]);
+    }
+  }
+}
+
 void fsync_path(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return;
@@ -265,6 +297,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
     }
 
     std::map<std::uint64_t, core::ErrorRecord> errors, warnings;  // by task: sorted, last one wins
+    std::map<std::string, core::TableBatch> tables;                // rows in segment order
     for (const auto& path : segments) {
       const Segment seg = read_segment(path);
       const core::ResultBatch& b = seg.batch;
@@ -323,6 +356,17 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         }
         i = j;
       }
+      for (const auto& [name, t] : b.tables()) {
+        auto [it, fresh] = tables.try_emplace(name);
+        if (fresh) {
+          it->second.schema = t.schema;
+          for (const auto& f : t.schema) it->second.cols.push_back(core::make_column(f.type));
+        } else if (it->second.schema != t.schema) {
+          throw core::IoError("table \"" + name + "\" has different columns in different checkpoints", path,
+                              "tasks must return data frames with the same columns and column types");
+        }
+        it->second.append(t);
+      }
       for (const auto& e : b.errors()) errors[e.task] = e;
       for (const auto& w : b.warning_messages()) warnings[w.task] = w;
     }
@@ -350,6 +394,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
       }
     }
 
+    write_tables(file, tables, where);
     write_records(file, "errors", errors, true, where);
     write_records(file, "warnings", warnings, false, where);
 

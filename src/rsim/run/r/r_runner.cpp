@@ -125,7 +125,9 @@ class RRunner : public Runner {
   void snapshot_session();
   void restore_session();
   void collect_warnings(core::TaskNotes& notes);
-  bool convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes);
+  bool convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes);
+  bool append_table(const std::string& name, SEXP df, std::uint64_t task, core::RowWriter& out,
+                    core::TaskNotes& notes);
   SEXP rt(const char* name) const { return Rf_findVarInFrame(rt_, Rf_install(name)); }
   SEXP rt_call(const char* fn, SEXP arg) { return lang2(rt(fn), arg); }
 
@@ -437,7 +439,7 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
                      notes.message.find("reached CPU time limit") != std::string::npos
                  ? core::TaskStatus::timeout
                  : core::TaskStatus::error;
-  } else if (!convert(res, out, notes)) {
+  } else if (!convert(res, task, out, notes)) {
     status = core::TaskStatus::error;
   }
   UNPROTECT(1);
@@ -452,7 +454,7 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
 }
 
 // Returns false (with notes.message) if the value cannot become result fields.
-bool RRunner::convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes) {
+bool RRunner::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
   if (res == R_NilValue) return true;
   staged_.clear();
   auto scalar_type = [](SEXP x) -> int {
@@ -466,10 +468,7 @@ bool RRunner::convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes) {
     }
   };
   SEXP names = Rf_getAttrib(res, R_NamesSymbol);
-  if (Rf_inherits(res, "data.frame")) {
-    notes.message = "the task returned a data frame; data frame results are not supported in this version";
-    return false;
-  }
+  if (Rf_inherits(res, "data.frame")) return append_table("rows", res, task, out, notes);
   if (TYPEOF(res) == VECSXP) {
     if (names == R_NilValue && XLENGTH(res) > 0) {
       notes.message = "the task returned an unnamed list; return a named list such as list(estimate = 1.2, p = 0.03)";
@@ -483,16 +482,15 @@ bool RRunner::convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes) {
         return false;
       }
       const int t = scalar_type(x);
-      if (t >= 0 && XLENGTH(x) == 1) {
+      if (Rf_inherits(x, "data.frame")) {
+        if (!append_table(name, x, task, out, notes)) return false;
+      } else if (t >= 0 && XLENGTH(x) == 1) {
         staged_.push_back({name, static_cast<core::ValueType>(t), 1, x, 0});
       } else if ((TYPEOF(x) == REALSXP || (TYPEOF(x) == INTSXP && !Rf_isFactor(x))) && XLENGTH(x) > 1) {
         staged_.push_back({name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x)), x, 0});
       } else {
-        notes.message = "result field \"" + name + "\" is " +
-                        (Rf_inherits(x, "data.frame") ? std::string("a data frame (not supported in this version)")
-                                                      : std::string("a ") + Rf_type2char(TYPEOF(x)) + " of length " +
-                                                            std::to_string(XLENGTH(x))) +
-                        "; fields must be scalars or numeric vectors";
+        notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) + " of length " +
+                        std::to_string(XLENGTH(x)) + "; fields must be scalars, numeric vectors or data frames";
         return false;
       }
     }
@@ -515,6 +513,7 @@ bool RRunner::convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes) {
     return false;
   }
 
+  if (staged_.empty()) return true;  // only tables (or an empty list)
   // The first task that returns fields fixes the schema.
   if (schema_.empty()) {
     for (const auto& s : staged_) {
@@ -593,6 +592,88 @@ bool RRunner::convert(SEXP res, core::RowWriter& out, core::TaskNotes& notes) {
         }
         break;
     }
+  }
+  return true;
+}
+
+// Appends the rows of data frame `df` to table `name` (/tables/<name>), with
+// the task id as an extra column.  The first data frame of a table fixes its
+// columns and types; integers widen into double columns, nothing else.
+bool RRunner::append_table(const std::string& name, SEXP df, std::uint64_t task, core::RowWriter& out,
+                           core::TaskNotes& notes) {
+  const R_xlen_t ncol = XLENGTH(df);
+  SEXP cn = Rf_getAttrib(df, R_NamesSymbol);
+  core::Schema schema;
+  for (R_xlen_t c = 0; c < ncol; ++c) {
+    SEXP col = VECTOR_ELT(df, c);
+    const std::string cname = Rf_translateCharUTF8(STRING_ELT(cn, c));
+    core::ValueType t;
+    switch (TYPEOF(col)) {
+      case REALSXP: t = core::ValueType::Float; break;
+      case INTSXP: t = Rf_isFactor(col) ? core::ValueType::String : core::ValueType::Int; break;
+      case LGLSXP: t = core::ValueType::Bool; break;
+      case STRSXP: t = core::ValueType::String; break;
+      default:
+        notes.message = "column \"" + cname + "\" of data frame \"" + name + "\" is a " + Rf_type2char(TYPEOF(col)) +
+                        "; table columns must be numeric, integer, logical, character or factor";
+        return false;
+    }
+    if (cname == "task" || cname.empty()) {
+      notes.message = "data frame \"" + name + "\" has a column named \"" + cname +
+                      "\"; rename it (rsim adds the task column itself)";
+      return false;
+    }
+    schema.push_back({cname, t, 1});
+  }
+  core::TableBatch& tb = out.table(name);
+  if (tb.schema.empty() && tb.cols.empty()) {
+    tb.schema = schema;
+    for (const auto& f : schema) tb.cols.push_back(core::make_column(f.type));
+  }
+  if (tb.schema.size() != schema.size()) {
+    notes.message = "data frame \"" + name + "\" has " + std::to_string(schema.size()) + " columns here but " +
+                    std::to_string(tb.schema.size()) + " in earlier tasks";
+    return false;
+  }
+  for (std::size_t c = 0; c < schema.size(); ++c) {
+    const auto& want = tb.schema[c];
+    const auto& got = schema[c];
+    const bool widen = want.type == core::ValueType::Float && got.type == core::ValueType::Int;
+    if (want.name != got.name || (want.type != got.type && !widen)) {
+      notes.message = "column " + std::to_string(c + 1) + " of data frame \"" + name + "\" is " + got.name + " (" +
+                      r_type_name(got.type, 1) + ") here but " + want.name + " (" + r_type_name(want.type, 1) +
+                      ") in earlier tasks";
+      return false;
+    }
+  }
+  const R_xlen_t nrow = ncol > 0 ? XLENGTH(VECTOR_ELT(df, 0)) : 0;
+  tb.task.insert(tb.task.end(), static_cast<std::size_t>(nrow), task);
+  for (std::size_t c = 0; c < schema.size(); ++c) {
+    SEXP col = VECTOR_ELT(df, static_cast<R_xlen_t>(c));
+    std::visit(
+        [&](auto& dst) {
+          using T = typename std::decay_t<decltype(dst)>::value_type;
+          for (R_xlen_t i = 0; i < nrow; ++i) {
+            if constexpr (std::is_same_v<T, double>) {
+              dst.push_back(TYPEOF(col) == REALSXP ? REAL(col)[i]
+                            : INTEGER(col)[i] == NA_INTEGER ? core::na_float()
+                                                            : static_cast<double>(INTEGER(col)[i]));
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              dst.push_back(INTEGER(col)[i] == NA_INTEGER ? core::na_int : INTEGER(col)[i]);
+            } else if constexpr (std::is_same_v<T, std::int8_t>) {
+              dst.push_back(LOGICAL(col)[i] == NA_LOGICAL ? core::na_bool : static_cast<std::int8_t>(LOGICAL(col)[i] != 0));
+            } else if (Rf_isFactor(col)) {
+              const int code = INTEGER(col)[i];
+              dst.push_back(code == NA_INTEGER ? std::string()
+                                               : std::string(Rf_translateCharUTF8(
+                                                     STRING_ELT(Rf_getAttrib(col, R_LevelsSymbol), code - 1))));
+            } else {
+              SEXP e = STRING_ELT(col, i);
+              dst.push_back(e == NA_STRING ? std::string() : std::string(Rf_translateCharUTF8(e)));
+            }
+          }
+        },
+        tb.cols[c]);
   }
   return true;
 }
