@@ -224,6 +224,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         prov.finished = core::utc_now_iso();
         prov.n_ranks = static_cast<std::uint32_t>(comm.size());
         prov.task_detail = runner->describe();
+        prov.extra = runner->provenance();
         const auto t_write = core::MonoClock::now();
         const io::AssemblySummary sum =
             io::assemble_results(spec, space, io::list_segments(ckpt), runner->schema(), spec.output, prov);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rsim/core/result_batch.hpp"
 #include "rsim/core/schema.hpp"
@@ -24,6 +26,8 @@ class Runner {
   virtual core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) = 0;
   // "native kernel ttest_power", for logs and the result file.
   virtual std::string describe() const = 0;
+  // Extra provenance for the result file's root attributes, e.g. r_version.
+  virtual std::vector<std::pair<std::string, std::string>> provenance() const { return {}; }
 };
 
 // Where this rank runs: used by backends that keep per-rank files.

@@ -116,6 +116,9 @@ class RRunner : public Runner {
   const core::Schema& schema() const override { return schema_; }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
   std::string describe() const override { return "R function " + spec_.task.function + " in " + spec_.task.script; }
+  std::vector<std::pair<std::string, std::string>> provenance() const override {
+    return {{"r_version", r_version_}, {"r_packages", packages_}};
+  }
 
  private:
   void start_log(const RunContext& ctx);
@@ -163,6 +166,8 @@ class RRunner : public Runner {
     R_xlen_t index;  // element of x (scalar fields of an atomic vector)
   };
   std::vector<Staged> staged_;
+  std::string r_version_;  // R.version.string
+  std::string packages_;   // attached packages with versions, "stats 4.2.2, ..."
 };
 
 RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx)
@@ -236,6 +241,13 @@ void RRunner::load_code() {
   check_arguments(fun);
   build_call(fun);
   snapshot_session();
+  SEXP info = PROTECT(Rf_lang1(rt("session_info")));
+  SEXP txt = eval_checked(info, R_GlobalEnv, "reading R's version", "");
+  if (Rf_isString(txt) && XLENGTH(txt) == 2) {
+    r_version_ = Rf_translateCharUTF8(STRING_ELT(txt, 0));
+    packages_ = Rf_translateCharUTF8(STRING_ELT(txt, 1));
+  }
+  UNPROTECT(1);
 }
 
 void RRunner::check_arguments(SEXP fun) {
