@@ -198,14 +198,23 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
       comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
                      static_cast<std::uint64_t>(::getpid()));
   RankCounts counts;
+  const JobFacts facts{spec.name,      spec.output, spec.output + ".status.json", created, space.n_tasks(),
+                       already,        comm.size()};
+  sched::Progress last;
   const auto t_run = core::MonoClock::now();
   try {
     sched::Scheduler sched(comm, pending_tasks(space.n_tasks(), committed), spec.schedule.chunk);
     io::SegmentWriter seg(ckpt, spec.source_hash, static_cast<std::uint32_t>(comm.rank()), run_id);
-    const bool show = comm.rank() == 0 && !opt.quiet && (opt.progress || ::isatty(STDERR_FILENO));
-    ProgressLine line(show, [&sched] { return sched.progress(); });
+    std::optional<ProgressMonitor> monitor;
+    if (comm.rank() == 0)
+      monitor.emplace(!opt.quiet && (opt.progress || ::isatty(STDERR_FILENO)), facts,
+                      [&sched] { return sched.progress(); });
     run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, counts);
     sched.finish();
+    if (monitor) {
+      monitor->stop();
+      last = sched.progress();
+    }
   } catch (const std::exception& e) {
     // Mid-run failures cannot be agreed on: stop the whole job.  What was
     // committed stays in the checkpoint folder for the rerun.
@@ -229,6 +238,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         const io::AssemblySummary sum =
             io::assemble_results(spec, space, io::list_segments(ckpt), runner->schema(), spec.output, prov);
         const double write_s = core::seconds_since(t_write);
+        write_status(facts, last, run_s, "finished", sum.failed());
         std::error_code ec;
         fs::remove_all(ckpt, ec);
         const double secs = core::seconds_since(t_start);

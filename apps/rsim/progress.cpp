@@ -1,51 +1,110 @@
 #include "progress.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include "rsim/core/clock.hpp"
 
 namespace rsim::app {
 
-ProgressLine::ProgressLine(bool enabled, std::function<sched::Progress()> source)
-    : enabled_(enabled), source_(std::move(source)) {
-  if (enabled_) thread_ = std::thread([this] { loop(); });
+namespace {
+std::string json_str(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+void write_status(const JobFacts& f, const sched::Progress& p, double seconds, const std::string& state,
+                  std::uint64_t failed_total) {
+  const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0.0;
+  const std::uint64_t done = f.already + p.done;
+  const double eta = rate > 0 && f.n_tasks >= done ? static_cast<double>(f.n_tasks - done) / rate : -1.0;
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  std::string s = "{\n";
+  s += "  \"format\": 1,\n";
+  s += "  \"job\": " + json_str(f.job) + ",\n";
+  s += "  \"output\": " + json_str(f.output) + ",\n";
+  s += "  \"state\": " + json_str(state) + ",\n";
+  s += "  \"n_tasks\": " + std::to_string(f.n_tasks) + ",\n";
+  s += "  \"done\": " + std::to_string(done) + ",\n";
+  s += "  \"failed\": " + std::to_string(failed_total > 0 ? failed_total : p.failed) + ",\n";
+  s += "  \"resumed_from\": " + std::to_string(f.already) + ",\n";
+  s += "  \"this_run\": {\"total\": " + std::to_string(p.total) + ", \"done\": " + std::to_string(p.done) +
+       ", \"seconds\": " + std::to_string(seconds) + ", \"rate\": " + std::to_string(rate) + "},\n";
+  s += "  \"eta_seconds\": " + (eta >= 0 ? std::to_string(eta) : std::string("null")) + ",\n";
+  s += "  \"ranks\": " + std::to_string(f.ranks) + ",\n";
+  s += "  \"done_per_rank\": [";
+  for (std::size_t r = 0; r < p.per_rank.size(); ++r) s += (r ? ", " : "") + std::to_string(p.per_rank[r]);
+  s += "],\n";
+  s += "  \"started\": " + json_str(f.started) + ",\n";
+  s += "  \"updated\": " + json_str(core::utc_now_iso()) + ",\n";
+  s += "  \"host\": " + json_str(host) + ",\n";
+  s += "  \"pid\": " + std::to_string(::getpid()) + "\n}\n";
+  const std::string tmp = f.status_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return;
+    out << s;
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), f.status_path.c_str());
 }
 
-ProgressLine::~ProgressLine() { stop(); }
+ProgressMonitor::ProgressMonitor(bool line, JobFacts facts, std::function<sched::Progress()> source)
+    : line_(line), facts_(std::move(facts)), source_(std::move(source)) {
+  thread_ = std::thread([this] { loop(); });
+}
 
-void ProgressLine::stop() {
+ProgressMonitor::~ProgressMonitor() { stop(); }
+
+void ProgressMonitor::stop() {
   if (!thread_.joinable()) return;
   stop_ = true;
   thread_.join();
-  print();  // the final tally stays on screen
-  std::fputc('\n', stderr);
-  std::fflush(stderr);
+  tick(true);
 }
 
-void ProgressLine::loop() {
+void ProgressMonitor::loop() {
+  tick(false);
+  int n = 0;
   while (!stop_) {
-    for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!stop_) print();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!stop_ && ++n % 5 == 0) tick(false);
   }
 }
 
-void ProgressLine::print() {
-  {
-    const sched::Progress p = source_();
-    const double s = core::seconds_since(t0_);
-    const double rate = s > 0 ? static_cast<double>(p.done) / s : 0;
-    const double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 100.0;
-    char eta[32] = "--:--";
-    if (rate > 0 && p.total >= p.done) {
-      const auto left = static_cast<long>(static_cast<double>(p.total - p.done) / rate);
-      std::snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", left / 3600, (left / 60) % 60, left % 60);
-    }
-    std::fprintf(stderr, "\r\033[Krsim: %llu/%llu tasks (%.1f%%), %.0f tasks/s, ETA %s, %llu failed",
-                 static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total), pct, rate, eta,
-                 static_cast<unsigned long long>(p.failed));
-    std::fflush(stderr);
+void ProgressMonitor::tick(bool final) {
+  const sched::Progress p = source_();
+  const double s = core::seconds_since(t0_);
+  write_status(facts_, p, s, "running");
+  if (!line_) return;
+  const double rate = s > 0 ? static_cast<double>(p.done) / s : 0;
+  const double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 100.0;
+  char eta[32] = "--:--";
+  if (rate > 0 && p.total >= p.done) {
+    const auto left = static_cast<long>(static_cast<double>(p.total - p.done) / rate);
+    std::snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", left / 3600, (left / 60) % 60, left % 60);
   }
+  std::fprintf(stderr, "\r\033[Krsim: %llu/%llu tasks (%.1f%%), %.0f tasks/s, ETA %s, %llu failed%s",
+               static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total), pct, rate, eta,
+               static_cast<unsigned long long>(p.failed), final ? "\n" : "");
+  std::fflush(stderr);
 }
 
 }  // namespace rsim::app

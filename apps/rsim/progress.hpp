@@ -1,28 +1,49 @@
 #pragma once
-// The progress line on rank 0's terminal: done / total, rate, ETA.  Runs in
-// its own thread and only reads the scheduler's counters; no MPI, no tasks.
+// Rank 0's view of a running job, refreshed by its own thread (it only reads
+// the scheduler's counters; no MPI, no tasks):
+//  - the progress line on a terminal: done / total, rate, ETA;
+//  - <output>.status.json, replaced atomically about once a second, for
+//    `rsim status`, the R package's job object and dashboards.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "rsim/sched/scheduler.hpp"
 
 namespace rsim::app {
 
-class ProgressLine {
+// What the status file says besides the counters.
+struct JobFacts {
+  std::string job;
+  std::string output;
+  std::string status_path;    // where the status JSON goes
+  std::string started;        // ISO 8601 UTC
+  std::uint64_t n_tasks = 0;  // the whole job
+  std::uint64_t already = 0;  // committed by earlier runs (resume)
+  int ranks = 1;
+};
+
+// Writes the status JSON atomically (temp file + rename).  `state`:
+// "running", "finished", "failed".  Best effort: I/O errors are ignored.
+void write_status(const JobFacts& facts, const sched::Progress& p, double seconds, const std::string& state,
+                  std::uint64_t failed_total = 0);
+
+class ProgressMonitor {
  public:
-  // `enabled` false: does nothing (not a terminal, --quiet, or not rank 0).
-  ProgressLine(bool enabled, std::function<sched::Progress()> source);
-  ~ProgressLine();  // stops and clears the line
+  // `line`: show the progress line (stderr is a terminal, or --progress).
+  ProgressMonitor(bool line, JobFacts facts, std::function<sched::Progress()> source);
+  ~ProgressMonitor();  // stops; the final tally stays on screen
   void stop();
 
  private:
   void loop();
-  void print();
+  void tick(bool final);
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-  bool enabled_;
+  bool line_;
+  JobFacts facts_;
   std::function<sched::Progress()> source_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -123,8 +123,10 @@ void Scheduler::finish() {
 Progress Scheduler::progress() const {
   Progress p;
   p.total = total_;
+  p.per_rank.resize(done_.size());
   for (std::size_t r = 0; r < done_.size(); ++r) {
-    p.done += done_[r].load();
+    p.per_rank[r] = done_[r].load();
+    p.done += p.per_rank[r];
     p.failed += failed_[r].load();
   }
   return p;

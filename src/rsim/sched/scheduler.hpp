@@ -25,6 +25,7 @@ struct Progress {
   std::uint64_t done = 0;    // tasks finished (ok or failed) in this run, as last reported
   std::uint64_t failed = 0;  // of which failed
   std::uint64_t total = 0;   // tasks this run set out to do
+  std::vector<std::uint64_t> per_rank;  // done per rank (rank 0's view)
 };
 
 class Scheduler {
