@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "progress.hpp"
+#include "signals.hpp"
 #include "rsim/core/clock.hpp"
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
@@ -105,19 +106,36 @@ struct RankCounts {
   std::uint64_t done = 0, failed = 0;
 };
 
-void run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
+// Runs chunks until the work is out or a stop is requested (a signal here,
+// or rank 0's notice).  Returns true if it stopped early; the last batch is
+// committed either way.
+bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
                RankCounts& n) {
   core::ResultBatch batch(runner.schema());
   core::TaskNotes notes;
   const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
+  constexpr auto kPollEvery = std::chrono::milliseconds(10);
   auto last_commit = core::MonoClock::now();
-  while (const std::optional<sched::Chunk> c = sched.next(n.done, n.failed)) {
+  auto last_poll = last_commit;
+  bool stopped = false;
+  while (!stopped) {
+    const std::optional<sched::Chunk> c = sched.next(n.done, n.failed);
+    if (!c) break;
     for (std::uint64_t t = c->begin; t < c->end; ++t) {
+      if (stop_signal() != 0) {
+        stopped = true;
+        break;
+      }
       const auto t0 = core::MonoClock::now();
       core::RowWriter row = batch.begin_row(t);
       notes.clear();
       const core::TaskStatus s = runner.run(t, row, notes);
       const auto t1 = core::MonoClock::now();
+      if (notes.abandoned) {  // interrupted mid-task: it runs again on resume
+        batch.cancel_row();
+        stopped = true;
+        break;
+      }
       if (s != core::TaskStatus::ok) {
         batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
         batch.begin_row(t);
@@ -133,9 +151,21 @@ void run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
         batch.clear();
         last_commit = t1;
       }
+      if (t1 - last_poll >= kPollEvery) {
+        last_poll = t1;
+        if (sched.poll()) {
+          stopped = true;
+          break;
+        }
+      }
     }
   }
-  seg.commit(batch);
+  seg.commit(batch);  // first of all: what finished is safe
+  if (stopped) {
+    sched.request_stop();
+    sched.next(n.done, n.failed);  // hands back the outstanding request, sends the final tally
+  }
+  return stopped;
 }
 
 }  // namespace
@@ -201,6 +231,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   const JobFacts facts{spec.name,      spec.output, spec.output + ".status.json", created, space.n_tasks(),
                        already,        comm.size()};
   sched::Progress last;
+  bool interrupted = false;
   const auto t_run = core::MonoClock::now();
   try {
     sched::Scheduler sched(comm, pending_tasks(space.n_tasks(), committed), spec.schedule.chunk);
@@ -209,8 +240,9 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
     if (comm.rank() == 0)
       monitor.emplace(!opt.quiet && (opt.progress || ::isatty(STDERR_FILENO)), facts,
                       [&sched] { return sched.progress(); });
+    install_stop_signals();
     run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, counts);
-    sched.finish();
+    interrupted = sched.finish();
     if (monitor) {
       monitor->stop();
       last = sched.progress();
@@ -221,8 +253,20 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
     print_error(comm, e);
     comm.abort(static_cast<int>(code_of(e)));
   }
-  comm.barrier();
+  interrupted = comm.first_true(interrupted) >= 0;
   const double run_s = core::seconds_since(t_run);
+  if (interrupted) {
+    if (comm.rank() == 0) {
+      const std::uint64_t n_committed = already + last.done;
+      write_status(facts, last, run_s, "interrupted");
+      std::printf("rsim: %s: interrupted by a signal; %llu of %llu tasks are committed in %s\n", spec.name.c_str(),
+                  static_cast<unsigned long long>(n_committed), static_cast<unsigned long long>(space.n_tasks()),
+                  ckpt.c_str());
+      std::printf("rsim: run the same command again to resume\n");
+      std::fflush(stdout);
+    }
+    return core::ExitCode::interrupted;
+  }
 
   // 5. Rank 0 assembles the result file.
   core::ExitCode code = core::ExitCode::ok;

@@ -24,7 +24,9 @@ struct TaskNotes {
   std::string calls;     // call stack at the error
   std::int32_t warnings = 0;      // warnings the task raised
   std::string warning_messages;   // the first few, newline separated
+  bool abandoned = false;         // interrupted by a stop request: not a result, runs again on resume
   void clear() {
+    abandoned = false;
     message.clear();
     calls.clear();
     warnings = 0;

@@ -7,6 +7,10 @@
 
 namespace rsim::run {
 
+#ifndef RSIM_HAVE_R
+void interrupt_running_task() noexcept {}
+#endif
+
 std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx) {
   if (spec.task.backend == "native") {
     if (!spec.task.plugin.empty())

@@ -30,6 +30,11 @@ class Runner {
   virtual std::vector<std::pair<std::string, std::string>> provenance() const { return {}; }
 };
 
+// Asks a running task to stop (from a signal handler: async-signal-safe).
+// R tasks are interrupted at R's next interrupt check and report
+// notes.abandoned; native kernels finish their task.
+void interrupt_running_task() noexcept;
+
 // Where this rank runs: used by backends that keep per-rank files.
 struct RunContext {
   int rank = 0;

@@ -11,6 +11,9 @@ namespace rsim::sched {
 namespace {
 constexpr int kTagRequest = 101;  // worker -> rank 0: {done, failed, final}
 constexpr int kTagChunk = 102;    // rank 0 -> worker: {begin, end, more}
+constexpr int kTagNotice = 103;   // rank 0 -> worker: 1 = stop now (interrupted), 0 = the job is over
+// final field of a worker's request: 0 asks for work, 1 final tally, 2 final tally after a stop
+constexpr std::uint64_t kAsk = 0, kFinal = 1, kFinalStopped = 2;
 constexpr int kMaxPollSleepUs = 1000;
 const char* const kWhere = "sched::Scheduler";
 }  // namespace
@@ -35,15 +38,25 @@ Scheduler::Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t
     }
   } else {
     reply_req_ = new MPI_Request(MPI_REQUEST_NULL);
+    auto* nreq = new MPI_Request(MPI_REQUEST_NULL);
+    notice_req_ = nreq;
+    RSIM_MPI(MPI_Irecv(&notice_, 1, MPI_UINT64_T, 0, kTagNotice, MPI_COMM_WORLD, nreq), kWhere);
   }
 }
 
 Scheduler::~Scheduler() {
   if (server_.joinable()) server_.join();
+  if (notice_req_ && !notice_seen_) {  // left early (an error): withdraw the notice receive
+    auto* nreq = static_cast<MPI_Request*>(notice_req_);
+    MPI_Cancel(nreq);
+    MPI_Wait(nreq, MPI_STATUS_IGNORE);
+  }
   delete static_cast<MPI_Request*>(reply_req_);
+  delete static_cast<MPI_Request*>(notice_req_);
 }
 
 std::optional<Chunk> Scheduler::take_local() {
+  if (stop_.load()) return std::nullopt;
   std::lock_guard<std::mutex> lock(pool_mutex_);
   return pool_->take();
 }
@@ -51,14 +64,14 @@ std::optional<Chunk> Scheduler::take_local() {
 void Scheduler::post_request(std::uint64_t done, std::uint64_t failed) {
   auto& rreq = *static_cast<MPI_Request*>(reply_req_);
   RSIM_MPI(MPI_Irecv(reply_, 3, MPI_UINT64_T, 0, kTagChunk, MPI_COMM_WORLD, &rreq), kWhere);
-  send_counts(done, failed, false);
+  send_counts(done, failed, kAsk);
   request_out_ = true;
 }
 
-void Scheduler::send_counts(std::uint64_t done, std::uint64_t failed, bool final) {
+void Scheduler::send_counts(std::uint64_t done, std::uint64_t failed, std::uint64_t kind) {
   request_buf_[0] = done;
   request_buf_[1] = failed;
-  request_buf_[2] = final ? 1 : 0;
+  request_buf_[2] = kind;
   MPI_Request sreq;
   RSIM_MPI(MPI_Isend(request_buf_, 3, MPI_UINT64_T, 0, kTagRequest, MPI_COMM_WORLD, &sreq), kWhere);
   wait_sleeping(sreq, kWhere);
@@ -70,17 +83,59 @@ std::optional<Chunk> Scheduler::next(std::uint64_t done, std::uint64_t failed) {
   failed_[me].store(failed);
   if (comm_.rank() == 0) return take_local();
   if (exhausted_) return std::nullopt;
+  if (local_stop_ || poll()) {
+    finish_worker_requests(done, failed);
+    return std::nullopt;
+  }
   if (!request_out_) post_request(done, failed);
   wait_sleeping(*static_cast<MPI_Request*>(reply_req_), kWhere);
   request_out_ = false;
   if (reply_[2] == 0) {
     exhausted_ = true;
-    send_counts(done, failed, true);  // final tally; rank 0 stops serving us
+    send_counts(done, failed, kFinal);  // final tally; rank 0 stops serving us
     return std::nullopt;
   }
   const Chunk c{reply_[0], reply_[1]};
   post_request(done, failed);  // prefetch: the next hand-out travels while we work
   return c;
+}
+
+// A worker that stops early: collect the reply to its outstanding request
+// (the chunk in it stays uncommitted and runs on resume), then send its final
+// tally marked as stopped.
+void Scheduler::finish_worker_requests(std::uint64_t done, std::uint64_t failed) {
+  if (exhausted_) return;
+  if (request_out_) {
+    wait_sleeping(*static_cast<MPI_Request*>(reply_req_), kWhere);
+    request_out_ = false;
+  }
+  exhausted_ = true;
+  send_counts(done, failed, kFinalStopped);
+}
+
+void Scheduler::request_stop() {
+  if (comm_.rank() == 0) stop_.store(true);
+  else local_stop_ = true;
+}
+
+bool Scheduler::poll() {
+  if (comm_.rank() == 0) return stop_.load();
+  if (notice_seen_) return notice_ == 1;
+  int flag = 0;
+  RSIM_MPI(MPI_Test(static_cast<MPI_Request*>(notice_req_), &flag, MPI_STATUS_IGNORE), kWhere);
+  if (flag) notice_seen_ = true;
+  return notice_seen_ && notice_ == 1;
+}
+
+void Scheduler::send_notices(std::uint64_t interrupted) {
+  notices_sent_ = true;
+  static thread_local std::uint64_t value;  // the buffer must outlive the sends
+  value = interrupted;
+  std::vector<MPI_Request> reqs(static_cast<std::size_t>(comm_.size() - 1));
+  for (int r = 1; r < comm_.size(); ++r)
+    RSIM_MPI(MPI_Isend(&value, 1, MPI_UINT64_T, r, kTagNotice, MPI_COMM_WORLD, &reqs[static_cast<std::size_t>(r - 1)]),
+             kWhere);
+  for (auto& q : reqs) wait_sleeping(q, kWhere);
 }
 
 void Scheduler::serve() {
@@ -89,6 +144,7 @@ void Scheduler::serve() {
   MPI_Request req = MPI_REQUEST_NULL;
   int sleep_us = 20;
   while (active > 0) {
+    if (stop_.load() && !notices_sent_) send_notices(1);
     if (req == MPI_REQUEST_NULL)
       RSIM_MPI(MPI_Irecv(buf, 3, MPI_UINT64_T, MPI_ANY_SOURCE, kTagRequest, MPI_COMM_WORLD, &req), kWhere);
     int flag = 0;
@@ -103,7 +159,8 @@ void Scheduler::serve() {
     const int src = st.MPI_SOURCE;
     done_[static_cast<std::size_t>(src)].store(buf[0]);
     failed_[static_cast<std::size_t>(src)].store(buf[1]);
-    if (buf[2] != 0) {  // a worker's final tally, after it was told to stop
+    if (buf[2] != kAsk) {  // a worker's final tally
+      if (buf[2] == kFinalStopped) stop_.store(true);  // it was interrupted: stop everyone
       --active;
       continue;
     }
@@ -114,10 +171,19 @@ void Scheduler::serve() {
     wait_sleeping(sreq, kWhere);
     handouts_.fetch_add(1);
   }
+  if (!notices_sent_) send_notices(stop_.load() ? 1 : 0);
 }
 
-void Scheduler::finish() {
-  if (server_.joinable()) server_.join();
+bool Scheduler::finish() {
+  if (comm_.rank() == 0) {
+    if (server_.joinable()) server_.join();
+    return stop_.load();
+  }
+  if (!notice_seen_) {
+    wait_sleeping(*static_cast<MPI_Request*>(notice_req_), kWhere);
+    notice_seen_ = true;
+  }
+  return local_stop_ || notice_ == 1;
 }
 
 Progress Scheduler::progress() const {

@@ -8,6 +8,11 @@
 // During the run only that thread calls MPI on rank 0 (MPI_THREAD_SERIALIZED).
 // Other ranks ask for their next chunk as soon as they receive one, so the
 // round trip overlaps their work.  Nobody busy-spins while waiting.
+//
+// Stopping early (a signal on any rank): that rank calls request_stop();
+// rank 0 stops handing out and sends every worker a stop notice, which
+// workers see through poll() between tasks.  finish() then tells every rank
+// whether the job was interrupted.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -44,8 +49,15 @@ class Scheduler {
     done_[static_cast<std::size_t>(comm_.rank())].store(done, std::memory_order_relaxed);
     failed_[static_cast<std::size_t>(comm_.rank())].store(failed, std::memory_order_relaxed);
   }
-  // Ends the hand-out thread (rank 0) once every rank has been told to stop.
-  void finish();
+  // This rank stops taking work and asks the whole job to stop.
+  void request_stop();
+  // Worker: has rank 0 sent a stop notice?  A cheap test; call it between
+  // tasks every few milliseconds.  Rank 0: whether a stop was requested.
+  bool poll();
+  // Ends the hand-out thread (rank 0) once every rank has been told to stop;
+  // workers wait for rank 0's closing notice.  Returns true if the job
+  // stopped early (some rank requested a stop).
+  bool finish();
   // Rank 0: the whole job's progress; elsewhere this rank's own.
   Progress progress() const;
   // Hand-outs answered to other ranks (rank 0), for diagnostics.
@@ -62,14 +74,22 @@ class Scheduler {
   std::vector<std::atomic<std::uint64_t>> done_, failed_;  // per rank, rank 0's view
   std::uint64_t total_ = 0;
   std::atomic<std::uint64_t> handouts_{0};
+  std::atomic<bool> stop_{false};  // rank 0: the job is stopping early
+  void send_notices(std::uint64_t interrupted);  // rank 0 thread: closing/stop notice to every worker
+  bool notices_sent_ = false;
   // worker state
+  bool local_stop_ = false;      // this worker wants to stop
+  bool notice_seen_ = false;     // rank 0's notice arrived
+  std::uint64_t notice_ = 0;     // its content: 1 interrupted, 0 normal end
+  void* notice_req_ = nullptr;   // MPI_Request* of the posted notice receive
+  void finish_worker_requests(std::uint64_t done, std::uint64_t failed);
   bool request_out_ = false;
   bool exhausted_ = false;
   std::uint64_t reply_[3] = {0, 0, 0};
   void* reply_req_ = nullptr;  // MPI_Request*, opaque here to keep mpi.h out of the header
   std::uint64_t request_buf_[3] = {0, 0, 0};
   void post_request(std::uint64_t done, std::uint64_t failed);
-  void send_counts(std::uint64_t done, std::uint64_t failed, bool final);
+  void send_counts(std::uint64_t done, std::uint64_t failed, std::uint64_t kind);
 };
 
 }  // namespace rsim::sched

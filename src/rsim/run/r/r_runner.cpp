@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cstring>
 #include <filesystem>
 #include <unordered_set>
@@ -17,7 +19,20 @@
 #include "rsim/core/error.hpp"
 #include "rsim/core/lecuyer.hpp"
 
+// R's own flag (declared in R_ext/GraphicsDevice.h, which drags in far more).
+extern "C" int R_interrupts_pending;
+
 namespace rsim::run {
+
+namespace {
+volatile sig_atomic_t g_interrupt = 0;
+}
+
+void interrupt_running_task() noexcept {
+  g_interrupt = 1;
+  R_interrupts_pending = 1;  // R stops the running task at its next interrupt check
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -437,7 +452,10 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
   collect_warnings(notes);
 
   core::TaskStatus status = core::TaskStatus::ok;
-  if (err) {
+  if (err && g_interrupt) {
+    notes.abandoned = true;  // stopped by a signal: not the task's failure
+    status = core::TaskStatus::error;
+  } else if (err) {
     SEXP msg = rt("err_msg");
     notes.message = msg != R_NilValue && Rf_isString(msg) && XLENGTH(msg) > 0
                         ? Rf_translateCharUTF8(STRING_ELT(msg, 0))
