@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -17,6 +18,8 @@
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
+#include "rsim/io/output_reader.hpp"
+#include "rsim/core/version.hpp"
 #include "rsim/io/result_file.hpp"
 #include "rsim/run/runner.hpp"
 #include "rsim/sched/scheduler.hpp"
@@ -90,6 +93,95 @@ void check_output(const std::string& output) {
     throw core::IoError("the output folder is not writable", dir.string(), "choose an output path you can write");
 }
 
+// Moves `path` aside as path.old-<time> (never deletes); returns the new name.
+std::string move_aside(const std::string& path, const std::string& stamp) {
+  std::string to = path + ".old-" + stamp;
+  for (int i = 2; fs::exists(to); ++i) to = path + ".old-" + stamp + "-" + std::to_string(i);
+  std::error_code ec;
+  fs::rename(path, to, ec);
+  if (ec) throw core::IoError("cannot move aside: " + ec.message(), path, "move it yourself, then rerun");
+  return to;
+}
+
+// What an earlier run left decides what this run does (rank 0, before any
+// task): --fresh moves it aside; a result file of another grid.toml, or not
+// rsim's, is refused; a finished job is not run again (--rerun-failed turns
+// its rows into checkpoints and reruns the failed tasks).  Returns the exit
+// code when there is nothing to do.
+std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Options& opt) {
+  std::error_code ec;
+  if (opt.fresh) {
+    std::string stamp = core::utc_now_iso();
+    stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+    for (const std::string& p : {spec.output, ckpt})
+      if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
+    return std::nullopt;
+  }
+  const io::OutputInfo info = io::inspect_output(spec.output);
+  if (!info.exists) {
+    if (opt.rerun_failed && !fs::is_directory(ckpt, ec))
+      throw core::UsageError("--rerun-failed: there is no result file " + spec.output + " to rerun failed tasks of",
+                             "run the job first (without --rerun-failed)");
+    return std::nullopt;
+  }
+  if (!info.is_rsim)
+    throw core::IoError("the output path exists and is not an rsim result file", spec.output,
+                        "choose another output, move the file away, or use --fresh to move it aside");
+  if (info.format_version > core::kFormatVersion)
+    throw core::IoError("the result file has format version " + std::to_string(info.format_version) +
+                            ", newer than this rsim (" + std::to_string(core::kFormatVersion) + ")",
+                        spec.output, "use a newer rsim, or --fresh to move it aside");
+  if (info.grid_hash != spec.source_hash)
+    throw core::ConfigError({spec.source_path, 0, ""},
+                            "the result file " + spec.output + " was made from a different grid.toml (" +
+                                info.grid_hash + ", now " + spec.source_hash + ")",
+                            "restore the grid.toml it was made from, use --fresh to move the old results aside, "
+                            "or set another output");
+  if (fs::is_directory(ckpt, ec)) return std::nullopt;  // an interrupted rerun: resume from its checkpoints
+  if (opt.rerun_failed) {
+    if (info.n_failed == 0 && info.n_not_run == 0) {
+      std::printf("rsim: %s: no failed tasks in %s; nothing to rerun\n", spec.name.c_str(), spec.output.c_str());
+      return core::ExitCode::ok;
+    }
+    io::make_dirs(ckpt);
+    const std::uint64_t n = io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
+    std::printf("rsim: --rerun-failed: %llu failed of %llu tasks run again; the other rows are kept\n",
+                static_cast<unsigned long long>(info.n_failed), static_cast<unsigned long long>(n));
+    return std::nullopt;
+  }
+  if (info.n_not_run > 0) {  // a result file with tasks missing: build on it
+    io::make_dirs(ckpt);
+    io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
+    return std::nullopt;
+  }
+  std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
+              spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
+              static_cast<unsigned long long>(info.n_failed));
+  std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
+  std::fflush(stdout);
+  return info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
+}
+
+std::string encode_schema(const core::Schema& s) {
+  std::string out;
+  for (const auto& f : s)
+    out += f.name + "\t" + std::to_string(static_cast<int>(f.type)) + "\t" + std::to_string(f.width) + "\n";
+  return out;
+}
+
+core::Schema decode_schema(const std::string& text) {
+  core::Schema s;
+  std::istringstream in(text);
+  std::string name;
+  int type = 0;
+  std::uint32_t width = 1;
+  while (std::getline(in, name, '\t') && in >> type >> width) {
+    s.push_back({name, static_cast<core::ValueType>(type), width});
+    in.ignore(1);
+  }
+  return s;
+}
+
 std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
                                         const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done) {
   std::vector<sched::Chunk> out;
@@ -110,7 +202,7 @@ struct RankCounts {
 // or rank 0's notice).  Returns true if it stopped early; the last batch is
 // committed either way.
 bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
-               RankCounts& n) {
+               std::uint32_t retries, RankCounts& n) {
   core::ResultBatch batch(runner.schema());
   core::TaskNotes notes;
   const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
@@ -129,7 +221,15 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       const auto t0 = core::MonoClock::now();
       core::RowWriter row = batch.begin_row(t);
       notes.clear();
-      const core::TaskStatus s = runner.run(t, row, notes);
+      core::TaskStatus s = runner.run(t, row, notes);
+      std::int32_t attempts = 1;
+      while (s != core::TaskStatus::ok && !notes.abandoned && static_cast<std::uint32_t>(attempts) <= retries) {  // same stream each time
+        batch.cancel_row();
+        row = batch.begin_row(t);
+        notes.clear();
+        s = runner.run(t, row, notes);
+        ++attempts;
+      }
       const auto t1 = core::MonoClock::now();
       if (notes.abandoned) {  // interrupted mid-task: it runs again on resume
         batch.cancel_row();
@@ -143,7 +243,7 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
         ++n.failed;
       }
       if (notes.warnings > 0) batch.add_warning({t, std::move(notes.warning_messages), {}});
-      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), 1, notes.warnings);
+      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), attempts, notes.warnings);
       ++n.done;
       sched.note_progress(n.done, n.failed);
       if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
@@ -193,13 +293,20 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   // 2. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> committed;
   std::string plan;
+  std::optional<core::ExitCode> nothing_to_do;  // rank 0: the job is already done
+  core::Schema earlier;                          // rank 0: fields committed by earlier runs
   if (auto c = collectively(comm, [&] {
         if (comm.rank() != 0) return;
         check_output(spec.output);
-        committed = io::committed_ranges(io::list_segments(ckpt), spec.source_hash, spec.source_path);
-        io::make_dirs(ckpt);
+        nothing_to_do = prepare_output(spec, ckpt, opt);
+        if (nothing_to_do) return;
+        const auto segments = io::list_segments(ckpt);
+        committed = io::committed_ranges(segments, spec.source_hash, spec.source_path, opt.rerun_failed);
+        earlier = io::merge_schemas({}, segments);
       }))
     return *c;
+  if (comm.broadcast(static_cast<std::uint64_t>(nothing_to_do ? 1 + static_cast<int>(*nothing_to_do) : 0)) > 0)
+    return nothing_to_do.value_or(core::ExitCode::ok);
   {
     std::string enc;
     for (const auto& [b, e] : committed) enc += std::to_string(b) + " " + std::to_string(e) + "\n";
@@ -220,10 +327,19 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
                  ckpt.c_str());
 
   // 3. The backend, set up on every rank before any task runs.
+  earlier = decode_schema(comm.broadcast(encode_schema(earlier)));
   std::unique_ptr<run::Runner> runner;
-  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"}); })) return *c;
+  if (auto c = collectively(comm, [&] {
+        runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"});
+        runner->adopt_schema(earlier);
+      }))
+    return *c;
 
-  // 4. The run.
+  // 4. The run.  The checkpoint folder appears only once set-up succeeded.
+  if (auto c = collectively(comm, [&] {
+        if (comm.rank() == 0) io::make_dirs(ckpt);
+      }))
+    return *c;
   const std::uint64_t run_id =
       comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
                      static_cast<std::uint64_t>(::getpid()));
@@ -241,7 +357,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
       monitor.emplace(!opt.quiet && (opt.progress || ::isatty(STDERR_FILENO)), facts,
                       [&sched] { return sched.progress(); });
     install_stop_signals();
-    run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, counts);
+    run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, spec.schedule.retries, counts);
     interrupted = sched.finish();
     if (monitor) {
       monitor->stop();

@@ -16,6 +16,8 @@ po::options_description visible() {
   po::options_description d("Options");
   d.add_options()
       ("output,o", po::value<std::string>(), "write results here instead of [job] output")
+      ("fresh", "start over: move an earlier result file and its checkpoints aside (renamed, not deleted)")
+      ("rerun-failed", "run again only the tasks whose status is error or timeout, replacing their rows")
       ("quiet,q", "no progress line")
       ("progress", "show the progress line even when stderr is not a terminal")
       ("task", po::value<std::uint64_t>(), "run only this task id (0-based) on one rank, print its fields "
@@ -47,6 +49,8 @@ Options parse_options(int argc, char** argv) {
   o.list_kernels = vm.count("list-kernels") > 0;
   o.quiet = vm.count("quiet") > 0;
   o.progress = vm.count("progress") > 0;
+  o.fresh = vm.count("fresh") > 0;
+  o.rerun_failed = vm.count("rerun-failed") > 0;
   if (vm.count("output")) o.output = vm["output"].as<std::string>();
   if (vm.count("task")) {
     o.has_task = true;
@@ -62,6 +66,9 @@ Options parse_options(int argc, char** argv) {
   }
   if (o.grid.empty() && !o.help && !o.version && !o.list_kernels)
     throw core::UsageError("no grid.toml given", "usage: rsim [options] grid.toml (rsim --help for more)");
+  if (o.fresh && o.rerun_failed)
+    throw core::UsageError("--fresh and --rerun-failed contradict each other",
+                           "--fresh starts over; --rerun-failed keeps the results and reruns the failed tasks");
   if (o.quiet && o.progress)
     throw core::UsageError("--quiet and --progress contradict each other", "give one of them");
   return o;
@@ -77,7 +84,9 @@ std::string help_text() {
     << "run for every (grid point, replicate).  Every rank runs tasks; results, per-task\n"
     << "status and timings land in [job] output (default <name>.h5 beside grid.toml).\n"
     << "Finished tasks are checkpointed in <output>.ckpt/ while the job runs; running the\n"
-    << "same command again after an interruption runs only the tasks not yet finished.\n"
+    << "same command again after an interruption runs only the tasks not yet finished\n"
+    << "(at any number of ranks).  A finished job is not run again: --rerun-failed reruns\n"
+    << "its failed tasks, --fresh starts over.  A grid.toml edited since is refused.\n"
     << "The results are identical at any number of ranks.\n\n"
     << visible() << "\n"
     << "Exit codes:\n"

@@ -13,6 +13,8 @@ struct Options {
   bool list_kernels = false;
   bool quiet = false;   // no progress line
   bool progress = false;  // progress line even when stderr is not a terminal
+  bool fresh = false;         // move an earlier output and checkpoints aside, start over
+  bool rerun_failed = false;  // run only the tasks whose status is error or timeout
   bool has_task = false;  // --task: run this one task id and print its fields
   std::uint64_t task = 0;
 };

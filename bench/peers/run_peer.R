@@ -55,7 +55,7 @@ run_apply <- switch(runner,
     cl <- parallel::makePSOCKcluster(P)
     parallel::clusterSetRNGStream(cl, seed)
     registerDoParallel(cl)
-    function() foreach(t = ids) %dopar% f(t)
+    function() foreach(t = ids, .export = "f") %dopar% f(t)
   },
   bt_chunked = , bt_job = {
     suppressPackageStartupMessages(library(batchtools))

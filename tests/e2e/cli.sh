@@ -34,13 +34,13 @@ expect_out "3 tasks, 3 ok, 0 failed"
 [ -f "$WORK/cli.h5" ] || fail "no output"
 
 printf '%s\nsede = 3\n' "$good" | sed 's/^\[grid\]/[grid]/' >"$WORK/typo.toml"
-expect_exit 1 "$RSIM_BIN" "$WORK/typo.toml"
+expect_exit 1 "$RSIM_BIN" "$WORK/typo.toml" -o "$WORK/typo.h5"
 expect_out "typo.toml:"
 expect_out "sede"
 pass "a kernel parameter typo is refused"
 
 sed 's/ttest_power/ttest_powr/' "$WORK/good.toml" >"$WORK/kern.toml"
-expect_exit 1 "$RSIM_BIN" "$WORK/kern.toml"
+expect_exit 1 "$RSIM_BIN" "$WORK/kern.toml" -o "$WORK/kern.h5"
 expect_out "ttest_powr"; expect_out "ttest_power"
 
 printf '%s\n' "$good" | sed 's/^seed = 1/seed = -1/' >"$WORK/seed.toml"

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "rsim/core/error.hpp"
 
@@ -361,8 +362,10 @@ std::vector<std::string> list_segments(const std::string& dir) {
 
 std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std::vector<std::string>& segments,
                                                                       const std::string& grid_hash,
-                                                                      const std::string& grid_path) {
+                                                                      const std::string& grid_path,
+                                                                      bool exclude_failed) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+  std::map<std::uint64_t, bool> failed_latest;  // tasks that ever failed: does their latest row fail?
   for (const auto& path : segments) {
     const Segment seg = read_segment(path);
     if (seg.header.grid_hash != grid_hash)
@@ -372,6 +375,17 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std:
                               "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to "
                               "start over");
     const auto& t = seg.batch.tasks();
+    if (exclude_failed) {
+      const auto& st = seg.batch.status();
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const bool failed = st[i] == core::TaskStatus::error || st[i] == core::TaskStatus::timeout;
+        if (failed) failed_latest[t[i]] = true;
+        else if (!failed_latest.empty()) {
+          auto it = failed_latest.find(t[i]);
+          if (it != failed_latest.end()) it->second = false;
+        }
+      }
+    }
     for (std::size_t i = 0; i < t.size();) {
       std::size_t j = i + 1;
       while (j < t.size() && t[j] == t[j - 1] + 1) ++j;
@@ -387,7 +401,45 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std:
     else
       merged.push_back(r);
   }
-  return merged;
+  // Cut the tasks whose latest row failed out of the merged ranges.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  auto f = failed_latest.begin();
+  for (auto [b, e] : merged) {
+    while (f != failed_latest.end() && f->first < e) {
+      if (f->second && f->first >= b) {
+        if (f->first > b) out.emplace_back(b, f->first);
+        b = f->first + 1;
+      }
+      ++f;
+    }
+    if (b < e) out.emplace_back(b, e);
+  }
+  return out;
+}
+
+// The output schema: the declared fields, then any field a segment adds;
+// an integer field that some segment has as float becomes float.
+core::Schema merge_schemas(core::Schema schema, const std::vector<std::string>& segments) {
+  for (const auto& path : segments) {
+    const SegmentHeader h = read_segment_header(path);
+    for (const auto& f : h.schema) {
+      auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
+      if (it == schema.end()) {
+        schema.push_back(f);
+      } else if (*it != f) {
+        const bool widen = it->width == f.width &&
+                           ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
+                            (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
+        if (!widen)
+          throw core::IoError("result field \"" + f.name + "\" is " + core::type_name(f.type) + "[" +
+                                  std::to_string(f.width) + "] in one checkpoint and " +
+                                  core::type_name(it->type) + "[" + std::to_string(it->width) + "] in another",
+                              path, "tasks must return the same fields with the same types");
+        it->type = core::ValueType::Float;
+      }
+    }
+  }
+  return schema;
 }
 
 }  // namespace rsim::io

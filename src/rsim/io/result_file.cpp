@@ -14,6 +14,7 @@
 #include "rsim/core/version.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/h5.hpp"
+#include "rsim/io/h5_types.hpp"
 
 namespace rsim::io {
 
@@ -25,40 +26,12 @@ using h5::Id;
 
 constexpr hsize_t kChunkBytes = 256 * 1024;
 
-// --- types ------------------------------------------------------------------
-Id string_type(const std::string& where) {
-  Id t = RSIM_H5(H5Tcopy(H5T_C_S1), where);
-  RSIM_H5_CHECK(H5Tset_size(t, H5T_VARIABLE), where);
-  RSIM_H5_CHECK(H5Tset_cset(t, H5T_CSET_UTF8), where);
-  return t;
-}
-
-Id int8_enum(const std::vector<std::pair<const char*, std::int8_t>>& labels, const std::string& where) {
-  Id t = RSIM_H5(H5Tenum_create(H5T_NATIVE_INT8), where);
-  for (const auto& [name, v] : labels) RSIM_H5_CHECK(H5Tenum_insert(t, name, &v), where);
-  return t;
-}
-
-// Logical fields: an enum that hdf5r reads as logical and h5py as integers.
-Id logical_type(const std::string& where) { return int8_enum({{"FALSE", 0}, {"TRUE", 1}, {"NA", core::na_bool}}, where); }
-
-Id status_type(const std::string& where) {
-  using core::TaskStatus;
-  auto v = [](TaskStatus s) { return static_cast<std::int8_t>(s); };
-  return int8_enum({{"ok", v(TaskStatus::ok)}, {"error", v(TaskStatus::error)},
-                    {"timeout", v(TaskStatus::timeout)}, {"not_run", v(TaskStatus::not_run)}},
-                   where);
-}
-
-// Memory type of a value type (the file type is the same, little-endian here).
-Id value_type(core::ValueType t, const std::string& where) {
-  switch (t) {
-    case core::ValueType::Int: return RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where);
-    case core::ValueType::Float: return RSIM_H5(H5Tcopy(H5T_NATIVE_DOUBLE), where);
-    case core::ValueType::String: return string_type(where);
-    case core::ValueType::Bool: return logical_type(where);
-  }
-  throw std::logic_error("value_type");
+// A group that remembers the order its members were created in, so readers
+// can list result fields and table columns in the order tasks returned them.
+Id ordered_group(hid_t parent, const char* name, const std::string& where) {
+  Id gcpl = RSIM_H5(H5Pcreate(H5P_GROUP_CREATE), where);
+  RSIM_H5_CHECK(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), where);
+  return RSIM_H5(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), where);
 }
 
 // --- datasets ---------------------------------------------------------------
@@ -127,7 +100,7 @@ void attr_u64(hid_t obj, const char* name, std::uint64_t v, const std::string& w
 
 // --- the grid ---------------------------------------------------------------
 void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& where) {
-  Id g = RSIM_H5(H5Gcreate2(file, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  Id g = ordered_group(file, "grid", where);
   const hsize_t n = space.n_points();
   constexpr hsize_t kBlock = 1 << 16;
   for (std::size_t j = 0; j < space.n_params(); ++j) {
@@ -165,31 +138,6 @@ void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& whe
   }
 }
 
-// The output schema: the declared fields, then any field a segment adds;
-// an integer field that some segment has as float becomes float.
-core::Schema merge_schema(core::Schema schema, const std::vector<std::string>& segments) {
-  for (const auto& path : segments) {
-    const SegmentHeader h = read_segment_header(path);
-    for (const auto& f : h.schema) {
-      auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
-      if (it == schema.end()) {
-        schema.push_back(f);
-      } else if (*it != f) {
-        const bool widen = it->width == f.width &&
-                           ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
-                            (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
-        if (!widen)
-          throw core::IoError("result field \"" + f.name + "\" is " + core::type_name(f.type) + "[" +
-                                  std::to_string(f.width) + "] in one checkpoint and " +
-                                  core::type_name(it->type) + "[" + std::to_string(it->width) + "] in another",
-                              path, "tasks must return the same fields with the same types");
-        it->type = core::ValueType::Float;
-      }
-    }
-  }
-  return schema;
-}
-
 // /<group>/task, /<group>/message (and /<group>/calls), one row per task, by task id.
 void write_records(hid_t file, const char* group, const std::map<std::uint64_t, core::ErrorRecord>& records,
                    bool with_calls, const std::string& where) {
@@ -220,7 +168,7 @@ void write_tables(hid_t file, const std::map<std::string, core::TableBatch>& tab
   Id g = RSIM_H5(H5Gcreate2(file, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
   for (const auto& [name, t] : tables) {
     const std::string at = where + "/tables/" + name;
-    Id tg = RSIM_H5(H5Gcreate2(g, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), at);
+    Id tg = ordered_group(g, name.c_str(), at);
     const std::size_t n = t.rows();
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
@@ -260,7 +208,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   h5::quiet_errors();
   const std::string tmp = output + ".tmp";
   const std::string& where = output;
-  const core::Schema schema = merge_schema(declared, segments);
+  const core::Schema schema = merge_schemas(declared, segments);
   const hsize_t n_tasks = space.n_tasks();
   AssemblySummary sum;
   {
@@ -282,7 +230,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
     Dataset d_warnings = create_dataset(tasks, "warnings", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1,
                                         &zero, where + "/tasks/warnings");
 
-    Id results = RSIM_H5(H5Gcreate2(file, "results", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+    Id results = ordered_group(file, "results", where);
     std::vector<Dataset> d_fields;
     for (const auto& f : schema) {
       const double na_f = core::na_float();
@@ -314,6 +262,12 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
             schema.begin());
       const std::size_t n = b.size();
       const std::vector<std::int32_t> ranks(n, static_cast<std::int32_t>(h.rank));
+      // A later row of a task (a rerun) replaces its earlier error and warnings.
+      if (!errors.empty() || !warnings.empty())
+        for (const std::uint64_t t : b.tasks()) {
+          errors.erase(t);
+          warnings.erase(t);
+        }
       std::size_t i = 0;
       while (i < n) {  // contiguous runs of task ids: one write per run and dataset
         std::size_t j = i + 1;

@@ -26,6 +26,9 @@ class Runner {
   virtual core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) = 0;
   // "native kernel ttest_power", for logs and the result file.
   virtual std::string describe() const = 0;
+  // Fields that earlier runs of this job committed (resume, --rerun-failed):
+  // a backend that learns its schema from the first task starts from these.
+  virtual void adopt_schema(const core::Schema&) {}
   // Extra provenance for the result file's root attributes, e.g. r_version.
   virtual std::vector<std::pair<std::string, std::string>> provenance() const { return {}; }
 };

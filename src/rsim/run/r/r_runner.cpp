@@ -129,6 +129,9 @@ class RRunner : public Runner {
   RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx);
   ~RRunner() override;
   const core::Schema& schema() const override { return schema_; }
+  void adopt_schema(const core::Schema& s) override {
+    if (schema_.empty()) schema_ = s;
+  }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
   std::string describe() const override { return "R function " + spec_.task.function + " in " + spec_.task.script; }
   std::vector<std::pair<std::string, std::string>> provenance() const override {

@@ -1,0 +1,203 @@
+# Opening result files: checks that a path is an rsim result file this
+# package can read, and explains the state of a job that has not finished.
+
+# The newest result-file layout this package reads (docs/format.md).
+supported_format <- 1L
+
+status_levels <- c("ok", "error", "timeout", "not_run")
+
+# Resolves what the user gave (a result file, a grid.toml, an rsim_job) to
+# the path of a result file.
+result_path <- function(x, call = parent.frame()) {
+  if (inherits(x, "rsim_job")) return(x$output)
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x)) {
+    cli::cli_abort("{.arg path} must be the path of an rsim result file (a single string).", call = call)
+  }
+  if (grepl("\\.toml$", x, ignore.case = TRUE) && file.exists(x) && !dir.exists(x)) {
+    return(grid_output(read_grid_toml(x, call = call)))
+  }
+  x
+}
+
+# Opens an rsim result file for reading, or stops with a message that says
+# why not (missing, not finished yet, not rsim's, too new).  The caller closes
+# it with close_h5().
+open_result <- function(path, call = parent.frame()) {
+  path <- result_path(path, call = call)
+  if (!file.exists(path)) {
+    unfinished_job_error(path, call = call)
+  }
+  if (dir.exists(path)) {
+    cli::cli_abort("{.file {path}} is a folder, not an rsim result file.", call = call)
+  }
+  if (!isTRUE(tryCatch(hdf5r::is.h5file(path), error = function(e) FALSE))) {
+    cli::cli_abort(c("{.file {path}} is not an rsim result file: it is not an HDF5 file.",
+      i = "rsim writes its results to the {.field [job] output} file of grid.toml (default {.file <name>.h5})."
+    ), call = call)
+  }
+  f <- tryCatch(hdf5r::H5File$new(path, mode = "r"), error = function(e) {
+    cli::cli_abort("cannot open {.file {path}}: {conditionMessage(e)}", call = call)
+  })
+  attrs <- hdf5r::h5attr_names(f)
+  if (!"format_version" %in% attrs || !all(c("tasks", "grid", "results") %in% names(f))) {
+    f$close_all()
+    cli::cli_abort(c("{.file {path}} is not an rsim result file.",
+      i = "It is an HDF5 file, but has no {.field format_version} attribute and {.field /tasks}, {.field /grid}, {.field /results} groups."
+    ), call = call)
+  }
+  version <- hdf5r::h5attr(f, "format_version")
+  if (version > supported_format) {
+    f$close_all()
+    cli::cli_abort(c("{.file {path}} has result format {version}, written by a newer rsim; this rsim R package ({utils::packageVersion('rsim')}) reads format {supported_format} and older.",
+      i = "Update the rsim R package (bindings/R/rsim of the same rsim version)."
+    ), call = call)
+  }
+  f
+}
+
+# Members of a group in creation order when the file tracks it (rsim
+# writes /grid, /results and table groups that way), else alphabetical.
+h5_members <- function(g) {
+  nm <- tryCatch(g$ls(index_type = hdf5r::h5const$H5_INDEX_CRT_ORDER)$name, error = function(e) NULL)
+  if (is.null(nm)) nm <- names(g)
+  nm
+}
+
+close_h5 <- function(f) {
+  try(f$close_all(), silent = TRUE)
+  invisible()
+}
+
+h5_attr <- function(f, name, default = NULL) {
+  if (name %in% hdf5r::h5attr_names(f)) hdf5r::h5attr(f, name) else default
+}
+
+# Root attributes as a named list.
+h5_attrs <- function(f) {
+  nm <- hdf5r::h5attr_names(f)
+  stats::setNames(lapply(nm, function(a) hdf5r::h5attr(f, a)), nm)
+}
+
+# Grid parameters in grid.toml order (the grid_params attribute; HDF5 lists
+# datasets alphabetically).
+grid_param_names <- function(f) {
+  p <- h5_attr(f, "grid_params")
+  have <- h5_members(f[["grid"]])
+  if (is.null(p) || !nzchar(p)) {
+    if (!length(have)) return(character())
+    return(have)
+  }
+  p <- strsplit(p, ",", fixed = TRUE)[[1]]
+  c(p[p %in% have], setdiff(have, p))
+}
+
+# The grid, one row per point, parameters typed as stored.
+read_grid_points <- function(f) {
+  params <- grid_param_names(f)
+  g <- f[["grid"]]
+  cols <- lapply(params, function(p) read_dataset(g[[p]]))
+  names(cols) <- params
+  n_points <- as.numeric(h5_attr(f, "n_points", 1))
+  if (!length(cols)) {
+    return(structure(list(), names = character(), row.names = .set_row_names(n_points), class = "data.frame"))
+  }
+  structure(cols, row.names = .set_row_names(length(cols[[1]])), class = "data.frame")
+}
+
+# Reads a whole dataset; enums become factors or logicals, 2-D datasets a
+# matrix with one row per task.
+read_dataset <- function(d) {
+  x <- d$read()
+  if (inherits(x, "factor_ext")) {
+    x <- factor(attr(x, "levels")[match(unclass(x), attr(x, "values"))], levels = attr(x, "levels"))
+  }
+  if (is.matrix(x)) x <- t(x)
+  x
+}
+
+# Status of every task as a factor with levels ok, error, timeout, not_run.
+read_status <- function(f) {
+  s <- f[["tasks/status"]]$read()
+  codes <- unclass(s)
+  lv <- attr(s, "levels")
+  vals <- attr(s, "values")
+  idx <- match(lv, status_levels)
+  if (identical(as.integer(vals), 0:3) && identical(lv, status_levels)) {
+    out <- codes + 1L
+  } else {
+    out <- idx[match(codes, vals)]
+  }
+  attributes(out) <- NULL
+  structure(out, levels = status_levels, class = "factor")
+}
+
+n_tasks_of <- function(f) as.numeric(hdf5r::h5attr(f, "n_tasks"))
+
+# Warns when a result file lacks tasks that never ran (complete = 0).
+warn_incomplete <- function(f, path, call = parent.frame()) {
+  complete <- h5_attr(f, "complete", 1L)
+  if (isTRUE(complete == 0)) {
+    missing <- as.numeric(h5_attr(f, "n_not_run", NA))
+    total <- n_tasks_of(f)
+    cli::cli_warn(c("{.file {path}} is incomplete: {missing} of {total} task{?s} did not run (status {.val not_run}).",
+      i = "Their result fields are {.val NA}; rerun the job (same grid.toml, same output) to run them."
+    ), call = call)
+  }
+  ckpt <- paste0(path, ".ckpt")
+  if (dir.exists(ckpt)) {
+    cli::cli_warn(c("A run of this job is in progress or was interrupted: {.file {ckpt}} exists.",
+      i = "{.file {path}} is from an earlier, finished run."
+    ), call = call)
+  }
+}
+
+# The job state from <output>.status.json, or NULL.
+read_status_json <- function(path) {
+  js <- paste0(path, ".status.json")
+  if (!file.exists(js)) return(NULL)
+  tryCatch(jsonlite::fromJSON(js, simplifyVector = TRUE), error = function(e) NULL)
+}
+
+unfinished_job_error <- function(path, call = parent.frame()) {
+  ckpt <- paste0(path, ".ckpt")
+  st <- read_status_json(path)
+  has_ckpt <- dir.exists(ckpt)
+  if (!has_ckpt && is.null(st)) {
+    cli::cli_abort("{.file {path}} does not exist.", call = call)
+  }
+  segs <- if (has_ckpt) length(list.files(ckpt, pattern = "^seg-.*\\.rsb$")) else 0L
+  bullets <- c("The job that writes {.file {path}} has not finished: there is no result file yet.")
+  if (!is.null(st)) {
+    total <- as.numeric(st$n_tasks)
+    done <- as.numeric(st$done)
+    alive <- identical(st$state, "running") && pid_alive(st$pid, st$host)
+    state <- if (identical(st$state, "running") && !alive) "stopped" else st$state
+    bullets <- c(bullets, i = sprintf(
+      "Progress (from %s, updated %s): %s of %s tasks done (%.1f%%), %s failed; state %s.",
+      basename(paste0(path, ".status.json")), st$updated, format(done, big.mark = ","),
+      format(total, big.mark = ","), if (total > 0) 100 * done / total else 100,
+      format(as.numeric(st$failed)), state
+    ))
+    if (alive && !is.null(st$eta_seconds) && is.numeric(st$eta_seconds)) {
+      bullets <- c(bullets, i = sprintf("About %s left.", format_seconds(st$eta_seconds)))
+    }
+  }
+  if (has_ckpt) {
+    bullets <- c(bullets, i = sprintf(
+      "%d checkpoint segment%s in %s hold the tasks committed so far; run the same command again to resume.",
+      segs, if (segs == 1L) "" else "s", ckpt
+    ))
+  }
+  cli::cli_abort(bullets, call = call, class = "rsim_unfinished")
+}
+
+pid_alive <- function(pid, host) {
+  if (is.null(pid) || !is.numeric(pid)) return(FALSE)
+  if (!is.null(host) && !identical(host, Sys.info()[["nodename"]])) return(TRUE)  # cannot tell: assume it runs
+  isTRUE(tryCatch(tools::pskill(pid, 0L), error = function(e) FALSE))
+}
+
+format_seconds <- function(s) {
+  s <- max(0, round(as.numeric(s)))
+  sprintf("%d:%02d:%02d", s %/% 3600, (s %/% 60) %% 60, s %% 60)
+}

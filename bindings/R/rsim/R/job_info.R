@@ -1,0 +1,98 @@
+#' Where a result file came from: the job's provenance
+#'
+#' @inheritParams read_results
+#' @return A list of class `rsim_info`: `job_name`, `grid_toml` (the full
+#'   text of the grid.toml that ran), `grid_hash`, `grid_path`, `seed`,
+#'   `replicates`, `n_points`, `n_tasks`, `n_ok`, `n_failed`, `n_not_run`,
+#'   `complete`, `backend`, `task`, `rsim_version`, `format_version`,
+#'   `r_version` and `r_packages` (R tasks), `n_ranks`, `created` and
+#'   `finished` (UTC, as `POSIXct`), `elapsed` (seconds between them), plus
+#'   `grid` (the grid points, a data frame), `fields` (a data frame of the
+#'   result fields with their R type and width) and `tables` (names).  Its
+#'   print method shows a readable summary; `x$grid_toml` is the text.
+#' @export
+#' @examples
+#' f <- system.file("extdata", "power-demo.h5", package = "rsim")
+#' info <- job_info(f)
+#' info
+#' cat(info$grid_toml)
+job_info <- function(path) {
+  file <- result_path(path)
+  f <- open_result(file)
+  on.exit(close_h5(f))
+  a <- h5_attrs(f)
+  a$grid_params <- NULL
+  time <- function(x) if (is.null(x)) NULL else as.POSIXct(x, format = "%Y-%m-%dT%H:%M:%SZ", tz = "UTC")
+  a$created <- time(a$created)
+  a$finished <- time(a$finished)
+  a$elapsed <- if (!is.null(a$created) && !is.null(a$finished)) {
+    as.numeric(difftime(a$finished, a$created, units = "secs"))
+  }
+  a$complete <- isTRUE(a$complete == 1)
+  a$path <- normalizePath(file)
+  a$grid <- read_grid_points(f)
+  fields <- h5_members(f[["results"]])
+  a$fields <- data.frame(
+    field = fields,
+    type = vapply(fields, function(x) h5_r_type(f[["results"]][[x]]), ""),
+    width = vapply(fields, function(x) {
+      d <- f[["results"]][[x]]$dims
+      if (length(d) > 1L) as.integer(d[1]) else 1L  # hdf5r gives (width, tasks)
+    }, integer(1)),
+    row.names = NULL, stringsAsFactors = FALSE
+  )
+  a$tables <- if (f$exists("tables")) names(f[["tables"]]) else character()
+  order <- c(
+    "job_name", "path", "grid_toml", "grid_hash", "grid_path", "seed", "replicates", "n_points",
+    "n_tasks", "n_ok", "n_failed", "n_not_run", "complete", "backend", "task", "rsim_version",
+    "format_version", "r_version", "r_packages", "n_ranks", "created", "finished", "elapsed",
+    "grid_kind", "grid", "fields", "tables"
+  )
+  a <- a[c(intersect(order, names(a)), setdiff(names(a), order))]
+  structure(a, class = "rsim_info")
+}
+
+h5_r_type <- function(d) {
+  cls <- d$get_type()$get_class()
+  switch(as.character(cls),
+    H5T_INTEGER = "integer",
+    H5T_FLOAT = "double",
+    H5T_STRING = "character",
+    H5T_ENUM = "logical",
+    tolower(sub("^H5T_", "", as.character(cls)))
+  )
+}
+
+#' @param x an `rsim_info` object.
+#' @param ... ignored.
+#' @rdname job_info
+#' @export
+print.rsim_info <- function(x, ...) {
+  fmt <- function(n) format(as.numeric(n), big.mark = ",", scientific = FALSE)
+  cat(sprintf("rsim job %s (%s)\n", x$job_name, x$path))
+  cat(sprintf("  task:     %s (backend %s)\n", x$task, x$backend))
+  cat(sprintf("  grid:     %s point%s x %s replicate%s = %s tasks; parameters: %s\n",
+    fmt(x$n_points), if (x$n_points == 1) "" else "s", fmt(x$replicates),
+    if (x$replicates == 1) "" else "s", fmt(x$n_tasks),
+    if (length(x$grid)) paste(names(x$grid), collapse = ", ") else "none"))
+  cat(sprintf("  status:   %s ok, %s failed, %s not run%s\n", fmt(x$n_ok), fmt(x$n_failed),
+    fmt(x$n_not_run), if (isTRUE(x$complete)) "" else "  (INCOMPLETE)"))
+  if (nrow(x$fields)) {
+    desc <- ifelse(x$fields$width > 1, sprintf("%s[%d]", x$fields$type, x$fields$width), x$fields$type)
+    cat(sprintf("  fields:   %s\n", paste(sprintf("%s (%s)", x$fields$field, desc), collapse = ", ")))
+  }
+  if (length(x$tables)) cat(sprintf("  tables:   %s\n", paste(x$tables, collapse = ", ")))
+  cat(sprintf("  seed:     %s\n", format(x$seed, scientific = FALSE)))
+  if (!is.null(x$created)) {
+    cat(sprintf("  ran:      %s to %s UTC (%s s) on %s rank%s\n",
+      format(x$created, "%Y-%m-%d %H:%M:%S"), format(x$finished, "%H:%M:%S"),
+      format(x$elapsed), format(x$n_ranks), if (isTRUE(x$n_ranks == 1)) "" else "s"))
+  }
+  cat(sprintf("  rsim:     %s (result format %s)\n", x$rsim_version, x$format_version))
+  if (!is.null(x$r_version)) {
+    cat(sprintf("  R:        %s%s\n", x$r_version,
+      if (!is.null(x$r_packages) && nzchar(x$r_packages)) paste0("; packages ", x$r_packages) else ""))
+  }
+  cat(sprintf("  grid.toml: %s (%s)\n", x$grid_path, substr(x$grid_hash, 1, 19)))
+  invisible(x)
+}

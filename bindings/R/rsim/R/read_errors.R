@@ -1,0 +1,67 @@
+#' Read the failed tasks of an rsim job with their error messages
+#'
+#' @inheritParams read_results
+#' @return A data frame with one row per failed task (status `error` or
+#'   `timeout`), ordered by task id: `task`, `point`, `replicate`, the grid
+#'   parameters, `status`, `message` (the error message) and `calls` (for R
+#'   tasks the call stack at the error, one call per line, innermost last;
+#'   for native kernels `"kernel <name>"`).  No rows when no task failed.
+#' @seealso [reproduce_task()] to rerun a failed task in this R session.
+#' @export
+#' @examples
+#' f <- system.file("extdata", "power-demo.h5", package = "rsim")
+#' err <- read_errors(f)
+#' nrow(err)
+#' err[1, c("task", "sd", "message")]
+read_errors <- function(path) {
+  file <- result_path(path)
+  f <- open_result(file)
+  on.exit(close_h5(f))
+  read_records(f, "errors", with_calls = TRUE)
+}
+
+#' Read the warnings that R tasks raised
+#'
+#' rsim records how many warnings each R task raised (`warnings` column of
+#' [read_results()]) and the first five messages of each task.
+#'
+#' @inheritParams read_results
+#' @return A data frame with one row per task that raised warnings:
+#'   `task`, `point`, `replicate`, the grid parameters, `warnings` (the
+#'   count) and `messages` (up to five messages, one per line).
+#' @export
+#' @examples
+#' f <- system.file("extdata", "r-demo.h5", package = "rsim")
+#' head(read_warnings(f))
+read_warnings <- function(path) {
+  file <- result_path(path)
+  f <- open_result(file)
+  on.exit(close_h5(f))
+  read_records(f, "warnings", with_calls = FALSE)
+}
+
+read_records <- function(f, group, with_calls) {
+  reps <- as.numeric(hdf5r::h5attr(f, "replicates"))
+  has <- f$exists(group) && f[[group]][["task"]]$dims > 0  # hdf5r cannot read empty string datasets
+  task <- if (has) f[[group]][["task"]]$read() else integer()
+  message <- if (has) f[[group]][["message"]]$read() else character()
+  if (is.double(task) && all(task <= .Machine$integer.max)) task <- as.integer(task)
+  point <- task %/% reps
+  replicate <- task - point * reps
+  if (is.integer(task)) {
+    point <- as.integer(point)
+    replicate <- as.integer(replicate)
+  }
+  grid <- read_grid_points(f)
+  st <- if (length(task)) read_status(f)[task + 1L] else factor(character(), levels = status_levels)
+  out <- c(list(task = task, point = point, replicate = replicate), lapply(grid, function(x) x[point + 1L]))
+  if (with_calls) {
+    out$status <- st
+    out$message <- message
+    out$calls <- if (has) f[[group]][["calls"]]$read() else character()
+  } else {
+    out$warnings <- if (length(task)) f[["tasks/warnings"]]$read()[task + 1L] else integer()
+    out$messages <- message
+  }
+  structure(out, row.names = .set_row_names(length(task)), class = "data.frame")
+}

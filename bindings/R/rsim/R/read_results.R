@@ -1,0 +1,117 @@
+#' Read the results of an rsim job as a data frame
+#'
+#' One row per task: its id, grid point and replicate, the grid parameters
+#' of its point (typed as in grid.toml, in grid.toml order), every result
+#' field, its status, the seconds it took and the number of warnings it
+#' raised.  A fixed-length vector field becomes a matrix column with one
+#' row per task.  Whole datasets are read at once and joined to the grid by
+#' `point = task %/% replicates`, so a file of a million tasks loads in
+#' about a second.
+#'
+#' A result file with tasks that never ran (`complete = 0`) is read with a
+#' warning that says how many are missing; their fields are `NA`.  If the
+#' job has not finished yet (no result file, only the checkpoint folder and
+#' the status file of a running or interrupted job), `read_results()` stops
+#' with the job's progress instead.
+#'
+#' @param path the result file (the `[job] output` of grid.toml), or the
+#'   grid.toml itself, or an `rsim_job` from [rsim_run()].
+#' @param status `"all"` (default) for every task, `"ok"` to drop tasks that
+#'   failed or did not run.
+#' @param columns `NULL` for all columns, or the names of the columns to
+#'   return (result fields, grid parameters, `point`, `replicate`,
+#'   `status`, `elapsed`, `warnings`, `rank`, `attempts`).  `task` always
+#'   comes first.  Only the datasets needed are read.
+#' @return A data frame with columns `task`, `point`, `replicate` (integer;
+#'   double beyond 2^31 tasks), the grid parameters, the result fields,
+#'   `status` (a factor with levels `ok`, `error`, `timeout`, `not_run`),
+#'   `elapsed` (seconds) and `warnings` (count).  A result field named like
+#'   one of the other columns gets the suffix `_result`.  String fields of
+#'   tasks that did not finish ok are `NA`.
+#' @seealso [read_errors()] for the messages of failed tasks,
+#'   [summarise_results()] for means per grid point, [job_info()] for the
+#'   provenance.
+#' @export
+#' @examples
+#' f <- system.file("extdata", "power-demo.h5", package = "rsim")
+#' res <- read_results(f)
+#' head(res)
+#' # only the tasks that ran cleanly, two result fields
+#' ok <- read_results(f, status = "ok", columns = c("n", "delta", "reject"))
+#' aggregate(reject ~ n + delta, data = ok, FUN = mean)
+read_results <- function(path, status = c("all", "ok"), columns = NULL) {
+  status <- match.arg(status)
+  file <- result_path(path)
+  f <- open_result(file)
+  on.exit(close_h5(f))
+  warn_incomplete(f, file)
+
+  reps <- as.numeric(hdf5r::h5attr(f, "replicates"))
+  n_tasks <- n_tasks_of(f)
+  params <- grid_param_names(f)
+  fields <- h5_members(f[["results"]])
+  book <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts")
+  # a result field named like a bookkeeping column or grid parameter gets a suffix
+  field_cols <- ifelse(fields %in% c(book, params), paste0(fields, "_result"), fields)
+  extra <- c("rank", "attempts")
+  available <- c("task", "point", "replicate", params, field_cols, "status", "elapsed", "warnings", extra)
+  default <- setdiff(available, extra)
+  if (is.null(columns)) {
+    want <- default
+  } else {
+    if (!is.character(columns) || anyNA(columns)) {
+      cli::cli_abort("{.arg columns} must be a character vector of column names, or NULL for all.")
+    }
+    unknown <- setdiff(columns, available)
+    if (length(unknown)) {
+      cli::cli_abort(c("{.file {file}} has no column{?s} {.val {unknown}}.",
+        i = "Its columns are {.val {available}}."
+      ))
+    }
+    want <- unique(c("task", columns))
+  }
+
+  use_int <- n_tasks <= .Machine$integer.max
+  task <- if (use_int) seq_len(n_tasks) - 1L else seq(0, n_tasks - 1)
+  point <- if (use_int) task %/% as.integer(reps) else task %/% reps
+  st <- if ("status" %in% want || status == "ok") read_status(f) else NULL
+  keep <- if (status == "ok") which(st == "ok") else NULL
+  sel <- function(x) {
+    if (is.null(keep)) return(x)
+    if (is.matrix(x)) x[keep, , drop = FALSE] else x[keep]
+  }
+
+  grid <- NULL
+  if (any(params %in% want)) grid <- read_grid_points(f)
+  pt <- sel(point)
+  not_ok <- NULL  # tasks whose string fields are "" in the file and become NA
+  out <- vector("list", length(want))
+  names(out) <- want
+  for (col in want) {
+    out[[col]] <- switch(col,
+      task = sel(task),
+      point = pt,
+      replicate = sel(if (use_int) task %% as.integer(reps) else task %% reps),
+      status = sel(st),
+      elapsed = sel(f[["tasks/elapsed"]]$read()),
+      warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
+      rank = sel(f[["tasks/rank"]]$read()),
+      attempts = sel(f[["tasks/attempts"]]$read()),
+      if (col %in% params) {
+        grid[[col]][pt + 1L]
+      } else {
+        x <- sel(read_dataset(f[["results"]][[fields[match(col, field_cols)]]]))
+        if (is.character(x)) {
+          if (is.null(not_ok)) not_ok <- sel(if (is.null(st)) read_status(f) else st) != "ok"
+          x[x == "" & not_ok] <- NA_character_
+        }
+        x
+      }
+    )
+  }
+  structure(out, row.names = .set_row_names(length(out$task)), class = "data.frame")
+}
+
+read_optional <- function(f, name, n) {
+  if (f$exists(name)) f[[name]]$read() else rep(0L, n)
+}

@@ -1,0 +1,21 @@
+#' rsim: read, write and run rsim simulation grids
+#'
+#' rsim runs simulation replicates and model grids over MPI ranks and
+#' gathers every result into one HDF5 file.  This package is its R side:
+#'
+#' * [write_grid()] describes a study as a grid.toml (and an R script);
+#' * [rsim_run()] runs it under mpirun and watches its progress;
+#' * [read_results()], [read_table()], [read_errors()], [read_warnings()],
+#'   [job_info()] and [summarise_results()] read the result file;
+#' * [task_seed()] and [reproduce_task()] rerun any single task in R.
+#'
+#' The rsim program is found through the option `rsim.binary`, the
+#' environment variable `RSIM_BIN` or the `PATH` ([rsim_binary()]).
+#' Reading result files needs no binary.
+#'
+#' @keywords internal
+"_PACKAGE"
+
+# Per-session caches (binary versions, L'Ecuyer step matrices).
+.rsim_cache <- new.env(parent = emptyenv())
+.rsim_cache$versions <- list()

@@ -1,0 +1,358 @@
+#' Write a grid.toml (and the R script of a task function)
+#'
+#' Describes a simulation study as an rsim job: what runs for each task
+#' (an R function, a function in an R script, or a built-in native kernel),
+#' over which grid of conditions, how many replicates per condition, and
+#' the seed.  A list of vectors becomes a Cartesian `[grid]` (the first
+#' element varies slowest); a data frame becomes one `[[points]]` entry per
+#' row.  Given a function, its source (via [deparse()]) is written to an R
+#' script next to grid.toml: a function that uses objects other than its
+#' arguments and packages must get them through `args`, or through
+#' `globals` of [rsim_run()].
+#'
+#' Values are written with their R type: integer, double, character (and
+#' factor), logical.  A double vector of whole numbers (`c(10, 20)`) is
+#' written as TOML integers, because R users rarely write `10L`; wrap it in
+#' [I()] to keep it as floats.  `NA` is not allowed in a grid.
+#'
+#' @param file path of the grid.toml to write; its folder must exist.
+#' @param fun_or_script the task: an R function; or the path of an R script
+#'   defining it (then give `function_name`); or [native_kernel()] for a
+#'   built-in C++ kernel.
+#' @param grid `NULL` for a single point, a named list of vectors for a
+#'   Cartesian grid, or a data frame with one row per grid point.
+#' @param replicates tasks per grid point (at least 1).
+#' @param seed the job's seed: a whole number from 0 to 2^63 - 1, or a
+#'   string of digits up to 2^64 - 1.  R tasks need a seed up to
+#'   2147483647 ([set.seed()]'s range).
+#' @param args a named list of constants passed to every task (single
+#'   values).
+#' @param packages R packages the task needs, attached on every rank before
+#'   any task runs.
+#' @param name the job name; default the file name of `file` without
+#'   extension.  The results go to `<name>.h5` next to grid.toml unless
+#'   `output` is given.
+#' @param ... further settings, each optional: `output` (result file,
+#'   relative to grid.toml's folder), `function_name` (the function's name
+#'   in the script; required with a script path, default the name of the
+#'   function argument otherwise), `setup` (the name of a set-up function
+#'   the script defines, or a function, run once per rank), and the
+#'   `[schedule]` keys `chunk`, `checkpoint`, `timeout`, `retries`.
+#' @return The path of grid.toml, invisibly.
+#' @export
+#' @examples
+#' dir <- tempfile("study")
+#' dir.create(dir)
+#' simulate <- function(n, delta, sd = 1) {
+#'   x <- rnorm(n, 0, sd)
+#'   y <- rnorm(n, delta, sd)
+#'   list(p_value = t.test(y, x)$p.value)
+#' }
+#' g <- write_grid(file.path(dir, "grid.toml"), simulate,
+#'   grid = list(n = c(10, 20, 50), delta = c(0, 0.5)),
+#'   replicates = 100, seed = 1, args = list(sd = 1), name = "ttest"
+#' )
+#' cat(readLines(g), sep = "\n")
+#' cat(readLines(file.path(dir, "grid.R")), sep = "\n")
+#'
+#' # explicit points, and a built-in kernel
+#' pts <- data.frame(n = c(10L, 50L), delta = c(0.5, 0.2))
+#' g2 <- write_grid(file.path(dir, "native.toml"), native_kernel("ttest_power"),
+#'   grid = pts, replicates = 1000, seed = 7
+#' )
+#' cat(readLines(g2), sep = "\n")
+write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, args = list(),
+                       packages = NULL, name = NULL, ...) {
+  fun_label <- deparse(substitute(fun_or_script), nlines = 1L)[1]
+  opts <- list(...)
+  known <- c("output", "function_name", "setup", "chunk", "checkpoint", "timeout", "retries")
+  if (length(opts) && (is.null(names(opts)) || any(!nzchar(names(opts))))) {
+    cli::cli_abort("Every argument in {.arg ...} needs a name; known: {.arg {known}}.")
+  }
+  unknown <- setdiff(names(opts), known)
+  if (length(unknown)) {
+    cli::cli_abort(c("Unknown setting{?s} {.arg {unknown}}.", i = "{.fn write_grid} knows {.arg {known}} besides its named arguments."))
+  }
+  if (!is.character(file) || length(file) != 1L || is.na(file) || !nzchar(file)) {
+    cli::cli_abort("{.arg file} must be the path of the grid.toml to write (a single string).")
+  }
+  dir <- dirname(file)
+  if (!dir.exists(dir)) cli::cli_abort("The folder {.file {dir}} of {.arg file} does not exist; create it first.")
+  if (missing(fun_or_script)) cli::cli_abort("{.arg fun_or_script} is missing: give the task function, an R script, or {.fn native_kernel}.")
+  if (missing(seed)) cli::cli_abort("{.arg seed} is missing: every rsim job needs a seed, e.g. {.code seed = 20261129}.")
+  if (is.null(name)) name <- tools::file_path_sans_ext(basename(file))
+  check_name_string(name)
+  replicates <- check_count(replicates, "replicates")
+  backend <- if (inherits(fun_or_script, "rsim_native_kernel")) "native" else "r"
+  seed_txt <- check_seed(seed, backend)
+
+  gridtxt <- grid_toml_lines(grid)
+  args <- check_args(args, attr(gridtxt, "params"))
+  if (!is.null(packages) && (!is.character(packages) || anyNA(packages) || any(!nzchar(packages)))) {
+    cli::cli_abort("{.arg packages} must be a character vector of package names, e.g. {.code c(\"MASS\")}.")
+  }
+
+  task <- c("[task]", sprintf("backend = %s", toml_quote(backend)))
+  script_lines <- NULL
+  if (backend == "native") {
+    if (length(packages)) cli::cli_abort("{.arg packages} applies to R tasks only, not to native kernels.")
+    if (!is.null(opts$setup) || !is.null(opts$function_name)) {
+      cli::cli_abort("{.arg setup} and {.arg function_name} apply to R tasks only, not to native kernels.")
+    }
+    task <- c(task, sprintf("kernel = %s", toml_quote(fun_or_script$kernel)))
+  } else if (is.function(fun_or_script)) {
+    fname <- opts$function_name
+    if (is.null(fname)) fname <- if (is_r_name(fun_label)) fun_label else "simulate"
+    check_r_name(fname, "function_name")
+    script_file <- paste0(tools::file_path_sans_ext(file), ".R")
+    script_lines <- c(
+      sprintf("# Task function of the rsim job %s (written by rsim::write_grid()).", name),
+      sprintf("# rsim sources this file once per rank and calls %s() once per task.", fname),
+      paste(fname, "<-", paste(deparse_function(fun_or_script), collapse = "\n"))
+    )
+    task <- c(task, sprintf("script = %s", toml_quote(basename(script_file))),
+              sprintf("function = %s", toml_quote(fname)))
+  } else if (is.character(fun_or_script) && length(fun_or_script) == 1L && !is.na(fun_or_script)) {
+    if (!file.exists(fun_or_script) || dir.exists(fun_or_script)) {
+      cli::cli_abort(c("The R script {.file {fun_or_script}} does not exist.",
+        i = "Give a function, the path of an R script, or {.code native_kernel(\"name\")} for a built-in kernel."
+      ))
+    }
+    fname <- opts$function_name
+    if (is.null(fname)) {
+      cli::cli_abort("With an R script, give {.arg function_name}: the function in {.file {fun_or_script}} that runs one task.")
+    }
+    check_r_name(fname, "function_name")
+    task <- c(task, sprintf("script = %s", toml_quote(relative_to(fun_or_script, dir))),
+              sprintf("function = %s", toml_quote(fname)))
+  } else {
+    cli::cli_abort("{.arg fun_or_script} must be a function, the path of an R script, or {.code native_kernel(\"name\")}, not {.obj_type_friendly {fun_or_script}}.")
+  }
+  if (backend == "r") {
+    if (length(packages)) task <- c(task, sprintf("packages = [%s]", paste(toml_quote(packages), collapse = ", ")))
+    if (!is.null(opts$setup)) {
+      if (is.function(opts$setup)) {
+        if (is.null(script_lines)) cli::cli_abort("A {.arg setup} function needs a task function too (it is written to the same script); with a script, give the setup function's name.")
+        script_lines <- c(script_lines, paste("rsim_setup <-", paste(deparse_function(opts$setup), collapse = "\n")))
+        task <- c(task, "setup = \"rsim_setup\"")
+      } else {
+        check_r_name(opts$setup, "setup")
+        task <- c(task, sprintf("setup = %s", toml_quote(opts$setup)))
+      }
+    }
+  }
+
+  job <- c("[job]", sprintf("name = %s", toml_quote(name)))
+  if (!is.null(opts$output)) {
+    if (!is.character(opts$output) || length(opts$output) != 1L || !nzchar(opts$output)) {
+      cli::cli_abort("{.arg output} must be a file name, e.g. {.code output = \"study.h5\"}.")
+    }
+    job <- c(job, sprintf("output = %s", toml_quote(opts$output)))
+  }
+  job <- c(job, sprintf("seed = %s", seed_txt), sprintf("replicates = %s", format(replicates, scientific = FALSE)))
+
+  argtxt <- if (length(args)) {
+    c("", "[args]", sprintf("%s = %s", toml_key(names(args)), vapply(args, toml_values, "")))
+  }
+  sched <- schedule_lines(opts)
+  lines <- c(
+    sprintf("# rsim job %s, written by rsim::write_grid() on %s.", name, format(Sys.Date())),
+    "", job, "", task, argtxt, if (length(gridtxt)) c("", gridtxt), if (length(sched)) c("", sched)
+  )
+  if (!is.null(script_lines)) writeLines(enc2utf8(script_lines), script_file, useBytes = TRUE)
+  writeLines(enc2utf8(lines), file, useBytes = TRUE)
+  invisible(normalizePath(file))
+}
+
+#' A built-in native kernel as the task of [write_grid()]
+#'
+#' @param kernel the kernel's name, as `rsim --list-kernels` lists them
+#'   (`ttest_power`, `mean_ci_coverage`, `uniform`, `busy_wait`).
+#' @return An object of class `rsim_native_kernel`.
+#' @export
+#' @examples
+#' native_kernel("ttest_power")
+native_kernel <- function(kernel) {
+  if (!is.character(kernel) || length(kernel) != 1L || !grepl("^[A-Za-z_][A-Za-z0-9_]*$", kernel)) {
+    cli::cli_abort("{.arg kernel} must be the name of a built-in kernel, e.g. {.val ttest_power}.")
+  }
+  structure(list(kernel = kernel), class = "rsim_native_kernel")
+}
+
+#' @export
+print.rsim_native_kernel <- function(x, ...) {
+  cat(sprintf("<rsim native kernel %s>\n", x$kernel))
+  invisible(x)
+}
+
+reserved_names <- c("task", "point", "replicate", "status", "elapsed", "rank", "attempts", "warnings")
+
+deparse_function <- function(f) {
+  deparse(f, width.cutoff = 80L, control = c("keepNA", "keepInteger", "niceNames", "showAttributes", "useSource"))
+}
+
+is_r_name <- function(x) grepl("^([A-Za-z]|[.][A-Za-z._])[A-Za-z0-9._]*$", x) && make.names(x) == x
+
+check_r_name <- function(x, what) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !is_r_name(x)) {
+    cli::cli_abort("{.arg {what}} must be a syntactic R name such as {.val simulate}, not {.val {x}}.")
+  }
+}
+
+check_name_string <- function(name) {
+  if (!is.character(name) || length(name) != 1L || is.na(name) || !nzchar(name) || grepl("/", name, fixed = TRUE)) {
+    cli::cli_abort("{.arg name} must be a non-empty job name without {.val /}, e.g. {.val power-study}.")
+  }
+}
+
+check_count <- function(x, what) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 1 || x != round(x) || x > 2^53) {
+    cli::cli_abort("{.arg {what}} must be a whole number of at least 1, not {.val {format(x)}}.")
+  }
+  x
+}
+
+check_seed <- function(seed, backend) {
+  if (is.character(seed) && length(seed) == 1L && grepl("^[0-9]+$", seed)) {
+    s <- sub("^0+(?=[0-9])", "", seed, perl = TRUE)
+    if (nchar(s) > 20L || (nchar(s) == 20L && s > "18446744073709551615")) {
+      cli::cli_abort("{.arg seed} {.val {seed}} is larger than 18446744073709551615 (2^64 - 1).")
+    }
+    v <- as.numeric(s)
+    if (backend == "r" && v > .Machine$integer.max) cli::cli_abort(seed_r_msg(seed))
+    return(if (v <= .Machine$integer.max) s else toml_quote(s))
+  }
+  if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed)) {
+    cli::cli_abort("{.arg seed} must be a whole number of at least 0 (or a string of digits), not {.val {format(seed)}}.")
+  }
+  if (seed > 2^53) {
+    cli::cli_abort("{.arg seed} {format(seed, scientific = FALSE)} is beyond the integers a double holds exactly; give it as a string of digits, e.g. {.code seed = \"18446744073709551615\"}.")
+  }
+  if (backend == "r" && seed > .Machine$integer.max) cli::cli_abort(seed_r_msg(format(seed, scientific = FALSE)))
+  format(seed, scientific = FALSE)
+}
+
+seed_r_msg <- function(seed) {
+  sprintf("seed %s is too large for an R task: R's set.seed() takes 0 to 2147483647.", seed)
+}
+
+# TOML literals for a grid or args vector: whole-number doubles become
+# integers unless wrapped in I().
+grid_literals <- function(x, what) {
+  asis <- inherits(x, "AsIs")
+  if (is.factor(x)) x <- as.character(x)
+  if (asis) x <- unclass(x)
+  if (!is.atomic(x) || is.null(x) || !(is.logical(x) || is.numeric(x) || is.character(x)) ||
+      inherits(x, c("Date", "POSIXt", "difftime"))) {
+    cli::cli_abort("{what} must be a vector of numbers, strings or logicals, not {.obj_type_friendly {x}}.")
+  }
+  if (!length(x)) cli::cli_abort("{what} has no values.")
+  if (anyNA(x)) cli::cli_abort("{what} has missing values ({.val NA}); a grid cannot hold NA.")
+  if (is.double(x) && !asis && all(is.finite(x)) && all(x == round(x)) && all(abs(x) < 2^53)) {
+    return(format(x, scientific = FALSE, trim = TRUE))
+  }
+  if (is.double(x) && any(!is.finite(x))) cli::cli_abort("{what} has non-finite values; rsim grids need finite numbers.")
+  toml_values(x)
+}
+
+check_param_names <- function(nm, what) {
+  if (is.null(nm) || any(!nzchar(nm)) || anyNA(nm)) cli::cli_abort("Every element of {.arg {what}} needs a name.")
+  bad <- nm[!grepl("^[A-Za-z.][A-Za-z0-9._]*$", nm)]
+  if (length(bad)) {
+    cli::cli_abort(c("{.arg {what}}: {.val {bad}} {?is not a valid name/are not valid names}.",
+      i = "Names start with a letter or {.val .} and hold only letters, digits, {.val .} and {.val _}."
+    ))
+  }
+  dup <- unique(nm[duplicated(nm)])
+  if (length(dup)) cli::cli_abort("{.arg {what}}: {.val {dup}} {?is/are} given twice.")
+}
+
+grid_toml_lines <- function(grid) {
+  if (is.null(grid)) return(structure(character(), params = character()))
+  if (is.data.frame(grid)) {
+    if (!ncol(grid)) return(structure(character(), params = character()))
+    nm <- names(grid)
+    check_param_names(nm, "grid")
+    check_reserved(nm)
+    if (!nrow(grid)) cli::cli_abort("{.arg grid} has no rows: give at least one grid point.")
+    vals <- lapply(nm, function(p) grid_literals(grid[[p]], sprintf("Column `%s` of `grid`", p)))
+    keys <- toml_key(nm)
+    body <- do.call(paste, c(lapply(seq_along(nm), function(j) sprintf("%s = %s", keys[j], vals[[j]])), sep = "\n"))
+    lines <- paste0("[[points]]\n", body, "\n")
+    return(structure(unlist(strsplit(paste(lines, collapse = "\n"), "\n")), params = nm))
+  }
+  if (!is.list(grid)) {
+    cli::cli_abort("{.arg grid} must be a named list of vectors (a Cartesian grid), a data frame (one row per point), or NULL, not {.obj_type_friendly {grid}}.")
+  }
+  if (!length(grid)) return(structure(character(), params = character()))
+  nm <- names(grid)
+  check_param_names(nm, "grid")
+  check_reserved(nm)
+  vals <- vapply(nm, function(p) {
+    v <- grid_literals(grid[[p]], sprintf("`grid$%s`", p))
+    paste0("[", paste(v, collapse = ", "), "]")
+  }, "")
+  structure(c("[grid]", sprintf("%s = %s", toml_key(nm), vals)), params = nm)
+}
+
+check_reserved <- function(nm) {
+  bad <- intersect(nm, reserved_names)
+  if (length(bad)) {
+    cli::cli_abort(c("{.arg grid}: {.val {bad}} {?is a reserved name/are reserved names} (a column rsim writes for every task).",
+      i = "Rename it, e.g. {.val {paste0(bad[1], '_')}}; reserved: {.val {reserved_names}}."
+    ))
+  }
+}
+
+check_args <- function(args, params) {
+  if (is.null(args) || !length(args)) return(list())
+  if (!is.list(args)) {
+    if (is.atomic(args) && !is.null(names(args))) args <- as.list(args) else
+      cli::cli_abort("{.arg args} must be a named list of single values, e.g. {.code list(alpha = 0.05)}.")
+  }
+  check_param_names(names(args), "args")
+  clash <- intersect(names(args), params)
+  if (length(clash)) cli::cli_abort("{.val {clash}} {?is/are} both in {.arg args} and in {.arg grid}; keep one.")
+  for (a in names(args)) {
+    v <- args[[a]]
+    if (length(v) != 1L) cli::cli_abort("`args${a}` must be a single value (length 1), not length {length(v)}; to vary it, move it to {.arg grid}.")
+  }
+  lapply(stats::setNames(names(args), names(args)), function(a) grid_literals(args[[a]], sprintf("`args$%s`", a)))
+}
+
+schedule_lines <- function(opts) {
+  out <- character()
+  if (!is.null(opts$chunk)) {
+    ch <- opts$chunk
+    if (!is.numeric(ch) || length(ch) != 1L || is.na(ch) || ch < 0 || ch != round(ch)) {
+      cli::cli_abort("{.arg chunk} must be a whole number of at least 0 (0 = automatic).")
+    }
+    out <- c(out, sprintf("chunk = %s", format(ch, scientific = FALSE)))
+  }
+  for (k in c("checkpoint", "timeout")) {
+    v <- opts[[k]]
+    if (is.null(v)) next
+    if (is.numeric(v) && length(v) == 1L && !is.na(v) && v >= 0) {
+      out <- c(out, sprintf("%s = %s", k, toml_values(as.double(v))))
+    } else if (is.character(v) && length(v) == 1L && grepl("^([0-9]+(\\.[0-9]+)?(h|ms|m|s))+$", v)) {
+      out <- c(out, sprintf("%s = %s", k, toml_quote(v)))
+    } else {
+      cli::cli_abort("{.arg {k}} must be seconds (a number) or a duration like {.val 30s}, {.val 10m}, {.val 1h30m}.")
+    }
+  }
+  if (!is.null(opts$retries)) {
+    r <- opts$retries
+    if (!is.numeric(r) || length(r) != 1L || is.na(r) || r < 0 || r > 100 || r != round(r)) {
+      cli::cli_abort("{.arg retries} must be a whole number from 0 to 100.")
+    }
+    out <- c(out, sprintf("retries = %d", as.integer(r)))
+  }
+  if (length(out)) c("[schedule]", out) else out
+}
+
+# `path` relative to folder `dir` when it lies below it, otherwise absolute.
+relative_to <- function(path, dir) {
+  p <- normalizePath(path, mustWork = TRUE)
+  d <- normalizePath(dir, mustWork = TRUE)
+  if (startsWith(p, paste0(d, "/"))) substring(p, nchar(d) + 2L) else p
+}
