@@ -19,6 +19,8 @@
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
+#include "rsim/io/task_marker.hpp"
+#include "rsim/core/process_memory.hpp"
 #include "rsim/core/version.hpp"
 #include "rsim/io/result_file.hpp"
 #include "rsim/run/runner.hpp"
@@ -113,7 +115,7 @@ std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const st
   if (opt.fresh) {
     std::string stamp = core::utc_now_iso();
     stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
-    for (const std::string& p : {spec.output, ckpt})
+    for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
       if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
     return std::nullopt;
   }
@@ -182,6 +184,35 @@ core::Schema decode_schema(const std::string& text) {
   return s;
 }
 
+// A task that was running when its rank died, twice, is committed as failed
+// so the job can finish instead of crashing on it forever.
+void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt) {
+  const auto crashes = io::collect_crashes(ckpt);
+  if (crashes.empty()) return;
+  const auto done = io::committed_ranges(io::list_segments(ckpt), spec.source_hash, spec.source_path);
+  auto committed = [&](std::uint64_t t) {
+    for (const auto& [b, e] : done)
+      if (t >= b && t < e) return true;
+    return false;
+  };
+  core::ResultBatch batch;
+  for (const auto& [task, n] : crashes) {
+    if (n < 2 || committed(task)) continue;
+    batch.begin_row(task);
+    batch.add_error({task,
+                     "the task was running when its rank died, " + std::to_string(n) +
+                         " times (a crash in native code, a kill, or memory exhaustion); it is marked failed so "
+                         "the job can finish",
+                     "run it alone to investigate: rsim --task " + std::to_string(task) + " " + spec.source_path});
+    batch.end_row(core::TaskStatus::error, 0, n);
+    std::fprintf(stderr, "rsim: task %llu crashed its rank %d times; marking it failed\n",
+                 static_cast<unsigned long long>(task), n);
+  }
+  if (batch.empty()) return;
+  const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  io::SegmentWriter(ckpt, spec.source_hash, 0, now).commit(batch);
+}
+
 std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
                                         const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done) {
   std::vector<sched::Chunk> out;
@@ -201,9 +232,10 @@ struct RankCounts {
 // Runs chunks until the work is out or a stop is requested (a signal here,
 // or rank 0's notice).  Returns true if it stopped early; the last batch is
 // committed either way.
-bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, double checkpoint_s,
-               std::uint32_t retries, RankCounts& n) {
+bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, io::TaskMarker& marker,
+               double checkpoint_s, std::uint32_t retries, RankCounts& n) {
   core::ResultBatch batch(runner.schema());
+  core::TaskMemory memory;
   core::TaskNotes notes;
   const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
   constexpr auto kPollEvery = std::chrono::milliseconds(10);
@@ -221,6 +253,8 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       const auto t0 = core::MonoClock::now();
       core::RowWriter row = batch.begin_row(t);
       notes.clear();
+      marker.begin(t);
+      memory.reset();
       core::TaskStatus s = runner.run(t, row, notes);
       std::int32_t attempts = 1;
       while (s != core::TaskStatus::ok && !notes.abandoned && static_cast<std::uint32_t>(attempts) <= retries) {  // same stream each time
@@ -231,6 +265,8 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
         ++attempts;
       }
       const auto t1 = core::MonoClock::now();
+      const std::int64_t peak = memory.peak_bytes();
+      marker.end();
       if (notes.abandoned) {  // interrupted mid-task: it runs again on resume
         batch.cancel_row();
         stopped = true;
@@ -243,7 +279,7 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
         ++n.failed;
       }
       if (notes.warnings > 0) batch.add_warning({t, std::move(notes.warning_messages), {}});
-      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), attempts, notes.warnings);
+      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), attempts, notes.warnings, peak);
       ++n.done;
       sched.note_progress(n.done, n.failed);
       if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
@@ -300,6 +336,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         check_output(spec.output);
         nothing_to_do = prepare_output(spec, ckpt, opt);
         if (nothing_to_do) return;
+        fail_repeat_crashers(spec, ckpt);
         const auto segments = io::list_segments(ckpt);
         committed = io::committed_ranges(segments, spec.source_hash, spec.source_path, opt.rerun_failed);
         earlier = io::merge_schemas({}, segments);
@@ -341,8 +378,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
       }))
     return *c;
   const std::uint64_t run_id =
-      comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
-                     static_cast<std::uint64_t>(::getpid()));
+      comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
   RankCounts counts;
   const JobFacts facts{spec.name,      spec.output, spec.output + ".status.json", created, space.n_tasks(),
                        already,        comm.size()};
@@ -352,12 +388,16 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   try {
     sched::Scheduler sched(comm, pending_tasks(space.n_tasks(), committed), spec.schedule.chunk);
     io::SegmentWriter seg(ckpt, spec.source_hash, static_cast<std::uint32_t>(comm.rank()), run_id);
+    io::TaskMarker marker(ckpt, static_cast<std::uint32_t>(comm.rank()));
+    if (spec.schedule.memory_bytes > 0 && !core::limit_address_space(spec.schedule.memory_bytes))
+      std::fprintf(stderr, "rsim: rank %d: cannot set the [schedule] memory limit; running without it\n",
+                   comm.rank());
     std::optional<ProgressMonitor> monitor;
     if (comm.rank() == 0)
       monitor.emplace(!opt.quiet && (opt.progress || ::isatty(STDERR_FILENO)), facts,
                       [&sched] { return sched.progress(); });
     install_stop_signals();
-    run_tasks(sched, *runner, seg, spec.schedule.checkpoint_s, spec.schedule.retries, counts);
+    run_tasks(sched, *runner, seg, marker, spec.schedule.checkpoint_s, spec.schedule.retries, counts);
     interrupted = sched.finish();
     if (monitor) {
       monitor->stop();

@@ -1,6 +1,8 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 
 #include "rsim/core/error.hpp"
@@ -20,8 +22,8 @@ po::options_description visible() {
       ("rerun-failed", "run again only the tasks whose status is error or timeout, replacing their rows")
       ("quiet,q", "no progress line")
       ("progress", "show the progress line even when stderr is not a terminal")
-      ("task", po::value<std::uint64_t>(), "run only this task id (0-based) on one rank, print its fields "
-                                            "and status, write no file")
+      ("task", po::value<std::string>(), "run only this task id (0-based) on one rank, print its fields "
+                                         "and status, write no file")
       ("list-kernels", "list the built-in native kernels and exit")
       ("help,h", "show this help and exit")
       ("version,V", "show the version and exit");
@@ -53,8 +55,15 @@ Options parse_options(int argc, char** argv) {
   o.rerun_failed = vm.count("rerun-failed") > 0;
   if (vm.count("output")) o.output = vm["output"].as<std::string>();
   if (vm.count("task")) {
+    const std::string t = vm["task"].as<std::string>();
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = t.empty() || t[0] < '0' || t[0] > '9' ? 0 : std::strtoull(t.c_str(), &end, 10);
+    if (!end || *end != '\0' || errno == ERANGE)
+      throw core::UsageError("--task needs a task id (a whole number from 0), not \"" + t + "\"",
+                             "give e.g. --task 0; task ids run from 0 to points x replicates - 1");
     o.has_task = true;
-    o.task = vm["task"].as<std::uint64_t>();
+    o.task = v;
   }
   if (vm.count("grid")) {
     const auto& g = vm["grid"].as<std::vector<std::string>>();

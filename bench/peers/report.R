@@ -61,7 +61,7 @@ for (i in which(raw$workload == "power" & raw$runner != "rsim_r_n2")) {
   }
 }
 raw$check_note <- ifelse(raw$check != "ok", "FAIL",
-                         ifelse(is.na(raw$power_max_z), "ok", sprintf("ok (max |z| %.1f)", raw$power_max_z)))
+                         ifelse(is.na(raw$power_max_z), "ok", sprintf("ok (max z %.1f)", raw$power_max_z)))
 raw$check_note[raw$workload == "power" & raw$runner == "rsim_r_n2"] <- "reference"
 
 # --- table -----------------------------------------------------------------
@@ -72,6 +72,7 @@ runner_label <- c(rsim_r_n1 = "rsim -n 1 (R)", rsim_r_n2 = "rsim -n 2 (R)", rsim
                   mclapply_nopre = "mclapply (not prescheduled)", parLapply = "parLapply (PSOCK)",
                   future = "future.apply (multisession)", foreach = "foreach + doParallel (PSOCK)",
                   bt_chunked = "batchtools multicore (2 chunks)", bt_job = "batchtools multicore (1 task/job)")
+fmt_n <- function(x) formatC(x, format = "d", big.mark = ",")
 fmt_s <- function(x) ifelse(x >= 100, sprintf("%.0f", x), ifelse(x >= 10, sprintf("%.1f", x), sprintf("%.2f", x)))
 fmt_rate <- function(x) ifelse(x >= 100, formatC(round(x), format = "d", big.mark = ","), sprintf("%.1f", x))
 fmt_us <- function(x) ifelse(abs(x) >= 1000, formatC(round(x), format = "d", big.mark = ","),
@@ -80,8 +81,7 @@ tab <- data.frame(
   workload = wl_label[raw$workload],
   runner = runner_label[raw$runner],
   P = raw$P,
-  tasks = ifelse(raw$extrapolated, sprintf("%s (ran %s)", format(raw$tasks_full, big.mark = ","),
-                                           format(raw$tasks_run, big.mark = ",")), format(raw$tasks_full, big.mark = ",")),
+  tasks = ifelse(raw$extrapolated, sprintf("%s (ran %s)", fmt_n(raw$tasks_full), fmt_n(raw$tasks_run)), fmt_n(raw$tasks_full)),
   wall_s = paste0(fmt_s(raw$wall_full), ifelse(raw$extrapolated, "*", "")),
   tasks_per_s = fmt_rate(raw$tasks_per_s),
   overhead_us = fmt_us(raw$overhead_us),
@@ -137,8 +137,8 @@ if (length(fails)) {
 # --- RESULTS.md section ----------------------------------------------------
 section <- c(
   "", sprintf("## %s — peer benchmark (issue 7)", format(Sys.Date())), "",
-  sprintf("Machine: %s.  Load average at the end of the run: %s.", machine, loadavg), "",
-  sprintf("Command: `bench/run`%s (%s mode, %.0f s in all).  Every runner is one shell command timed from start to end (R or MPI start-up, workers, gathering the results included: what a user waits for); rsim runs under `scripts/mpirun.sh`, the others under `Rscript bench/peers/run_peer.R RUNNER WORKLOAD TASKS`.  Per-task overhead = (wall - sequential compute / P) / tasks, with the sequential compute the bare `lapply()` call in one R process (native: the sum of rsim's per-task times at -n 1); it is negative when a runner's tasks ran faster than lapply's.  `*` = extrapolated from a subset (start-up + run phase x full/subset).  Workloads: `bench/peers/workloads.R`; the native volume row uses `ttest_power` with n = 2 (3 fields; no built-in kernel returns 4).  Results were checked: %s.",
+  sprintf("Machine: %s.  Load average (1, 5, 15 min) %s; the benchmark itself keeps about 2 cores busy, so more means other work shared the machine and the timings carry its noise.", machine, loadavg), "",
+  sprintf("Command: `bench/run%s` (%s mode, %.0f s in all).  Every runner is one shell command timed from start to end (R or MPI start-up, workers, gathering the results included: what a user waits for); rsim runs under `scripts/mpirun.sh`, the others under `Rscript bench/peers/run_peer.R RUNNER WORKLOAD TASKS`.  Per-task overhead = (wall - sequential compute / P) / tasks, with the sequential compute the bare `lapply()` call in one R process (native: the sum of rsim's per-task times at -n 1); it is negative when a runner's tasks ran faster than lapply's.  `*` = extrapolated from a subset (start-up + run phase x full/subset).  Workloads: `bench/peers/workloads.R`; the native volume row uses `ttest_power` with n = 2 (3 fields; no built-in kernel returns 4).  Results were checked: %s.",
           if (mode == "quick") " --quick" else "", mode, total,
           if (length(fails)) paste("FAILED:", paste(fails, collapse = "; ")) else
             "every runner returned all tasks with distinct, statistically right values; rsim identical at -n 1 and -n 2; power estimates within 4 Monte Carlo SE of rsim's at every grid point"),

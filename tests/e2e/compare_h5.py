@@ -6,7 +6,7 @@ import sys
 import h5py
 import numpy as np
 
-SKIP_DATASETS = {"tasks/elapsed", "tasks/rank"}
+SKIP_DATASETS = {"tasks/elapsed", "tasks/rank", "tasks/max_rss"}
 SKIP_ATTRS = {"created", "finished", "n_ranks"}
 
 

@@ -293,7 +293,7 @@ TEST_F(GridReader, UnknownKeySuggestsClosest) {
 
 TEST_F(GridReader, UnknownKeyWithoutCloseMatch) {
   expect_error(kBase + "[schedule]\ncolour = 1\n", 9, "schedule.colour",
-               "unknown key \"colour\" in [schedule]; known keys: chunk, timeout, retries, checkpoint",
+               "unknown key \"colour\" in [schedule]; known keys: chunk, timeout, retries, checkpoint, memory",
                "remove \"colour\" or use one of the known keys");
 }
 

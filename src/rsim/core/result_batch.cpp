@@ -61,13 +61,15 @@ void RowWriter::adopt_schema(const Schema& schema) {
   }
 }
 
-void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings) {
+void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings,
+                          std::int64_t max_rss) {
   assert(open_row_);
   open_row_ = false;
   status_.push_back(status);
   elapsed_.push_back(elapsed_s);
   attempts_.push_back(attempts);
   warnings_.push_back(warnings);
+  max_rss_.push_back(max_rss);
 }
 
 void TableBatch::clear() {
@@ -85,6 +87,16 @@ void TableBatch::append(const TableBatch& other) {
           col.insert(col.end(), src.begin(), src.end());
         },
         cols[i]);
+}
+
+void RowWriter::widen_to_float(std::size_t field) {
+  ResultBatch& b = *batch_;
+  if (b.schema_[field].type != ValueType::Int) return;
+  const auto& ints = std::get<std::vector<std::int64_t>>(b.cols_[field]);
+  std::vector<double> d(ints.size());
+  for (std::size_t i = 0; i < ints.size(); ++i) d[i] = ints[i] == na_int ? na_float() : static_cast<double>(ints[i]);
+  b.cols_[field] = std::move(d);
+  b.schema_[field].type = ValueType::Float;
 }
 
 TableBatch& RowWriter::table(const std::string& name) {
@@ -114,12 +126,13 @@ void ResultBatch::cancel_row() {
 }
 
 void ResultBatch::append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts,
-                              std::int32_t warnings) {
+                              std::int32_t warnings, std::int64_t max_rss) {
   task_.push_back(task);
   status_.push_back(s);
   elapsed_.push_back(elapsed_s);
   attempts_.push_back(attempts);
   warnings_.push_back(warnings);
+  max_rss_.push_back(max_rss);
 }
 
 void ResultBatch::clear() {
@@ -128,6 +141,7 @@ void ResultBatch::clear() {
   elapsed_.clear();
   attempts_.clear();
   warnings_.clear();
+  max_rss_.clear();
   errors_.clear();
   warning_msgs_.clear();
   for (auto& [name, t] : tables_) t.clear();

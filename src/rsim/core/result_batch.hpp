@@ -62,6 +62,9 @@ class RowWriter {
   // A fixed-length vector field: width() doubles to fill in place.
   double* float_vector(std::size_t field);
   std::size_t width(std::size_t field) const;
+  // Turns integer field `field` into a float field, in the batch's schema and
+  // data (NA stays NA).
+  void widen_to_float(std::size_t field);
   // The table `name` of the batch, created empty (no schema) if new; rows
   // the task appends are dropped again if the task fails.
   TableBatch& table(const std::string& name);
@@ -87,7 +90,8 @@ class ResultBatch {
   // Starts the row of task `task`, every field set to NA.
   RowWriter begin_row(std::uint64_t task);
   // Completes the row begun last.
-  void end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings = 0);
+  void end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings = 0,
+               std::int64_t max_rss = -1);
   // Drops the row begun last (e.g. a task abandoned on interrupt).
   void cancel_row();
   void add_error(ErrorRecord e) { errors_.push_back(std::move(e)); }
@@ -103,6 +107,7 @@ class ResultBatch {
   const std::vector<double>& elapsed() const { return elapsed_; }
   const std::vector<std::int32_t>& attempts() const { return attempts_; }
   const std::vector<std::int32_t>& warnings() const { return warnings_; }
+  const std::vector<std::int64_t>& max_rss() const { return max_rss_; }  // bytes, -1 unknown
   const std::vector<ErrorRecord>& warning_messages() const { return warning_msgs_; }
   const std::vector<std::pair<std::string, TableBatch>>& tables() const { return tables_; }
   std::vector<std::pair<std::string, TableBatch>>& mutable_tables() { return tables_; }
@@ -111,7 +116,7 @@ class ResultBatch {
   std::vector<ColumnData>& mutable_columns() { return cols_; }
   // Appends a finished row wholesale (used when reading batches back).
   void append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts,
-                   std::int32_t warnings);
+                   std::int32_t warnings, std::int64_t max_rss);
 
  private:
   friend class RowWriter;
@@ -121,6 +126,7 @@ class ResultBatch {
   std::vector<double> elapsed_;
   std::vector<std::int32_t> attempts_;
   std::vector<std::int32_t> warnings_;
+  std::vector<std::int64_t> max_rss_;
   std::vector<ColumnData> cols_;
   std::vector<ErrorRecord> errors_;
   std::vector<ErrorRecord> warning_msgs_;

@@ -34,8 +34,8 @@ const Names kJobKeys = {"name", "output", "seed", "replicates"};
 const Names kTaskKeys = {"backend", "script", "function", "packages", "setup", "kernel", "plugin"};
 const Names kRKeys = {"backend", "script", "function", "packages", "setup"};
 const Names kNativeKeys = {"backend", "kernel", "plugin"};
-const Names kScheduleKeys = {"chunk", "timeout", "retries", "checkpoint"};
-const Names kReserved = {"task", "point", "replicate", "status", "elapsed", "rank", "attempts"};
+const Names kScheduleKeys = {"chunk", "timeout", "retries", "checkpoint", "memory"};
+const Names kReserved = {"task", "point", "replicate", "status", "elapsed", "rank", "attempts", "warnings", "max_rss", ".task"};
 const char* const kSeedRange = "between 0 and 18446744073709551615";
 const char* const kSeedExample =
     "seed = 20261129 (above 9223372036854775807 write a string of digits, "
@@ -408,7 +408,7 @@ class Reader {
   void check_param_name(std::uint32_t line, const std::string& table, const std::string& name, bool param) const {
     const SourceLocation loc = at(line, table + "." + name);
     if (!is_identifier(name)) throw errors::bad_name(loc, name);
-    if (param && contains(kReserved, name)) throw errors::reserved_name(loc, name);
+    if ((param && contains(kReserved, name)) || name == ".task") throw errors::reserved_name(loc, name);
   }
 
   void read_args(const toml::table& root, JobSpec& spec) const {
@@ -558,6 +558,18 @@ class Reader {
       sched.retries = static_cast<std::uint32_t>(*r);
     }
     sched.checkpoint_s = duration(s, "checkpoint", false, sched.checkpoint_s);
+    if (const toml::node* n = s.table->get("memory")) {
+      const SourceLocation loc = at(*n, "schedule.memory");
+      const std::string example = "memory = \"4GB\"";
+      const auto* str = n->as_string();
+      if (!str) throw errors::wrong_type(loc, "schedule.memory", "a size (a string like \"4GB\" or \"500MB\")",
+                                         a_type(*n), example);
+      const auto bytes = parse_size(str->get());
+      if (!bytes || *bytes == 0)
+        throw errors::out_of_range(loc, "schedule.memory", quote(str->get()),
+                                   "a size such as \"512MB\", \"4GB\" or \"1.5GiB\" (more than 0)", example);
+      sched.memory_bytes = *bytes;
+    }
   }
 
   // More than 2^63 tasks: TaskSpace refuses; say which line made it so.
@@ -656,6 +668,37 @@ JobSpec read_job_spec(const std::string& path) {
   if (in.bad())
     throw ConfigError(loc, "reading the grid file failed", "check that the file is readable by the user running rsim");
   return parse_job_spec(text.str(), path);
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == 0) return std::nullopt;
+  double v = 0;
+  try {
+    std::size_t used = 0;
+    v = std::stod(std::string(text.substr(0, i)), &used);
+    if (used != i) return std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit(text.substr(i));
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double mult = 0;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KB") mult = 1e3;
+  else if (unit == "MB") mult = 1e6;
+  else if (unit == "GB") mult = 1e9;
+  else if (unit == "TB") mult = 1e12;
+  else if (unit == "KIB" || unit == "K") mult = 1024.0;
+  else if (unit == "MIB" || unit == "M") mult = 1024.0 * 1024;
+  else if (unit == "GIB" || unit == "G") mult = 1024.0 * 1024 * 1024;
+  else if (unit == "TIB" || unit == "T") mult = 1024.0 * 1024 * 1024 * 1024;
+  else return std::nullopt;
+  const double bytes = v * mult;
+  if (!std::isfinite(bytes) || bytes >= 1.8e19) return std::nullopt;
+  return static_cast<std::uint64_t>(bytes);
 }
 
 }  // namespace rsim::grid

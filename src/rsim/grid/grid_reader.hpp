@@ -3,6 +3,7 @@
 // names the file, the line and the dotted key, and says what to write instead.
 // The returned spec is complete: paths absolute, defaults filled in, the task
 // count checked (at most 2^63), provenance (text and sha256) recorded.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +23,9 @@ JobSpec parse_job_spec(const std::string& text, const std::string& path);
 // "1h30m" -> 5400, "500ms" -> 0.5, "10m", "30s", "1.5h"; units h, m, s, ms,
 // each at most once, largest first.  nullopt for anything else.
 std::optional<double> parse_duration(std::string_view text);
+
+// "4GB" -> 4e9, "512MiB" -> 536870912, "1.5G" -> 1.5 * 2^30; units B, KB,
+// MB, GB, TB (powers of 1000), KiB/K, MiB/M, GiB/G, TiB/T (powers of 1024).
+std::optional<std::uint64_t> parse_size(std::string_view text);
 
 }  // namespace rsim::grid

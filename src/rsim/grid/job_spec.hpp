@@ -41,6 +41,7 @@ struct ScheduleSection {
   double timeout_s = 0;            // per task; 0 = none
   std::uint32_t retries = 0;
   double checkpoint_s = 5.0;       // commit finished tasks at least this often
+  std::uint64_t memory_bytes = 0;  // per-task memory limit (address space above set-up); 0 = none
 };
 
 struct JobSpec {

@@ -221,6 +221,7 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put_vec(buf_, batch.elapsed());
   put_vec(buf_, batch.attempts());
   put_vec(buf_, batch.warnings());
+  put_vec(buf_, batch.max_rss());
   put_columns(buf_, batch.columns());
   for (const auto* records : {&batch.errors(), &batch.warning_messages()}) {
     put<std::uint64_t>(buf_, records->size());
@@ -299,15 +300,17 @@ Segment read_segment(const std::string& path) {
   std::vector<core::TaskStatus> status;
   std::vector<double> elapsed;
   std::vector<std::int32_t> attempts, warnings;
+  std::vector<std::int64_t> max_rss;
   r.get_vec(tasks, n);
   r.get_vec(status, n);
   r.get_vec(elapsed, n);
   r.get_vec(attempts, n);
   r.get_vec(warnings, n);
+  r.get_vec(max_rss, n);
   for (std::size_t i = 0; i < n; ++i) {
     if (static_cast<std::uint8_t>(status[i]) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
       r.corrupt("unknown task status");
-    seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i], warnings[i]);
+    seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i], warnings[i], max_rss[i]);
   }
   get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n);
   for (int kind = 0; kind < 2; ++kind) {

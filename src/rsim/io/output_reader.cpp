@@ -169,6 +169,7 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
   Id d_rank = RSIM_H5(H5Dopen2(f, "tasks/rank", H5P_DEFAULT), where);
   Id d_attempts = RSIM_H5(H5Dopen2(f, "tasks/attempts", H5P_DEFAULT), where);
   Id d_warn = RSIM_H5(H5Dopen2(f, "tasks/warnings", H5P_DEFAULT), where);
+  Id d_rss = RSIM_H5(H5Dopen2(f, "tasks/max_rss", H5P_DEFAULT), where);
   const hsize_t n_tasks = dims_of(d_status, where).first;
 
   // The result fields.
@@ -238,6 +239,7 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
     std::vector<std::int8_t> status(n);
     std::vector<double> elapsed(n);
     std::vector<std::int32_t> rank(n), attempts(n), warns(n);
+    std::vector<std::int64_t> rss(n);
     {
       Id st = status_type(where);
       read_rows(d_status, st, b, n, 1, status.data(), where);
@@ -246,6 +248,7 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
     read_rows(d_rank, H5T_NATIVE_INT32, b, n, 1, rank.data(), where);
     read_rows(d_attempts, H5T_NATIVE_INT32, b, n, 1, attempts.data(), where);
     read_rows(d_warn, H5T_NATIVE_INT32, b, n, 1, warns.data(), where);
+    read_rows(d_rss, H5T_NATIVE_INT64, b, n, 1, rss.data(), where);
     std::vector<core::ColumnData> cols;
     for (std::size_t c = 0; c < schema.size(); ++c) {
       cols.push_back(core::make_column(schema[c].type));
@@ -255,7 +258,7 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
       if (status[i] == static_cast<std::int8_t>(core::TaskStatus::not_run)) continue;
       const std::uint64_t task = b + i;
       auto& [writer, batch] = batch_of(rank[i]);
-      batch.append_meta(task, static_cast<core::TaskStatus>(status[i]), elapsed[i], attempts[i], warns[i]);
+      batch.append_meta(task, static_cast<core::TaskStatus>(status[i]), elapsed[i], attempts[i], warns[i], rss[i]);
       auto& bc = batch.mutable_columns();
       for (std::size_t c = 0; c < schema.size(); ++c) {
         const std::size_t w = schema[c].width;

@@ -229,6 +229,9 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
                                         &zero, where + "/tasks/attempts");
     Dataset d_warnings = create_dataset(tasks, "warnings", RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where), n_tasks, 1,
                                         &zero, where + "/tasks/warnings");
+    const std::int64_t unknown = -1;
+    Dataset d_rss = create_dataset(tasks, "max_rss", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where), n_tasks, 1,
+                                   &unknown, where + "/tasks/max_rss");
 
     Id results = ordered_group(file, "results", where);
     std::vector<Dataset> d_fields;
@@ -282,6 +285,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         write_rows(d_rank, off, cnt, ranks.data() + i);
         write_rows(d_attempts, off, cnt, b.attempts().data() + i);
         write_rows(d_warnings, off, cnt, b.warnings().data() + i);
+        write_rows(d_rss, off, cnt, b.max_rss().data() + i);
         for (std::size_t c = 0; c < bs.size(); ++c) {
           const Dataset& d = d_fields[out_of[c]];
           const std::size_t w = bs[c].width;

@@ -64,7 +64,7 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
     }
     unknown <- setdiff(columns, available)
     if (length(unknown)) {
-      cli::cli_abort(c("{.file {file}} has no column{?s} {.val {unknown}}.",
+      cli::cli_abort(c("{.file {file}} has no {cli::qty(length(unknown))}column{?s} {.val {unknown}}.",
         i = "Its columns are {.val {available}}."
       ))
     }

@@ -22,7 +22,7 @@ read_table <- function(path, name) {
   on.exit(close_h5(f))
   tables <- if (f$exists("tables")) h5_members(f[["tables"]]) else character()
   if (!is.character(name) || length(name) != 1L || is.na(name)) {
-    cli::cli_abort("{.arg name} must be a single table name; {.file {file}} has {?no tables/table/tables} {.val {tables}}.")
+    cli::cli_abort("{.arg name} must be a single table name; {.file {file}} has {cli::qty(length(tables))}{?no tables/table/tables} {.val {tables}}.")
   }
   if (!name %in% tables) {
     cli::cli_abort(c("{.file {file}} has no table {.val {name}}.",

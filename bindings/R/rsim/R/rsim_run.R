@@ -92,7 +92,10 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
   }
   run_grid <- g$path
   if (length(globals)) run_grid <- write_globals(g, globals)
-  spec <- spec_from_grid(run_grid, call = environment())
+  # what rsim_run() needs from the grid; rsim itself checks the rest and
+  # explains any mistake
+  spec <- tryCatch(spec_from_grid(run_grid, call = environment()), error = function(e) NULL)
+  if (is.null(spec)) spec <- list(n_tasks = NA_real_, output = output)
 
   if (isTRUE(fresh) && isTRUE(rerun_failed)) {
     cli::cli_abort("{.arg fresh} starts over and {.arg rerun_failed} keeps the results: give one of them.")
@@ -214,14 +217,21 @@ job_status <- function(job, logdir) {
     done <- total
     eta <- 0
   }
-  message <- if (state == "failed") {
-    err <- readLines(file.path(logdir, "stderr"), warn = FALSE)
-    paste(utils::tail(err[nzchar(err)], 6L), collapse = "\n")
-  }
+  message <- if (state == "failed") failure_message(logdir)
   s <- list(state = state, done = done, total = total, failed = failed, eta_seconds = eta,
             exit_status = exit, output = job$output, message = message)
   rstudio_update(job, s)
   structure(s, class = "rsim_job_status")
+}
+
+# rsim's own error lines (and their fix: lines) from what the job printed,
+# else the last lines (mpirun's notes come after rsim's message).
+failure_message <- function(logdir) {
+  err <- readLines(file.path(logdir, "stderr"), warn = FALSE)
+  err <- err[nzchar(trimws(err))]
+  mine <- grep("^(rsim: |  fix: )", err)
+  keep <- if (length(mine)) err[mine] else utils::tail(err, 6L)
+  paste(unique(keep), collapse = "\n")
 }
 
 #' @export
@@ -262,7 +272,7 @@ job_wait <- function(job, logdir, timeout, progress) {
       s <- job_status(job, logdir)
       eta <- if (is.finite(s$eta_seconds)) format_seconds(s$eta_seconds) else "?"
       nfail <- s$failed
-      cli::cli_progress_update(set = min(s$done, job$n_tasks), force = TRUE)
+      cli::cli_progress_update(set = if (is.na(job$n_tasks)) s$done else min(s$done, job$n_tasks), force = TRUE)
     }
     if (!alive) break
     if (as.numeric(difftime(Sys.time(), t0, units = "secs")) > timeout) {
@@ -296,7 +306,7 @@ job_kill <- function(job) {
   if (!proc$is_alive()) return(invisible(FALSE))
   job$killed <- TRUE
   proc$signal(tools::SIGTERM)
-  proc$wait(3000)
+  proc$wait(10000)  # rsim commits and exits on SIGTERM; SIGKILL only as a last resort
   try(proc$kill_tree(), silent = TRUE)  # ranks mpirun left behind
   ckpt <- paste0(job$output, ".ckpt")
   if (dir.exists(ckpt)) {

@@ -7,7 +7,7 @@ rstudio_available <- function() {
 }
 
 rstudio_register <- function(job) {
-  if (!rstudio_available()) return(invisible())
+  if (is.na(job$n_tasks) || !rstudio_available()) return(invisible())
   id <- tryCatch(
     rstudioapi::jobAdd(sprintf("rsim %s", job$name), status = "starting", progressUnits = as.integer(min(job$n_tasks, .Machine$integer.max)),
                        autoRemove = FALSE, show = FALSE, running = TRUE),

@@ -39,7 +39,7 @@ summarise_results <- function(path, by = NULL, fields = NULL) {
   } else {
     bad <- setdiff(fields, names(types))
     if (length(bad)) {
-      cli::cli_abort(c("{.file {file}} has no result field{?s} {.val {bad}}.", i = "Its fields are {.val {names(types)}}."))
+      cli::cli_abort(c("{.file {file}} has no {cli::qty(length(bad))}result field{?s} {.val {bad}}.", i = "Its fields are {.val {names(types)}}."))
     }
     bad <- setdiff(fields, numeric_fields)
     if (length(bad)) cli::cli_abort("{.arg fields}: {.val {bad}} {?is/are} not numeric or logical.")

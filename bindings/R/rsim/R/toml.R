@@ -237,7 +237,16 @@ parse_toml <- function(text, what = "TOML") {
       root <- toml_set(root, c(path, key), val, where())
     }
   }
-  root
+  toml_clean(root)
+}
+
+# Drops the parser's bookkeeping attributes.
+toml_clean <- function(x) {
+  if (!is.list(x)) return(x)
+  attr(x, "toml_defined") <- NULL
+  attr(x, "toml_array") <- NULL
+  for (i in seq_along(x)) if (is.list(x[[i]])) x[i] <- list(toml_clean(x[[i]]))
+  x
 }
 
 toml_scalar <- function(t, where) {

@@ -152,7 +152,7 @@ write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, a
   job <- c(job, sprintf("seed = %s", seed_txt), sprintf("replicates = %s", format(replicates, scientific = FALSE)))
 
   argtxt <- if (length(args)) {
-    c("", "[args]", sprintf("%s = %s", toml_key(names(args)), vapply(args, toml_values, "")))
+    c("", "[args]", sprintf("%s = %s", toml_key(names(args)), unlist(args, use.names = FALSE)))
   }
   sched <- schedule_lines(opts)
   lines <- c(

@@ -476,7 +476,7 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
     status = core::TaskStatus::error;
   }
   UNPROTECT(1);
-  if (err || notes.warnings > 0) {
+  if (err || notes.warnings > 0 || rt("err_msg") != R_NilValue) {
     SEXP call = PROTECT(Rf_lang1(rt("reset")));
     int e2 = 0;
     R_tryEvalSilent(call, R_GlobalEnv, &e2);
@@ -519,11 +519,15 @@ bool RRunner::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::
         if (!append_table(name, x, task, out, notes)) return false;
       } else if (t >= 0 && XLENGTH(x) == 1) {
         staged_.push_back({name, static_cast<core::ValueType>(t), 1, x, 0});
+      } else if (x == R_NilValue) {
+        notes.message = "result field \"" + name + "\" is NULL; return NA for a missing value";
+        return false;
       } else if ((TYPEOF(x) == REALSXP || (TYPEOF(x) == INTSXP && !Rf_isFactor(x))) && XLENGTH(x) > 1) {
         staged_.push_back({name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x)), x, 0});
       } else {
-        notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) + " of length " +
-                        std::to_string(XLENGTH(x)) + "; fields must be scalars, numeric vectors or data frames";
+        notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) +
+                        (Rf_isVector(x) ? " of length " + std::to_string(Rf_xlength(x)) : std::string()) +
+                        "; fields must be scalars, numeric vectors or data frames";
         return false;
       }
     }
@@ -537,8 +541,14 @@ bool RRunner::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::
       }
       staged_.push_back({"value", t, 1, res, 0});
     } else {
-      for (R_xlen_t i = 0; i < XLENGTH(res); ++i)
-        staged_.push_back({Rf_translateCharUTF8(STRING_ELT(names, i)), t, 1, res, i});
+      for (R_xlen_t i = 0; i < XLENGTH(res); ++i) {
+        std::string name = Rf_translateCharUTF8(STRING_ELT(names, i));
+        if (name.empty()) {
+          notes.message = "element " + std::to_string(i + 1) + " of the returned vector has no name";
+          return false;
+        }
+        staged_.push_back({std::move(name), t, 1, res, i});
+      }
     }
   } else {
     notes.message = std::string("the task returned a ") + Rf_type2char(TYPEOF(res)) +
@@ -547,6 +557,12 @@ bool RRunner::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::
   }
 
   if (staged_.empty()) return true;  // only tables (or an empty list)
+  for (std::size_t i = 1; i < staged_.size(); ++i)
+    for (std::size_t k = 0; k < i; ++k)
+      if (staged_[k].name == staged_[i].name) {
+        notes.message = "the task returned field \"" + staged_[i].name + "\" twice";
+        return false;
+      }
   // The first task that returns fields fixes the schema.
   if (schema_.empty()) {
     for (const auto& s : staged_) {
@@ -582,6 +598,12 @@ bool RRunner::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::
         notes.message = "result field \"" + s.name + "\" is new: earlier tasks did not return it";
         return false;
       }
+    }
+    if (schema_[f].type == core::ValueType::Int && s.type == core::ValueType::Float && s.width == 1) {
+      // Integers and doubles mix: the field becomes double (also in this batch),
+      // so results do not depend on which task a rank happened to run first.
+      schema_[f].type = core::ValueType::Float;
+      out.widen_to_float(f);
     }
     const core::Field& want = schema_[f];
     const bool widen = want.type == core::ValueType::Float && s.type == core::ValueType::Int;

@@ -38,7 +38,7 @@ test_that("an R task starts from task_seed(), also beyond a million tasks", {
   res <- rsim_run(g, np = 1, background = FALSE)
   for (t in res$task) expect_identical(as.numeric(task_seed(g, t)[2:7]), res$s[t + 1, ])
   # beyond 10^6 tasks, through rsim --task
-  g2 <- write_grid(file.path(dir, "big.toml"), seeds, replicates = 2000000, seed = 77)
+  g2 <- write_grid(file.path(dir, "big.toml"), seeds, grid = list(a = 1), replicates = 2000000, seed = 77)
   t <- 1234567
   out <- processx::run(Sys.getenv("RSIM_BIN"), c("--task", t, g2))
   fields <- parse_toml(out$stdout)$fields

@@ -1,0 +1,94 @@
+# The stored fields of task t, as the list a task returns.
+stored_fields <- function(res, t, fields) {
+  row <- res[res$task == t, ]
+  out <- lapply(fields, function(f) if (is.matrix(row[[f]])) as.vector(row[[f]]) else row[[f]])
+  stats::setNames(out, fields)
+}
+
+test_that("reproduce_task() of an R task equals the stored result, on rank 0 and rank 1", {
+  skip_if_no_rsim()
+  j <- r_job()
+  res <- read_results(j$file, columns = c("mean", "k", "pos", "tag", "q", "rank", "status"))
+  ok <- res[res$status == "ok", ]
+  picks <- unlist(lapply(0:1, function(r) range(ok$task[ok$rank == r])))
+  expect_length(picks, 4)
+  tab <- read_table(j$file, "draws")
+  for (t in picks) {
+    got <- suppressWarnings(reproduce_task(j$file, t)) # tasks with mu = 1.5 warn
+    expect_identical(got[c("mean", "k", "pos", "tag", "q")], stored_fields(res, t, c("mean", "k", "pos", "tag", "q")),
+                     info = paste("task", t))
+    expect_identical(got$draws$x, tab$x[tab$task == t])
+    # the grid.toml gives the same
+    expect_identical(suppressWarnings(reproduce_task(j$grid, t)), got)
+  }
+})
+
+test_that("reproduce_task() of a failed R task raises its error, and keeps the session's RNG", {
+  skip_if_no_rsim()
+  j <- r_job()
+  err <- read_errors(j$file)
+  set.seed(3)
+  before <- .Random.seed
+  expect_error(reproduce_task(j$file, err$task[1]), err$message[1], fixed = TRUE)
+  expect_identical(.Random.seed, before)
+  expect_warning(reproduce_task(j$file, 159), "mu above 1")
+})
+
+test_that("reproduce_task() of a native task equals the stored result, on rank 0 and rank 1", {
+  skip_if_no_rsim()
+  n <- native_job()
+  res <- read_results(n$file, columns = c("reject", "p_value", "estimate", "rank", "status"))
+  ok <- res[res$status == "ok", ]
+  picks <- unlist(lapply(0:1, function(r) range(ok$task[ok$rank == r])))
+  expect_length(picks, 4)
+  for (t in picks) {
+    expect_identical(reproduce_task(n$file, t), stored_fields(res, t, c("reject", "p_value", "estimate")),
+                     info = paste("task", t))
+  }
+  expect_identical(reproduce_task(n$grid, picks[3]), reproduce_task(n$file, picks[3]))
+  expect_error(reproduce_task(n$file, 1000), "Task 1000 failed \\(error\\).*Degrees of freedom")
+  expect_error(reproduce_task(n$file, 1200), "out of range: the job has 1,200 tasks")
+})
+
+test_that("reproduce_task() works when the grid.toml has moved or changed since", {
+  skip_if_no_rsim()
+  n <- native_job()
+  dir <- new_dir("moved")
+  file.copy(n$file, file.path(dir, "copy.h5"))
+  res <- read_results(n$file, columns = c("reject", "p_value", "estimate"))
+  expect_identical(reproduce_task(file.path(dir, "copy.h5"), 5), stored_fields(res, 5, c("reject", "p_value", "estimate")))
+})
+
+test_that("a binary that writes an older result format is refused", {
+  skip_on_os("windows")
+  n <- system.file("extdata", "power-demo.h5", package = "rsim")
+  dir <- new_dir("oldbin")
+  fake <- file.path(dir, "rsim")
+  writeLines(c("#!/bin/sh", "echo 'rsim 0.0.1 (result format 0)'"), fake)
+  Sys.chmod(fake, "755")
+  old <- options(rsim.binary = fake)
+  on.exit(options(old))
+  expect_error(reproduce_task(n, 0), "writes result format 0, older than the file's format 1")
+  options(rsim.binary = file.path(dir, "nothing"))
+  expect_error(reproduce_task(n, 0), "option `rsim.binary` does not exist")
+  options(rsim.binary = NULL)
+  old_env <- Sys.getenv("RSIM_BIN")
+  on.exit(Sys.setenv(RSIM_BIN = old_env), add = TRUE)
+  Sys.unsetenv("RSIM_BIN")
+  old_path <- Sys.getenv("PATH")
+  on.exit(Sys.setenv(PATH = old_path), add = TRUE)
+  Sys.setenv(PATH = dir) # only the fake "rsim" here
+  expect_identical(rsim_binary(), normalizePath(fake))
+  Sys.setenv(PATH = "")
+  expect_error(rsim_binary(), "Cannot find the rsim program")
+  expect_identical(rsim_binary(required = FALSE), "")
+})
+
+test_that("the demo files reproduce (script found next to the result file)", {
+  skip_if_no_rsim()
+  f <- system.file("extdata", "r-demo.h5", package = "rsim")
+  res <- read_results(f)
+  got <- suppressWarnings(reproduce_task(f, 5))
+  expect_identical(got$mean, res$mean[6])
+  expect_identical(got$range, res$range[6, ])
+})
