@@ -20,6 +20,7 @@
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
 #include "rsim/io/task_marker.hpp"
+#include "rsim/io/run_lock.hpp"
 #include "rsim/core/process_memory.hpp"
 #include "rsim/core/version.hpp"
 #include "rsim/io/result_file.hpp"
@@ -330,12 +331,15 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> committed;
   std::string plan;
   std::optional<core::ExitCode> nothing_to_do;  // rank 0: the job is already done
+  std::optional<io::RunLock> lock;               // rank 0: this run owns the job's files
   core::Schema earlier;                          // rank 0: fields committed by earlier runs
   if (auto c = collectively(comm, [&] {
         if (comm.rank() != 0) return;
         check_output(spec.output);
+        lock.emplace(spec.output);
         nothing_to_do = prepare_output(spec, ckpt, opt);
         if (nothing_to_do) return;
+        io::remove_stale_temp_files(ckpt);
         fail_repeat_crashers(spec, ckpt);
         const auto segments = io::list_segments(ckpt);
         committed = io::committed_ranges(segments, spec.source_hash, spec.source_path, opt.rerun_failed);
@@ -441,6 +445,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         write_status(facts, last, run_s, "finished", sum.failed());
         std::error_code ec;
         fs::remove_all(ckpt, ec);
+        lock->release_and_remove();
         const double secs = core::seconds_since(t_start);
         const std::uint64_t ran = space.n_tasks() - already;
         std::printf("rsim: %s: %llu tasks, %llu ok, %llu failed, in %.2f s on %d rank%s\n", spec.name.c_str(),

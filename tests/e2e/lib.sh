@@ -16,6 +16,13 @@ mpirun_rsim() {
   "$RSIM_MPIEXEC" "${_mpiflags[@]}" "${extra[@]}" -n "$np" "$RSIM_BIN" "$@"
 }
 
+# mpirun_bg NP rsim-args... : mpirun in the background with $! its own pid
+# (not a subshell's), so signals sent to $! reach mpirun itself.
+mpirun_bg() {
+  local np=$1; shift
+  ( exec "$RSIM_MPIEXEC" "${_mpiflags[@]}" -n "$np" "$RSIM_BIN" "$@" ) &
+}
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 

@@ -350,6 +350,13 @@ SegmentHeader read_segment_header(const std::string& path) {
   return parse_header(r);
 }
 
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove(e.path(), ec);
+}
+
 std::vector<std::string> list_segments(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -433,12 +440,8 @@ core::Schema merge_schemas(core::Schema schema, const std::vector<std::string>& 
         const bool widen = it->width == f.width &&
                            ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
                             (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
-        if (!widen)
-          throw core::IoError("result field \"" + f.name + "\" is " + core::type_name(f.type) + "[" +
-                                  std::to_string(f.width) + "] in one checkpoint and " +
-                                  core::type_name(it->type) + "[" + std::to_string(it->width) + "] in another",
-                              path, "tasks must return the same fields with the same types");
-        it->type = core::ValueType::Float;
+        if (widen) it->type = core::ValueType::Float;
+        // otherwise the first type stays; the assembly fails the other segment's tasks
       }
     }
   }

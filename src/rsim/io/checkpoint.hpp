@@ -66,9 +66,13 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std:
                                                                       bool exclude_failed = false);
 
 // The fields of `declared` and then those the segments add, in order; an
-// integer field that some segment has as float becomes float.  Throws
-// core::IoError if segments disagree otherwise.
+// integer field that some segment has as float becomes float.  Where
+// segments disagree otherwise, the first type stays.
 core::Schema merge_schemas(core::Schema declared, const std::vector<std::string>& segments);
+
+// Removes the temporary files of commits a killed run left half-written
+// (they were never renamed into place, so they hold nothing committed).
+void remove_stale_temp_files(const std::string& dir);
 
 // Creates `dir` (and parents) if missing; IoError if it cannot.
 void make_dirs(const std::string& dir);

@@ -265,6 +265,24 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
             schema.begin());
       const std::size_t n = b.size();
       const std::vector<std::int32_t> ranks(n, static_cast<std::int32_t>(h.rank));
+      // Fields whose type here cannot join the file's (another rank's tasks
+      // returned a string where these return numbers, say): this segment's
+      // tasks fail with a message instead of the whole assembly failing.
+      std::string conflict;
+      for (std::size_t c = 0; c < bs.size() && conflict.empty(); ++c) {
+        const core::Field& want = schema[out_of[c]];
+        const bool widen = want.type == core::ValueType::Float && bs[c].type == core::ValueType::Int;
+        if (want.width != bs[c].width || (want.type != bs[c].type && !widen))
+          conflict = "result field \"" + bs[c].name + "\" is " + core::type_name(bs[c].type) +
+                     (bs[c].width > 1 ? "[" + std::to_string(bs[c].width) + "]" : std::string()) +
+                     " in these tasks but " + core::type_name(want.type) +
+                     (want.width > 1 ? "[" + std::to_string(want.width) + "]" : std::string()) +
+                     " in tasks run earlier or on other ranks; return the same type from every task";
+      }
+      std::vector<core::TaskStatus> status = b.status();
+      if (!conflict.empty())
+        for (std::size_t r = 0; r < n; ++r)
+          if (status[r] == core::TaskStatus::ok) status[r] = core::TaskStatus::error;
       // A later row of a task (a rerun) replaces its earlier error and warnings.
       if (!errors.empty() || !warnings.empty())
         for (const std::uint64_t t : b.tasks()) {
@@ -280,13 +298,13 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
           throw core::IoError("checkpoint segment holds task " + std::to_string(off + cnt - 1) +
                                   ", beyond the job's " + std::to_string(n_tasks) + " tasks",
                               path, "move the checkpoint folder aside to start over");
-        write_rows(d_status, off, cnt, b.status().data() + i);
+        write_rows(d_status, off, cnt, status.data() + i);
         write_rows(d_elapsed, off, cnt, b.elapsed().data() + i);
         write_rows(d_rank, off, cnt, ranks.data() + i);
         write_rows(d_attempts, off, cnt, b.attempts().data() + i);
         write_rows(d_warnings, off, cnt, b.warnings().data() + i);
         write_rows(d_rss, off, cnt, b.max_rss().data() + i);
-        for (std::size_t c = 0; c < bs.size(); ++c) {
+        for (std::size_t c = 0; c < bs.size() && conflict.empty(); ++c) {
           const Dataset& d = d_fields[out_of[c]];
           const std::size_t w = bs[c].width;
           const core::ValueType out_type = schema[out_of[c]].type;
@@ -326,6 +344,9 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         it->second.append(t);
       }
       for (const auto& e : b.errors()) errors[e.task] = e;
+      if (!conflict.empty())
+        for (std::size_t r = 0; r < n; ++r)
+          if (b.status()[r] == core::TaskStatus::ok) errors[b.tasks()[r]] = {b.tasks()[r], conflict, ""};
       for (const auto& w : b.warning_messages()) warnings[w.task] = w;
     }
 

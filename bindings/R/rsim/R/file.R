@@ -40,14 +40,14 @@ open_result <- function(path, call = parent.frame()) {
   })
   attrs <- hdf5r::h5attr_names(f)
   if (!"format_version" %in% attrs || !all(c("tasks", "grid", "results") %in% names(f))) {
-    f$close_all()
+    close_h5(f)
     cli::cli_abort(c("{.file {path}} is not an rsim result file.",
       i = "It is an HDF5 file, but has no {.field format_version} attribute and {.field /tasks}, {.field /grid}, {.field /results} groups."
     ), call = call)
   }
-  version <- hdf5r::h5attr(f, "format_version")
+  version <- h5_attr(f, "format_version")
   if (version > supported_format) {
-    f$close_all()
+    close_h5(f)
     cli::cli_abort(c("{.file {path}} has result format {version}, written by a newer rsim; this rsim R package ({utils::packageVersion('rsim')}) reads format {supported_format} and older.",
       i = "Update the rsim R package (bindings/R/rsim of the same rsim version)."
     ), call = call)
@@ -55,34 +55,83 @@ open_result <- function(path, call = parent.frame()) {
   f
 }
 
+# Small accessors that close every HDF5 object they open, so the file can
+# be closed with $close(): hdf5r's $close_all() runs gc() and costs ~0.1 s.
+
 # Members of a group in creation order when the file tracks it (rsim
 # writes /grid, /results and table groups that way), else alphabetical.
-h5_members <- function(g) {
+h5_members <- function(f, path) {
+  if (!f$exists(path)) return(character())
+  g <- f[[path]]
+  on.exit(g$close())
   nm <- tryCatch(g$ls(index_type = hdf5r::h5const$H5_INDEX_CRT_ORDER)$name, error = function(e) NULL)
-  if (is.null(nm)) nm <- names(g)
-  nm
+  if (is.null(nm) || (!length(nm) && length(names(g)))) nm <- names(g)
+  as.character(nm)
+}
+
+# A whole dataset; enums become factors or logicals, 2-D datasets a matrix
+# with one row per task.
+h5_read <- function(f, path) {
+  d <- f[[path]]
+  on.exit(d$close())
+  read_dataset(d)
+}
+
+# Length along the first (task) axis.
+h5_length <- function(f, path) {
+  d <- f[[path]]
+  on.exit(d$close())
+  dims <- d$dims
+  dims[length(dims)]  # hdf5r lists dimensions reversed
+}
+
+# Width of a result field: 1, or w for a (tasks, w) dataset.
+h5_width <- function(f, path) {
+  d <- f[[path]]
+  on.exit(d$close())
+  dims <- d$dims
+  if (length(dims) > 1L) as.integer(dims[1]) else 1L
+}
+
+h5_r_type <- function(f, path) {
+  d <- f[[path]]
+  on.exit(d$close())
+  tp <- d$get_type()
+  on.exit(tp$close(), add = TRUE)
+  switch(as.character(tp$get_class()),
+    H5T_INTEGER = "integer",
+    H5T_FLOAT = "double",
+    H5T_STRING = "character",
+    H5T_ENUM = "logical",
+    tolower(sub("^H5T_", "", as.character(tp$get_class())))
+  )
 }
 
 close_h5 <- function(f) {
-  try(f$close_all(), silent = TRUE)
+  if (!isTRUE(tryCatch(f$is_valid, error = function(e) FALSE))) return(invisible())
+  n <- tryCatch(f$get_obj_count(), error = function(e) 2L)
+  if (n > 1L) try(f$close_all(), silent = TRUE) else try(f$close(), silent = TRUE)
   invisible()
 }
 
 h5_attr <- function(f, name, default = NULL) {
-  if (name %in% hdf5r::h5attr_names(f)) hdf5r::h5attr(f, name) else default
+  if (!f$attr_exists(name)) return(default)
+  a <- f$attr_open(name)  # hdf5r::h5attr() leaves the attribute open until gc()
+  on.exit(a$close())
+  a$read()
 }
 
 # Root attributes as a named list.
 h5_attrs <- function(f) {
   nm <- hdf5r::h5attr_names(f)
-  stats::setNames(lapply(nm, function(a) hdf5r::h5attr(f, a)), nm)
+  stats::setNames(lapply(nm, function(a) h5_attr(f, a)), nm)
 }
 
 # Grid parameters in grid.toml order (the grid_params attribute; HDF5 lists
 # datasets alphabetically).
 grid_param_names <- function(f) {
   p <- h5_attr(f, "grid_params")
-  have <- h5_members(f[["grid"]])
+  have <- h5_members(f, "grid")
   if (is.null(p) || !nzchar(p)) {
     if (!length(have)) return(character())
     return(have)
@@ -94,8 +143,7 @@ grid_param_names <- function(f) {
 # The grid, one row per point, parameters typed as stored.
 read_grid_points <- function(f) {
   params <- grid_param_names(f)
-  g <- f[["grid"]]
-  cols <- lapply(params, function(p) read_dataset(g[[p]]))
+  cols <- lapply(params, function(p) h5_read(f, paste0("grid/", p)))
   names(cols) <- params
   n_points <- as.numeric(h5_attr(f, "n_points", 1))
   if (!length(cols)) {
@@ -104,8 +152,6 @@ read_grid_points <- function(f) {
   structure(cols, row.names = .set_row_names(length(cols[[1]])), class = "data.frame")
 }
 
-# Reads a whole dataset; enums become factors or logicals, 2-D datasets a
-# matrix with one row per task.
 read_dataset <- function(d) {
   x <- d$read()
   if (inherits(x, "factor_ext")) {
@@ -117,7 +163,9 @@ read_dataset <- function(d) {
 
 # Status of every task as a factor with levels ok, error, timeout, not_run.
 read_status <- function(f) {
-  s <- f[["tasks/status"]]$read()
+  d <- f[["tasks/status"]]
+  s <- d$read()
+  d$close()
   codes <- unclass(s)
   lv <- attr(s, "levels")
   vals <- attr(s, "values")
@@ -131,7 +179,7 @@ read_status <- function(f) {
   structure(out, levels = status_levels, class = "factor")
 }
 
-n_tasks_of <- function(f) as.numeric(hdf5r::h5attr(f, "n_tasks"))
+n_tasks_of <- function(f) as.numeric(h5_attr(f, "n_tasks"))
 
 # Warns when a result file lacks tasks that never ran (complete = 0).
 warn_incomplete <- function(f, path, call = parent.frame()) {

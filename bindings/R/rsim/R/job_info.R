@@ -31,17 +31,15 @@ job_info <- function(path) {
   a$complete <- isTRUE(a$complete == 1)
   a$path <- normalizePath(file)
   a$grid <- read_grid_points(f)
-  fields <- h5_members(f[["results"]])
+  fields <- h5_members(f, "results")
+  paths <- paste0("results/", fields)
   a$fields <- data.frame(
     field = fields,
-    type = vapply(fields, function(x) h5_r_type(f[["results"]][[x]]), ""),
-    width = vapply(fields, function(x) {
-      d <- f[["results"]][[x]]$dims
-      if (length(d) > 1L) as.integer(d[1]) else 1L  # hdf5r gives (width, tasks)
-    }, integer(1)),
+    type = vapply(paths, function(p) h5_r_type(f, p), ""),
+    width = vapply(paths, function(p) h5_width(f, p), integer(1)),
     row.names = NULL, stringsAsFactors = FALSE
   )
-  a$tables <- if (f$exists("tables")) names(f[["tables"]]) else character()
+  a$tables <- h5_members(f, "tables")
   order <- c(
     "job_name", "path", "grid_toml", "grid_hash", "grid_path", "seed", "replicates", "n_points",
     "n_tasks", "n_ok", "n_failed", "n_not_run", "complete", "backend", "task", "rsim_version",
@@ -50,17 +48,6 @@ job_info <- function(path) {
   )
   a <- a[c(intersect(order, names(a)), setdiff(names(a), order))]
   structure(a, class = "rsim_info")
-}
-
-h5_r_type <- function(d) {
-  cls <- d$get_type()$get_class()
-  switch(as.character(cls),
-    H5T_INTEGER = "integer",
-    H5T_FLOAT = "double",
-    H5T_STRING = "character",
-    H5T_ENUM = "logical",
-    tolower(sub("^H5T_", "", as.character(cls)))
-  )
 }
 
 #' @param x an `rsim_info` object.

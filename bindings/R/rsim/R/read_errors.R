@@ -41,10 +41,11 @@ read_warnings <- function(path) {
 }
 
 read_records <- function(f, group, with_calls) {
-  reps <- as.numeric(hdf5r::h5attr(f, "replicates"))
-  has <- f$exists(group) && f[[group]][["task"]]$dims > 0  # hdf5r cannot read empty string datasets
-  task <- if (has) f[[group]][["task"]]$read() else integer()
-  message <- if (has) f[[group]][["message"]]$read() else character()
+  reps <- as.numeric(h5_attr(f, "replicates"))
+  # hdf5r cannot read an empty string dataset: look at the length first
+  has <- f$exists(paste0(group, "/task")) && h5_length(f, paste0(group, "/task")) > 0
+  task <- if (has) h5_read(f, paste0(group, "/task")) else integer()
+  message <- if (has) h5_read(f, paste0(group, "/message")) else character()
   if (is.double(task) && all(task <= .Machine$integer.max)) task <- as.integer(task)
   point <- task %/% reps
   replicate <- task - point * reps
@@ -58,9 +59,9 @@ read_records <- function(f, group, with_calls) {
   if (with_calls) {
     out$status <- st
     out$message <- message
-    out$calls <- if (has) f[[group]][["calls"]]$read() else character()
+    out$calls <- if (has) h5_read(f, paste0(group, "/calls")) else character()
   } else {
-    out$warnings <- if (length(task)) f[["tasks/warnings"]]$read()[task + 1L] else integer()
+    out$warnings <- if (length(task)) h5_read(f, "tasks/warnings")[task + 1L] else integer()
     out$messages <- message
   }
   structure(out, row.names = .set_row_names(length(task)), class = "data.frame")

@@ -46,10 +46,10 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   on.exit(close_h5(f))
   warn_incomplete(f, file)
 
-  reps <- as.numeric(hdf5r::h5attr(f, "replicates"))
+  reps <- as.numeric(h5_attr(f, "replicates"))
   n_tasks <- n_tasks_of(f)
   params <- grid_param_names(f)
-  fields <- h5_members(f[["results"]])
+  fields <- h5_members(f, "results")
   book <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts")
   # a result field named like a bookkeeping column or grid parameter gets a suffix
   field_cols <- ifelse(fields %in% c(book, params), paste0(fields, "_result"), fields)
@@ -93,14 +93,14 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
       point = pt,
       replicate = sel(if (use_int) task %% as.integer(reps) else task %% reps),
       status = sel(st),
-      elapsed = sel(f[["tasks/elapsed"]]$read()),
+      elapsed = sel(h5_read(f, "tasks/elapsed")),
       warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
-      rank = sel(f[["tasks/rank"]]$read()),
-      attempts = sel(f[["tasks/attempts"]]$read()),
+      rank = sel(h5_read(f, "tasks/rank")),
+      attempts = sel(h5_read(f, "tasks/attempts")),
       if (col %in% params) {
         grid[[col]][pt + 1L]
       } else {
-        x <- sel(read_dataset(f[["results"]][[fields[match(col, field_cols)]]]))
+        x <- sel(h5_read(f, paste0("results/", fields[match(col, field_cols)])))
         if (is.character(x)) {
           if (is.null(not_ok)) not_ok <- sel(if (is.null(st)) read_status(f) else st) != "ok"
           x[x == "" & not_ok] <- NA_character_
@@ -113,5 +113,5 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
 }
 
 read_optional <- function(f, name, n) {
-  if (f$exists(name)) f[[name]]$read() else rep(0L, n)
+  if (f$exists(name)) h5_read(f, name) else rep(0L, n)
 }

@@ -20,7 +20,7 @@ read_table <- function(path, name) {
   file <- result_path(path)
   f <- open_result(file)
   on.exit(close_h5(f))
-  tables <- if (f$exists("tables")) h5_members(f[["tables"]]) else character()
+  tables <- h5_members(f, "tables")
   if (!is.character(name) || length(name) != 1L || is.na(name)) {
     cli::cli_abort("{.arg name} must be a single table name; {.file {file}} has {cli::qty(length(tables))}{?no tables/table/tables} {.val {tables}}.")
   }
@@ -29,10 +29,10 @@ read_table <- function(path, name) {
       i = if (length(tables)) "Its tables: {.val {tables}}." else "It has no tables: its tasks returned no data frames."
     ))
   }
-  g <- f[["tables"]][[name]]
-  task <- g[["task"]]$read()
-  cols <- setdiff(h5_members(g), "task")
-  reps <- as.numeric(hdf5r::h5attr(f, "replicates"))
+  at <- paste0("tables/", name)
+  task <- h5_read(f, paste0(at, "/task"))
+  cols <- setdiff(h5_members(f, at), "task")
+  reps <- as.numeric(h5_attr(f, "replicates"))
   point <- task %/% reps
   grid <- read_grid_points(f)
   if (is.double(task) && all(task <= .Machine$integer.max)) {
@@ -42,7 +42,7 @@ read_table <- function(path, name) {
   out <- c(
     list(task = task, point = point, replicate = task - point * reps),
     lapply(grid, function(x) x[point + 1L]),
-    stats::setNames(lapply(cols, function(cn) read_dataset(g[[cn]])), cols)
+    stats::setNames(lapply(cols, function(cn) h5_read(f, paste0(at, "/", cn))), cols)
   )
   if (is.integer(task)) out$replicate <- as.integer(out$replicate)
   structure(out, row.names = .set_row_names(length(task)), class = "data.frame")

@@ -23,7 +23,8 @@ summarise_results <- function(path, by = NULL, fields = NULL) {
   file <- result_path(path)
   f <- open_result(file)
   params <- grid_param_names(f)
-  types <- vapply(h5_members(f[["results"]]), function(x) h5_r_type(f[["results"]][[x]]), "")
+  fields_all <- h5_members(f, "results")
+  types <- vapply(fields_all, function(x) h5_r_type(f, paste0("results/", x)), "")
   close_h5(f)
   if (is.null(by)) by <- params
   if (!is.character(by) || anyNA(by)) cli::cli_abort("{.arg by} must be a character vector of grid parameters.")

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SIGTERM / SIGUSR1: the job commits and exits 4 within 5 seconds, and the
+# rerun resumes and finishes with the content of an uninterrupted run.
+source "$(dirname "$0")/lib.sh"
+cat >"$WORK/n.toml" <<'TOML'
+[job]
+name = "n"
+seed = 2
+replicates = 20000
+[task]
+backend = "native"
+kernel = "busy_wait"
+[args]
+ms = 0.5
+TOML
+mpirun_rsim 2 -- "$WORK/n.toml" -q -o "$WORK/full.h5" >/dev/null
+
+# stop_and_time PID SIGNAL -> sets CODE and SECS
+stop_and_time() {
+  local pid=$1 sig=$2 t0
+  sleep 1.5
+  t0=$(date +%s.%N)
+  kill -"$sig" "$pid"
+  set +e
+  wait "$pid"
+  CODE=$?
+  set -e
+  SECS=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $t0 }")
+}
+
+"$RSIM_BIN" "$WORK/n.toml" -q -o "$WORK/a.h5" >"$WORK/a.out" 2>&1 &
+stop_and_time $! TERM
+[ "$CODE" -eq 4 ] || fail "SIGTERM: exit $CODE, wanted 4: $(cat "$WORK/a.out")"
+awk "BEGIN { exit !($SECS < 5) }" || fail "SIGTERM: took ${SECS}s to exit"
+grep -q "interrupted by a signal" "$WORK/a.out" || fail "no interruption message"
+grep -q '"state": "interrupted"' "$WORK/a.h5.status.json" || fail "status file does not say interrupted"
+expect_exit 0 "$RSIM_BIN" "$WORK/n.toml" -q -o "$WORK/a.h5"
+expect_out "resuming"
+$PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/a.h5" >/dev/null || fail "SIGTERM: resumed file differs"
+pass "SIGTERM: exit 4 after ${SECS}s, resumed identical"
+
+mpirun_bg 2 "$WORK/n.toml" -q -o "$WORK/b.h5" >"$WORK/b.out" 2>&1
+stop_and_time $! USR1
+[ "$CODE" -eq 4 ] || fail "SIGUSR1 to mpirun: exit $CODE, wanted 4: $(cat "$WORK/b.out")"
+awk "BEGIN { exit !($SECS < 5) }" || fail "SIGUSR1: took ${SECS}s to exit"
+expect_exit 0 mpirun_rsim 2 -- "$WORK/n.toml" -q -o "$WORK/b.h5"
+$PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/b.h5" >/dev/null || fail "SIGUSR1: resumed file differs"
+pass "SIGUSR1 at -n 2: exit 4 after ${SECS}s, resumed identical"
+
+if [ -n "${RSIM_WITH_R:-1}" ] && command -v Rscript >/dev/null; then
+  printf 'f <- function(i, .task) { if (.task$task == 3) Sys.sleep(60); list(x = i) }\n' >"$WORK/s.R"
+  printf '[job]\nname = "s"\nseed = 1\nreplicates = 6\n[task]\nbackend = "r"\nscript = "s.R"\nfunction = "f"\n[grid]\ni = [1]\n[schedule]\nchunk = 1\n' >"$WORK/s.toml"
+  "$RSIM_BIN" "$WORK/s.toml" -q >"$WORK/s.out" 2>&1 &
+  stop_and_time $! TERM
+  [ "$CODE" -eq 4 ] || fail "R task in Sys.sleep: exit $CODE, wanted 4: $(cat "$WORK/s.out")"
+  awk "BEGIN { exit !($SECS < 5) }" || fail "R task: took ${SECS}s to stop"
+  pass "SIGTERM abandons a long R task: exit 4 after ${SECS}s"
+fi
