@@ -327,7 +327,13 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   const grid::TaskSpace space(spec);
   const std::string ckpt = io::checkpoint_dir_for(spec.output);
 
-  // 2. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
+  // 2. The backend, set up on every rank before any task runs (a mistake in
+  // the grid or the script is reported before anything on disk is looked at).
+  std::unique_ptr<run::Runner> runner;
+  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"}); }))
+    return *c;
+
+  // 3. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> committed;
   std::string plan;
   std::optional<core::ExitCode> nothing_to_do;  // rank 0: the job is already done
@@ -367,14 +373,7 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
                  static_cast<unsigned long long>(already), static_cast<unsigned long long>(space.n_tasks()),
                  ckpt.c_str());
 
-  // 3. The backend, set up on every rank before any task runs.
-  earlier = decode_schema(comm.broadcast(encode_schema(earlier)));
-  std::unique_ptr<run::Runner> runner;
-  if (auto c = collectively(comm, [&] {
-        runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"});
-        runner->adopt_schema(earlier);
-      }))
-    return *c;
+  runner->adopt_schema(decode_schema(comm.broadcast(encode_schema(earlier))));
 
   // 4. The run.  The checkpoint folder appears only once set-up succeeded.
   if (auto c = collectively(comm, [&] {

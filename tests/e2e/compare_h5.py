@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 
 SKIP_DATASETS = {"tasks/elapsed", "tasks/rank", "tasks/max_rss"}
-SKIP_ATTRS = {"created", "finished", "n_ranks"}
+SKIP_ATTRS = {"created", "finished", "n_ranks", "grid_path"}
 
 
 def collect(f):
