@@ -50,26 +50,8 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   n_tasks <- n_tasks_of(f)
   params <- grid_param_names(f)
   fields <- h5_members(f, "results")
-  book <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts")
-  # a result field named like a bookkeeping column or grid parameter gets a suffix
-  field_cols <- ifelse(fields %in% c(book, params), paste0(fields, "_result"), fields)
-  extra <- c("rank", "attempts")
-  available <- c("task", "point", "replicate", params, field_cols, "status", "elapsed", "warnings", extra)
-  default <- setdiff(available, extra)
-  if (is.null(columns)) {
-    want <- default
-  } else {
-    if (!is.character(columns) || anyNA(columns)) {
-      cli::cli_abort("{.arg columns} must be a character vector of column names, or NULL for all.")
-    }
-    unknown <- setdiff(columns, available)
-    if (length(unknown)) {
-      cli::cli_abort(c("{.file {file}} has no {cli::qty(length(unknown))}column{?s} {.val {unknown}}.",
-        i = "Its columns are {.val {available}}."
-      ))
-    }
-    want <- unique(c("task", columns))
-  }
+  cols <- result_columns(params, fields)
+  want <- select_columns(columns, cols$available, cols$default, file)
 
   use_int <- n_tasks <= .Machine$integer.max
   task <- if (use_int) seq_len(n_tasks) - 1L else seq(0, n_tasks - 1)
@@ -88,28 +70,54 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   out <- vector("list", length(want))
   names(out) <- want
   for (col in want) {
-    out[[col]] <- switch(col,
-      task = sel(task),
-      point = pt,
-      replicate = sel(if (use_int) task %% as.integer(reps) else task %% reps),
-      status = sel(st),
-      elapsed = sel(h5_read(f, "tasks/elapsed")),
-      warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
-      rank = sel(h5_read(f, "tasks/rank")),
-      attempts = sel(h5_read(f, "tasks/attempts")),
-      if (col %in% params) {
-        grid[[col]][pt + 1L]
-      } else {
-        x <- sel(h5_read(f, paste0("results/", fields[match(col, field_cols)])))
-        if (is.character(x)) {
-          if (is.null(not_ok)) not_ok <- sel(if (is.null(st)) read_status(f) else st) != "ok"
-          x[x == "" & not_ok] <- NA_character_
-        }
-        x
+    out[[col]] <- if (col %in% params) {
+      grid[[col]][pt + 1L]
+    } else if (col %in% cols$fields) {
+      x <- sel(h5_read(f, paste0("results/", fields[match(col, cols$fields)])))
+      if (is.character(x)) {
+        if (is.null(not_ok)) not_ok <- sel(if (is.null(st)) read_status(f) else st) != "ok"
+        x[x == "" & not_ok] <- NA_character_
       }
-    )
+      x
+    } else {
+      switch(col,
+        task = sel(task),
+        point = pt,
+        replicate = sel(if (use_int) task %% as.integer(reps) else task %% reps),
+        status = sel(st),
+        elapsed = sel(h5_read(f, "tasks/elapsed")),
+        warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
+        rank = sel(h5_read(f, "tasks/rank")),
+        attempts = sel(h5_read(f, "tasks/attempts"))
+      )
+    }
   }
   structure(out, row.names = .set_row_names(length(out$task)), class = "data.frame")
+}
+
+bookkeeping_columns <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts")
+
+# The columns read_results() can return; a result field named like a
+# bookkeeping column or grid parameter gets the suffix "_result".
+result_columns <- function(params, fields) {
+  field_cols <- ifelse(fields %in% c(bookkeeping_columns, params), paste0(fields, "_result"), fields)
+  extra <- c("rank", "attempts")
+  available <- c("task", "point", "replicate", params, field_cols, "status", "elapsed", "warnings", extra)
+  list(fields = field_cols, available = available, default = setdiff(available, extra))
+}
+
+select_columns <- function(columns, available, default, file, call = parent.frame()) {
+  if (is.null(columns)) return(default)
+  if (!is.character(columns) || anyNA(columns)) {
+    cli::cli_abort("{.arg columns} must be a character vector of column names, or NULL for all.", call = call)
+  }
+  unknown <- setdiff(columns, available)
+  if (length(unknown)) {
+    cli::cli_abort(c("{.file {file}} has no {cli::qty(length(unknown))}column{?s} {.val {unknown}}.",
+      i = "Its columns are {.val {available}}."
+    ), call = call)
+  }
+  unique(c("task", columns))
 }
 
 read_optional <- function(f, name, n) {

@@ -12,11 +12,15 @@
 #' * `job$wait(timeout = Inf, progress = interactive())`: blocks until the
 #'   job ends, with a progress bar; stops with rsim's message if the job
 #'   failed (bad grid.toml, I/O error, killed);
-#' * `job$kill()`: stops the job; the tasks committed so far stay in the
-#'   checkpoint folder and running the same job again resumes it;
+#' * `job$kill()`: stops the job (SIGTERM, so rsim commits what it
+#'   finished); the tasks committed so far stay in the checkpoint folder and
+#'   running the same job again resumes it;
 #' * `job$result(...)`: waits, then [read_results()] of the output file;
 #' * `job$output`, `job$grid`, `job$process` (the [processx::process]),
 #'   `job$log()` (what rsim and mpirun printed).
+#'
+#' The job keeps running if its R object is discarded or the R session
+#' ends; stop it with `job$kill()`.
 #'
 #' In RStudio (when the rstudioapi package is installed) the job also shows
 #' in the Jobs pane, its progress updated whenever R is idle between
@@ -79,6 +83,7 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
     cli::cli_abort("{.arg grid} must be the path of a grid.toml (a single string).")
   }
   g <- read_grid_toml(grid)
+  if (length(np) == 1L && is.na(np)) np <- 1  # detectCores() could not tell
   if (!is.numeric(np) || length(np) != 1L || is.na(np) || np < 1 || np != round(np)) {
     cli::cli_abort("{.arg np} must be a whole number of ranks, at least 1.")
   }
@@ -117,11 +122,15 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
   unlink(paste0(output, ".status.json"))
   logdir <- tempfile("rsim-job")
   dir.create(logdir)
+  # cleanup = FALSE: a job outlives its R object and the R session (a
+  # discarded job object must not kill a long run when it is collected)
   proc <- processx::process$new(cmd, args,
     stdout = file.path(logdir, "stdout"), stderr = file.path(logdir, "stderr"),
-    cleanup = TRUE, cleanup_tree = TRUE
+    cleanup = FALSE
   )
-  job <- new_job(proc, grid = run_grid, output = output, n_tasks = spec$n_tasks, name = g$toml$job$name,
+  name <- g$toml$job$name
+  if (!is.character(name) || length(name) != 1L) name <- basename(run_grid)
+  job <- new_job(proc, grid = run_grid, output = output, n_tasks = spec$n_tasks, name = name,
                  np = np, logdir = logdir, command = c(cmd, args))
   rstudio_register(job)
   if (background) return(job)

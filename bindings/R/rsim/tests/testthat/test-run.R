@@ -67,7 +67,10 @@ test_that("globals reach every rank's tasks, and reproduce_task() sees them", {
   skip_if_no_rsim()
   skip_if_no_mpirun()
   dir <- new_dir("glob")
-  pick <- function(i) list(v = lookup[[i]] * scale, n = nrow(tbl))
+  pick <- function(i) {
+    Sys.sleep(0.05) # long enough for both ranks to get tasks
+    list(v = lookup[[i]] * scale, n = nrow(tbl))
+  }
   g <- write_grid(file.path(dir, "grid.toml"), pick, grid = list(i = 1:4), replicates = 5, seed = 8)
   glob <- list(lookup = c(10, 20, 30, 40), scale = 0.5, tbl = data.frame(a = 1:7))
   res <- rsim_run(g, np = 2, background = FALSE, globals = glob)
@@ -77,6 +80,7 @@ test_that("globals reach every rank's tasks, and reproduce_task() sees them", {
   expect_setequal(unique(read_results(file.path(dir, "grid.h5"), columns = "rank")$rank), c(0L, 1L))
   expect_true(file.exists(file.path(dir, "grid.globals.rds")))
   expect_identical(reproduce_task(file.path(dir, "grid.h5"), 13), list(v = 15, n = 7L))
+  expect_identical(readRDS(file.path(dir, "grid.globals.rds")), glob)
   expect_false(exists("lookup", envir = globalenv()))
   expect_error(rsim_run(write_grid(file.path(dir, "n.toml"), native_kernel("uniform"), seed = 1), np = 1,
                         globals = list(a = 1)), "R tasks only")
