@@ -52,7 +52,7 @@ rsim_version <- function(binary = rsim_binary()) {
   m <- regmatches(r$stdout, regexec("rsim ([^ ]+) \\(result format ([0-9]+)\\)", r$stdout))[[1]]
   if (r$status != 0L || length(m) != 3L) {
     cli::cli_abort(c("{.file {binary}} does not look like rsim: {.code {binary} --version} printed {.val {trimws(r$stdout)}} (exit code {r$status}).",
-      x = if (nzchar(r$stderr)) trimws(r$stderr)
+      x = if (nzchar(r$stderr)) "{trimws(r$stderr)}"
     ))
   }
   v <- list(version = m[2], format = as.integer(m[3]))

@@ -236,6 +236,7 @@ unfinished_job_error <- function(path, call = parent.frame()) {
       segs, if (segs == 1L) "" else "s", ckpt
     ))
   }
+  bullets[-1] <- cli_text_escape(bullets[-1])
   cli::cli_abort(bullets, call = call, class = "rsim_unfinished")
 }
 
@@ -244,6 +245,9 @@ pid_alive <- function(pid, host) {
   if (!is.null(host) && !identical(host, Sys.info()[["nodename"]])) return(TRUE)  # cannot tell: assume it runs
   isTRUE(tryCatch(tools::pskill(pid, 0L), error = function(e) FALSE))
 }
+
+# Text for cli messages taken as is: braces are not glue expressions.
+cli_text_escape <- function(x) gsub("}", "}}", gsub("{", "{{", x, fixed = TRUE), fixed = TRUE)
 
 format_seconds <- function(s) {
   s <- max(0, round(as.numeric(s)))

@@ -5,7 +5,7 @@ read_grid_toml <- function(path, call = parent.frame()) {
   if (!file.exists(path) || dir.exists(path)) cli::cli_abort("The grid file {.file {path}} does not exist.", call = call)
   text <- readLines(path, warn = FALSE, encoding = "UTF-8")
   spec <- tryCatch(parse_toml(text, path), error = function(e) {
-    cli::cli_abort(c("Cannot read {.file {path}}.", x = conditionMessage(e)), call = call)
+    cli::cli_abort(c("Cannot read {.file {path}}.", x = "{conditionMessage(e)}"), call = call)
   })
   list(toml = spec, text = paste(text, collapse = "\n"), path = normalizePath(path), dir = dirname(normalizePath(path)))
 }

@@ -58,7 +58,7 @@ find_script <- function(job) {
   }
   detail <- job$task_detail
   if (!is.null(detail) && grepl("^R function .* in ", detail)) {
-    cand <- c(cand, sub("^R function .*? in ", "", detail))
+    cand <- c(cand, sub("^R function .*? in ", "", detail, perl = TRUE))
   }
   hit <- cand[file.exists(cand) & !dir.exists(cand)]
   if (!length(hit)) {
@@ -120,7 +120,7 @@ reproduce_native <- function(job, task) {
   }
   r <- processx::run(bin, c("--task", format(task, scientific = FALSE), grid), error_on_status = FALSE)
   if (!r$status %in% c(0L, 3L)) {
-    cli::cli_abort(c("{.code rsim --task {format(task, scientific = FALSE)}} failed (exit code {r$status}).", x = trimws(r$stderr)))
+    cli::cli_abort(c("{.code rsim --task {format(task, scientific = FALSE)}} failed (exit code {r$status}).", x = "{trimws(r$stderr)}"))
   }
   lines <- strsplit(r$stdout, "\n", fixed = TRUE)[[1]]
   start <- utils::tail(grep("^task = ", lines), 1L)

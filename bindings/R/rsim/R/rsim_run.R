@@ -294,7 +294,7 @@ job_wait <- function(job, logdir, timeout, progress) {
   s <- job_status(job, logdir)
   if (s$state == "failed") {
     cli::cli_abort(c("The rsim job {job$name} failed (exit code {s$exit_status}).",
-      x = s$message,
+      x = "{s$message}",
       i = if (dir.exists(paste0(job$output, ".ckpt"))) "Finished tasks are kept in {.file {paste0(job$output, '.ckpt')}}; running the job again resumes it."
     ))
   }

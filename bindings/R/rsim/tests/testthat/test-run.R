@@ -59,6 +59,8 @@ test_that("rsim_run(background = FALSE) reports failures and bad grids clearly",
   bad <- file.path(dir, "bad.toml")
   writeLines(c("[job]", "name = \"bad\"", "sede = 1", "[task]", "backend = \"native\"", "kernel = \"uniform\""), bad)
   expect_error(rsim_run(bad, np = 1, background = FALSE), "unknown key \"sede\"")
+  writeLines(c("[job]", "name = \"bad\"", "seed = 1", "\"{a}\" = 1", "[task]", "backend = \"native\"", "kernel = \"uniform\""), bad)
+  expect_error(rsim_run(bad, np = 1, background = FALSE), "unknown key \"{a}\"", fixed = TRUE) # braces are not cli markup
   expect_error(rsim_run(file.path(dir, "none.toml")), "does not exist")
   expect_error(rsim_run(g, np = 0), "at least 1")
 })
