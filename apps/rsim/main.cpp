@@ -3,10 +3,12 @@
 // exit codes of design.md.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "job.hpp"
 #include "options.hpp"
 #include "single_task.hpp"
+#include "status.hpp"
 #include "rsim/core/error.hpp"
 #include "rsim/run/native/kernel.hpp"
 #include "rsim/sched/comm.hpp"
@@ -14,6 +16,15 @@
 int main(int argc, char** argv) {
   using rsim::core::ExitCode;
   rsim::app::Options opt;
+  if (argc >= 2 && std::string(argv[1]) == "status") {  // rsim status grid.toml|output.h5: reads only, no MPI
+    try {
+      if (argc != 3) throw rsim::core::UsageError("usage: rsim status grid.toml|output.h5", "give one job");
+      return static_cast<int>(rsim::app::show_status(argv[2]));
+    } catch (const rsim::core::Error& e) {
+      std::fprintf(stderr, "rsim: error: %s\n", e.what());
+      return static_cast<int>(e.exit_code());
+    }
+  }
   try {
     opt = rsim::app::parse_options(argc, argv);
   } catch (const rsim::core::Error& e) {

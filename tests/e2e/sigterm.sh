@@ -34,10 +34,14 @@ stop_and_time $! TERM
 awk "BEGIN { exit !($SECS < 5) }" || fail "SIGTERM: took ${SECS}s to exit"
 grep -q "interrupted by a signal" "$WORK/a.out" || fail "no interruption message"
 grep -q '"state": "interrupted"' "$WORK/a.h5.status.json" || fail "status file does not say interrupted"
+expect_exit 0 "$RSIM_BIN" status "$WORK/n.toml"
+expect_out "state: interrupted"; expect_out "of 20000 tasks"; expect_out "rerun the same command to resume"
 expect_exit 0 "$RSIM_BIN" "$WORK/n.toml" -q -o "$WORK/a.h5"
 expect_out "resuming"
 $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/a.h5" >/dev/null || fail "SIGTERM: resumed file differs"
-pass "SIGTERM: exit 4 after ${SECS}s, resumed identical"
+expect_exit 0 "$RSIM_BIN" status "$WORK/a.h5"
+expect_out "finished: 20000 tasks, 20000 ok, 0 failed"
+pass "SIGTERM: exit 4 after ${SECS}s, rsim status saw it, resumed identical"
 
 mpirun_bg 2 "$WORK/n.toml" -q -o "$WORK/b.h5" >"$WORK/b.out" 2>&1
 stop_and_time $! USR1

@@ -195,7 +195,7 @@ new_job <- function(proc, grid, output, n_tasks, name, np, logdir, command) {
   job$wait <- function(timeout = Inf, progress = interactive()) job_wait(job, logdir, timeout, progress)
   job$kill <- function() job_kill(job)
   job$result <- function(...) {
-    job_wait(job, logdir, Inf, FALSE)
+    job_wait(job, logdir, Inf, FALSE, inform = FALSE)
     read_results(output, ...)
   }
   class(job) <- "rsim_job"
@@ -264,7 +264,7 @@ print.rsim_job <- function(x, ...) {
   invisible(x)
 }
 
-job_wait <- function(job, logdir, timeout, progress) {
+job_wait <- function(job, logdir, timeout, progress, inform = TRUE) {
   proc <- job$process
   t0 <- Sys.time()
   if (progress) {
@@ -304,7 +304,7 @@ job_wait <- function(job, logdir, timeout, progress) {
       i = "{s$done} of {s$total} tasks were done; run it again to resume from its checkpoints."
     ))
   }
-  if (s$state == "finished" && identical(s$exit_status, 3L)) {
+  if (inform && s$state == "finished" && identical(s$exit_status, 3L)) {
     cli::cli_inform(c("!" = "{s$failed} task{?s} of {job$name} failed; see {.code read_errors(\"{job$output}\")}."))
   }
   invisible(s)
