@@ -34,7 +34,7 @@ stop_and_time $! TERM
 awk "BEGIN { exit !($SECS < 5) }" || fail "SIGTERM: took ${SECS}s to exit"
 grep -q "interrupted by a signal" "$WORK/a.out" || fail "no interruption message"
 grep -q '"state": "interrupted"' "$WORK/a.h5.status.json" || fail "status file does not say interrupted"
-expect_exit 0 "$RSIM_BIN" status "$WORK/n.toml"
+expect_exit 0 "$RSIM_BIN" status "$WORK/a.h5"
 expect_out "state: interrupted"; expect_out "of 20000 tasks"; expect_out "rerun the same command to resume"
 expect_exit 0 "$RSIM_BIN" "$WORK/n.toml" -q -o "$WORK/a.h5"
 expect_out "resuming"
