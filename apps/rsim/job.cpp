@@ -19,6 +19,7 @@
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
+#include "rsim/io/data_loader.hpp"
 #include "rsim/io/task_marker.hpp"
 #include "rsim/io/run_lock.hpp"
 #include "rsim/core/process_memory.hpp"
@@ -330,7 +331,11 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   // 2. The backend, set up on every rank before any task runs (a mistake in
   // the grid or the script is reported before anything on disk is looked at).
   std::unique_ptr<run::Runner> runner;
-  if (auto c = collectively(comm, [&] { runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs"}); }))
+  std::vector<core::DataTable> data;  // [data] inputs, loaded by every rank, shared by its tasks
+  if (auto c = collectively(comm, [&] {
+        data = io::load_data(spec);
+        runner = run::make_runner(spec, space, {comm.rank(), spec.output + ".logs", &data});
+      }))
     return *c;
 
   // 3. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
@@ -437,6 +442,11 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
         prov.n_ranks = static_cast<std::uint32_t>(comm.size());
         prov.task_detail = runner->describe();
         prov.extra = runner->provenance();
+        if (!data.empty()) {
+          std::string d;  // name = file (sha256:...), one input per line
+          for (const auto& t : data) d += t.name + " = " + t.file + " (sha256:" + t.sha256 + ")\n";
+          prov.extra.emplace_back("data", d);
+        }
         const auto t_write = core::MonoClock::now();
         const io::AssemblySummary sum =
             io::assemble_results(spec, space, io::list_segments(ckpt), runner->schema(), spec.output, prov);

@@ -75,17 +75,22 @@ ProgressMonitor::~ProgressMonitor() { stop(); }
 
 void ProgressMonitor::stop() {
   if (!thread_.joinable()) return;
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
   thread_.join();
   tick(true);
 }
 
 void ProgressMonitor::loop() {
   tick(false);
-  int n = 0;
-  while (!stop_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!stop_ && ++n % 5 == 0) tick(false);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_.load(); })) {
+    lock.unlock();
+    tick(false);
+    lock.lock();
   }
 }
 

@@ -5,6 +5,8 @@
 //  - <output>.status.json, replaced atomically about once a second, for
 //    `rsim status`, the R package's job object and dashboards.
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -46,6 +48,8 @@ class ProgressMonitor {
   JobFacts facts_;
   std::function<sched::Progress()> source_;
   std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
   std::thread thread_;
 };
 

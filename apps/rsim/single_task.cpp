@@ -5,6 +5,7 @@
 
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
+#include "rsim/io/data_loader.hpp"
 #include "rsim/run/runner.hpp"
 
 namespace rsim::app {
@@ -76,7 +77,8 @@ core::ExitCode run_single_task(const Options& opt) {
                                std::to_string(space.n_tasks()) + " tasks (ids 0 to " +
                                std::to_string(space.n_tasks() - 1) + ")",
                            "give --task a task id below " + std::to_string(space.n_tasks()));
-  auto runner = run::make_runner(spec, space, {0, ""});
+  const std::vector<core::DataTable> data = io::load_data(spec);
+  auto runner = run::make_runner(spec, space, {0, "", &data});
   core::ResultBatch batch(runner->schema());
   core::TaskNotes notes;
   core::RowWriter row = batch.begin_row(opt.task);

@@ -29,7 +29,7 @@ using core::Value;
 using core::ValueType;
 using errors::Names;
 
-const Names kTables = {"job", "task", "args", "grid", "points", "schedule"};
+const Names kTables = {"job", "task", "args", "grid", "points", "schedule", "data"};
 const Names kJobKeys = {"name", "output", "seed", "replicates"};
 const Names kTaskKeys = {"backend", "script", "function", "packages", "setup", "kernel", "plugin"};
 const Names kRKeys = {"backend", "script", "function", "packages", "setup"};
@@ -214,6 +214,7 @@ class Reader {
     if (grid.table) read_grid(grid, spec);
     if (points) read_points(*points, spec);
     read_schedule(root, spec.schedule);
+    read_data(root, spec);
     check_size(spec);
     return spec;
   }
@@ -569,6 +570,63 @@ class Reader {
         throw errors::out_of_range(loc, "schedule.memory", quote(str->get()),
                                    "a size such as \"512MB\", \"4GB\" or \"1.5GiB\" (more than 0)", example);
       sched.memory_bytes = *bytes;
+    }
+  }
+
+  // [data]: name = "file.csv", or name = { file = "data.h5", dataset = "/X" }.
+  void read_data(const toml::table& root, JobSpec& spec) const {
+    const Section s = section(root, "data");
+    if (!s.table) return;
+    for (const auto& e : in_file_order(*s.table)) {
+      const std::string dotted = "data." + e.key;
+      check_param_name(e.line, "data", e.key, false);
+      DataSpec d;
+      d.name = e.key;
+      d.line = e.line;
+      std::string given;
+      if (const auto* str = e.node->as_string()) {
+        given = str->get();
+      } else if (const auto* t = e.node->as_table()) {
+        for (const auto& [k, v] : *t) {
+          const std::string key(k.str());
+          if (key != "file" && key != "dataset")
+            throw errors::unknown_key(at(v, dotted + "." + key), key, "[data] " + e.key, {"file", "dataset"});
+        }
+        const auto* f = t->get_as<std::string>("file");
+        if (!f)
+          throw ConfigError(at(*e.node, dotted), dotted + " needs file = \"...\"",
+                            "write " + e.key + " = { file = \"data.h5\", dataset = \"/X\" } or " + e.key +
+                                " = \"data.csv\"");
+        given = f->get();
+        if (const auto* ds = t->get_as<std::string>("dataset")) d.dataset = ds->get();
+      } else {
+        throw errors::wrong_type(at(*e.node, dotted), dotted, "a file name or { file = ..., dataset = ... }",
+                                 a_type(*e.node), e.key + " = \"data.csv\"");
+      }
+      if (given.empty())
+        throw ConfigError(at(*e.node, dotted), dotted + " is empty", "give the path of the data file");
+      d.file = resolve(given);
+      std::error_code ec;
+      if (!fs::is_regular_file(d.file, ec))
+        throw ConfigError(at(*e.node, dotted),
+                          "the data file " + quote(given) + " does not exist (looked for " + d.file + ")",
+                          "check the path; relative paths are relative to the grid.toml's folder");
+      const bool h5 = fs::path(d.file).extension() == ".h5" || fs::path(d.file).extension() == ".hdf5";
+      if (h5 && d.dataset.empty())
+        throw ConfigError(at(*e.node, dotted), dotted + " is an HDF5 file; say which dataset",
+                          "write " + e.key + " = { file = " + quote(given) + ", dataset = \"/X\" }");
+      if (!h5 && !d.dataset.empty())
+        throw ConfigError(at(*e.node, dotted), "dataset is only for HDF5 files (.h5, .hdf5)",
+                          "remove dataset, or give an .h5 file");
+      for (const auto& p : spec.params)
+        if (p.name == d.name)
+          throw ConfigError(at(*e.node, dotted), "\"" + d.name + "\" is both a grid parameter and a [data] input",
+                            "rename one of them");
+      for (const auto& a : spec.args)
+        if (a.name == d.name)
+          throw ConfigError(at(*e.node, dotted), "\"" + d.name + "\" is both an [args] constant and a [data] input",
+                            "rename one of them");
+      spec.data.push_back(std::move(d));
     }
   }
 

@@ -44,6 +44,14 @@ struct ScheduleSection {
   std::uint64_t memory_bytes = 0;  // per-task memory limit (address space above set-up); 0 = none
 };
 
+// One [data] input: a CSV file with a header, or a dataset in an HDF5 file.
+struct DataSpec {
+  std::string name;     // how tasks refer to it (an R object name, a kernel's input)
+  std::string file;     // absolute path
+  std::string dataset;  // HDF5 only: the dataset's path inside the file, e.g. "/X"
+  std::uint32_t line = 0;
+};
+
 struct JobSpec {
   // [job]
   std::string name;
@@ -56,6 +64,7 @@ struct JobSpec {
   bool cartesian = true;
   std::vector<Param> params;       // in file order
   ScheduleSection schedule;
+  std::vector<DataSpec> data;      // [data], in file order
 
   // provenance
   std::string source_path;         // the grid.toml as given

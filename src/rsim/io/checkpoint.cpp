@@ -23,7 +23,7 @@ namespace {
 
 constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
-constexpr std::uint32_t kSegmentFormat = 1;
+constexpr std::uint32_t kSegmentFormat = 2;  // 2: warnings, max_rss and tables per row
 
 std::uint64_t fnv1a(const char* p, std::size_t n) {
   std::uint64_t h = 1469598103934665603ULL;

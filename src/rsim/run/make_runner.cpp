@@ -23,13 +23,12 @@ std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskS
     } catch (const core::ConfigError& e) {
       throw core::ConfigError({spec.source_path, 0, "task.kernel"}, e.what_failed(), e.fix());
     }
-    return std::make_unique<NativeRunner>(spec, space, std::move(k), spec.task.kernel);
+    return std::make_unique<NativeRunner>(spec, space, std::move(k), spec.task.kernel, ctx.data);
   }
   if (spec.task.backend == "r") {
 #ifdef RSIM_HAVE_R
     return make_r_runner(spec, space, ctx);
 #else
-    (void)ctx;
     throw core::ConfigError({spec.source_path, 0, "task.backend"},
                             "this build of rsim has no R backend (it was built without R/RInside)",
                             "install r-base-dev and r-cran-rinside and rebuild, or use backend = \"native\"");

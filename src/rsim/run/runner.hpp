@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "rsim/core/data_table.hpp"
 #include "rsim/core/result_batch.hpp"
 #include "rsim/core/schema.hpp"
 #include "rsim/grid/job_spec.hpp"
@@ -42,6 +43,7 @@ void interrupt_running_task() noexcept;
 struct RunContext {
   int rank = 0;
   std::string log_dir;  // per-rank logs of task output (R backend); created on demand
+  const std::vector<core::DataTable>* data = nullptr;  // [data] inputs, loaded once per rank
 };
 
 // The one place that knows which backends were built in.  Sets the backend

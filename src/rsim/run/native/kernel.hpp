@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "rsim/core/data_table.hpp"
 #include "rsim/core/philox.hpp"
 #include "rsim/core/result_batch.hpp"
 #include "rsim/core/schema.hpp"
@@ -72,7 +73,13 @@ class TaskParams {
 // default values that ParamRefs point to, so it must outlive the kernel's runs.
 class KernelSetup {
  public:
-  KernelSetup(const grid::JobSpec& spec, const grid::TaskSpace& space);
+  KernelSetup(const grid::JobSpec& spec, const grid::TaskSpace& space,
+              const std::vector<core::DataTable>* data = nullptr);
+  // The [data] input called `name`; throws core::ConfigError if the job has
+  // none of that name (saying which inputs it has).
+  const core::DataTable& data(const std::string& name) const;
+  // Its numeric column `column`; ConfigError if missing or not numeric.
+  const std::vector<double>& numeric_column(const std::string& name, const std::string& column) const;
 
   // Declares parameter `name`.  Found in the grid or [args] with a matching
   // type (an integer is accepted where a float is declared), else `def`;
@@ -97,6 +104,7 @@ class KernelSetup {
  private:
   const grid::JobSpec* spec_;
   const grid::TaskSpace* space_;
+  const std::vector<core::DataTable>* data_;
   std::vector<std::string> declared_;
   std::vector<std::unique_ptr<core::Value>> defaults_;  // stable addresses
 };

@@ -157,8 +157,40 @@ void check_types(const grid::JobSpec& spec, const grid::TaskSpace& space, const 
 
 }  // namespace
 
-KernelSetup::KernelSetup(const grid::JobSpec& spec, const grid::TaskSpace& space)
-    : spec_(&spec), space_(&space) {}
+KernelSetup::KernelSetup(const grid::JobSpec& spec, const grid::TaskSpace& space,
+                         const std::vector<core::DataTable>* data)
+    : spec_(&spec), space_(&space), data_(data) {}
+
+const core::DataTable& KernelSetup::data(const std::string& name) const {
+  std::string have;
+  if (data_)
+    for (const auto& t : *data_) {
+      if (t.name == name) return t;
+      have += (have.empty() ? "" : ", ") + t.name;
+    }
+  throw core::ConfigError({spec_->source_path, 0, "data." + name},
+                          "the kernel needs a [data] input called \"" + name + "\"" +
+                              (have.empty() ? std::string(" and the job has none") : "; the job has " + have),
+                          "add [data] " + name + " = \"file.csv\" to the grid.toml");
+}
+
+const std::vector<double>& KernelSetup::numeric_column(const std::string& name, const std::string& column) const {
+  const core::DataTable& t = data(name);
+  const core::DataColumn* c = t.find(column);
+  if (!c) {
+    std::string cols;
+    for (const auto& k : t.columns) cols += (cols.empty() ? "" : ", ") + k.name;
+    throw core::ConfigError({spec_->source_path, 0, "data." + name},
+                            "the [data] input " + name + " has no column \"" + column + "\" (it has " + cols + ")",
+                            "name an existing column");
+  }
+  if (!c->numeric)
+    throw core::ConfigError({spec_->source_path, 0, "data." + name},
+                            "column \"" + column + "\" of [data] " + name + " is not numeric (a value such as \"" +
+                                (c->strings.empty() ? std::string() : c->strings.front()) + "\" is not a number)",
+                            "give numbers (NA or empty for missing)");
+  return c->values;
+}
 
 ParamRef KernelSetup::param(const std::string& name, core::ValueType type, std::optional<core::Value> def) {
   if (std::find(declared_.begin(), declared_.end(), name) != declared_.end())

@@ -5,8 +5,8 @@
 namespace rsim::run {
 
 NativeRunner::NativeRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, std::unique_ptr<Kernel> kernel,
-                           std::string name)
-    : spec_(spec), space_(space), kernel_(std::move(kernel)), name_(std::move(name)), setup_(spec_, space_) {
+                           std::string name, const std::vector<core::DataTable>* data)
+    : spec_(spec), space_(space), kernel_(std::move(kernel)), name_(std::move(name)), setup_(spec_, space_, data) {
   schema_ = kernel_->setup(setup_);
   setup_.check_all_used(name_);
 }

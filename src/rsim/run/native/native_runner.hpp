@@ -11,7 +11,7 @@ namespace rsim::run {
 class NativeRunner : public Runner {
  public:
   NativeRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, std::unique_ptr<Kernel> kernel,
-               std::string name);
+               std::string name, const std::vector<core::DataTable>* data = nullptr);
   const core::Schema& schema() const override { return schema_; }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
   std::string describe() const override { return "native kernel " + name_; }

@@ -141,6 +141,7 @@ class RRunner : public Runner {
  private:
   void start_log(const RunContext& ctx);
   void load_code();
+  void define_data(const std::vector<core::DataTable>& data);
   void check_arguments(SEXP fun);
   void build_call(SEXP fun);
   void snapshot_session();
@@ -205,6 +206,7 @@ RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const 
   seed_sym_ = Rf_install(".Random.seed");
   options_sym_ = Rf_install(".Options");
   start_log(ctx);
+  if (ctx.data) define_data(*ctx.data);
   load_code();
 }
 
@@ -222,6 +224,39 @@ void RRunner::start_log(const RunContext& ctx) {
   SEXP call = PROTECT(rt_call("start_log", Rf_mkString(path.c_str())));
   eval_checked(call, R_GlobalEnv, "cannot open the task log " + path, "check that the output folder is writable");
   UNPROTECT(1);
+}
+
+// Each [data] input becomes a data frame of that name in the global
+// environment, before the script is sourced: setup and tasks see it.
+void RRunner::define_data(const std::vector<core::DataTable>& data) {
+  for (const auto& t : data) {
+    const auto ncol = static_cast<R_xlen_t>(t.columns.size());
+    const auto nrow = static_cast<R_xlen_t>(t.rows);
+    SEXP df = PROTECT(Rf_allocVector(VECSXP, ncol));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, ncol));
+    for (R_xlen_t c = 0; c < ncol; ++c) {
+      const core::DataColumn& col = t.columns[static_cast<std::size_t>(c)];
+      SET_STRING_ELT(names, c, Rf_mkCharCE(col.name.c_str(), CE_UTF8));
+      if (col.numeric) {
+        SEXP v = Rf_allocVector(REALSXP, nrow);
+        SET_VECTOR_ELT(df, c, v);
+        std::copy(col.values.begin(), col.values.end(), REAL(v));
+      } else {
+        SEXP v = Rf_allocVector(STRSXP, nrow);
+        SET_VECTOR_ELT(df, c, v);
+        for (R_xlen_t r = 0; r < nrow; ++r)
+          SET_STRING_ELT(v, r, Rf_mkCharCE(col.strings[static_cast<std::size_t>(r)].c_str(), CE_UTF8));
+      }
+    }
+    Rf_setAttrib(df, R_NamesSymbol, names);
+    SEXP rn = PROTECT(Rf_allocVector(INTSXP, 2));  // compact row names c(NA, -nrow)
+    INTEGER(rn)[0] = NA_INTEGER;
+    INTEGER(rn)[1] = -static_cast<int>(nrow);
+    Rf_setAttrib(df, R_RowNamesSymbol, rn);
+    Rf_setAttrib(df, R_ClassSymbol, Rf_mkString("data.frame"));
+    Rf_defineVar(Rf_install(t.name.c_str()), df, R_GlobalEnv);
+    UNPROTECT(3);
+  }
 }
 
 void RRunner::load_code() {
