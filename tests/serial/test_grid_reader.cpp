@@ -306,7 +306,7 @@ TEST_F(GridReader, UnknownKeyInTask) {
 
 TEST_F(GridReader, UnknownTable) {
   expect_error(kBase + "[schedul]\nchunk = 1\n", 8, "schedul",
-               "unknown table [schedul]; known tables: job, task, args, grid, points, schedule",
+               "unknown table [schedul]; known tables: job, task, args, grid, points, schedule, data",
                "did you mean [schedule]?");
 }
 
