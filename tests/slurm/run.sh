@@ -190,6 +190,7 @@ SchedulerParameters=sched_interval=1,bf_interval=1
 EnforcePartLimits=ALL
 JobRequeue=1
 ReturnToService=2
+MailProg=/bin/true
 KillWait=10
 NodeName=localhost CPUs=2 RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP

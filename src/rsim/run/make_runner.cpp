@@ -1,5 +1,6 @@
 #include "rsim/core/error.hpp"
 #include "rsim/run/native/native_runner.hpp"
+#include "rsim/run/native/plugin.hpp"
 #include "rsim/run/runner.hpp"
 #ifdef RSIM_HAVE_R
 #include "rsim/run/r/r_runner.hpp"
@@ -13,11 +14,11 @@ void interrupt_running_task() noexcept {}
 
 std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx) {
   if (spec.task.backend == "native") {
-    if (!spec.task.plugin.empty())
-      throw core::ConfigError({spec.source_path, 0, "task.plugin"},
-                              "native plugins are not supported by this version of rsim yet",
-                              "use a built-in kernel (rsim --list-kernels) or the r backend");
     std::unique_ptr<Kernel> k;
+    if (!spec.task.plugin.empty()) {
+      k = load_plugin_kernel(spec.task.plugin, spec.task.kernel, {spec.source_path, 0, "task.plugin"});
+      return std::make_unique<NativeRunner>(spec, space, std::move(k), spec.task.kernel, ctx.data);
+    }
     try {
       k = KernelRegistry::builtin().create(spec.task.kernel);
     } catch (const core::ConfigError& e) {
