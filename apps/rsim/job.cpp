@@ -235,7 +235,7 @@ struct RankCounts {
 // or rank 0's notice).  Returns true if it stopped early; the last batch is
 // committed either way.
 bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, io::TaskMarker& marker,
-               double checkpoint_s, std::uint32_t retries, RankCounts& n) {
+               double checkpoint_s, std::uint32_t retries, const std::string& errors_dir, int rank, RankCounts& n) {
   core::ResultBatch batch(runner.schema());
   core::TaskMemory memory;
   core::TaskNotes notes;
@@ -277,6 +277,7 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       if (s != core::TaskStatus::ok) {
         batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
         batch.begin_row(t);
+        append_error_line(errors_dir, rank, t, core::status_name(s), notes.message);
         batch.add_error({t, std::move(notes.message), std::move(notes.calls)});
         ++n.failed;
       }
@@ -388,8 +389,8 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   const std::uint64_t run_id =
       comm.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
   RankCounts counts;
-  const JobFacts facts{spec.name,      spec.output, spec.output + ".status.json", created, space.n_tasks(),
-                       already,        comm.size()};
+  const JobFacts facts{spec.name, spec.output, spec.output + ".status.json", created, space.n_tasks(),
+                       already,   comm.size(), spec.output + ".logs"};
   sched::Progress last;
   bool interrupted = false;
   const auto t_run = core::MonoClock::now();
@@ -405,7 +406,10 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
       monitor.emplace(!opt.quiet && (opt.progress || ::isatty(STDERR_FILENO)), facts,
                       [&sched] { return sched.progress(); });
     install_stop_signals();
-    run_tasks(sched, *runner, seg, marker, spec.schedule.checkpoint_s, spec.schedule.retries, counts);
+    std::error_code ec;
+    fs::create_directories(facts.errors_dir, ec);
+    run_tasks(sched, *runner, seg, marker, spec.schedule.checkpoint_s, spec.schedule.retries, facts.errors_dir,
+              comm.rank(), counts);
     interrupted = sched.finish();
     if (monitor) {
       monitor->stop();

@@ -4,7 +4,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
+#include <deque>
+#include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "rsim/core/clock.hpp"
 
@@ -26,6 +30,43 @@ std::string json_str(const std::string& s) {
     }
   }
   return out + "\"";
+}
+}  // namespace
+
+void append_error_line(const std::string& dir, int rank, std::uint64_t task, const char* status,
+                       const std::string& message) {
+  char name[40];
+  std::snprintf(name, sizeof name, "/errors-r%05d.jsonl", rank);
+  std::ofstream out(dir + name, std::ios::app);
+  if (!out) return;
+  out << "{\"task\": " << task << ", \"status\": " << json_str(status) << ", \"message\": " << json_str(message)
+      << ", \"time\": " << json_str(core::utc_now_iso()) << "}\n";
+}
+
+namespace {
+// The last `n` error lines over every rank's errors file, newest last.
+std::vector<std::string> recent_errors(const std::string& dir, std::size_t n) {
+  std::vector<std::pair<std::string, std::string>> lines;  // (time, line)
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return {};
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("errors-r", 0) != 0) continue;
+    std::ifstream in(e.path());
+    std::deque<std::string> tail;
+    for (std::string l; std::getline(in, l);) {
+      tail.push_back(l);
+      if (tail.size() > n) tail.pop_front();
+    }
+    for (auto& l : tail) {
+      const auto t = l.find("\"time\": ");
+      lines.emplace_back(t == std::string::npos ? "" : l.substr(t), l);
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out.push_back(lines[i].second);
+  return out;
 }
 }  // namespace
 
@@ -54,6 +95,10 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
   s += "],\n";
   s += "  \"started\": " + json_str(f.started) + ",\n";
   s += "  \"updated\": " + json_str(core::utc_now_iso()) + ",\n";
+  s += "  \"recent_errors\": [";
+  const auto errs = recent_errors(f.errors_dir, 5);
+  for (std::size_t i = 0; i < errs.size(); ++i) s += (i ? ",\n    " : "\n    ") + errs[i];
+  s += errs.empty() ? "],\n" : "\n  ],\n";
   s += "  \"host\": " + json_str(host) + ",\n";
   s += "  \"pid\": " + std::to_string(::getpid()) + "\n}\n";
   const std::string tmp = f.status_path + ".tmp";

@@ -26,7 +26,14 @@ struct JobFacts {
   std::uint64_t n_tasks = 0;  // the whole job
   std::uint64_t already = 0;  // committed by earlier runs (resume)
   int ranks = 1;
+  std::string errors_dir;     // where ranks append errors-r<rank>.jsonl (the logs folder)
 };
+
+// Appends one failed task to this rank's <dir>/errors-r<rank>.jsonl (a JSON
+// line: task, status, message), so the status file and dashboards can show
+// recent errors while the job runs.  Best effort.
+void append_error_line(const std::string& dir, int rank, std::uint64_t task, const char* status,
+                       const std::string& message);
 
 // Writes the status JSON atomically (temp file + rename).  `state`:
 // "running", "finished", "failed".  Best effort: I/O errors are ignored.
