@@ -18,7 +18,8 @@ core_pkgs=(
 extra=()
 for arg in "$@"; do
   case "$arg" in
-    --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi) ;;
+    --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi
+                    slurmctld slurmd munge slurm-client) ;;
     *) echo "setup-deps.sh: unknown option '$arg' (known: --test)" >&2; exit 1 ;;
   esac
 done

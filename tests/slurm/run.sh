@@ -70,7 +70,7 @@ WORK=$(mktemp -d /tmp/rsim-slurm.XXXXXX)
 chmod 700 "$WORK"
 mkdir -p "$WORK"/{munge,state,spool,log}
 chmod 700 "$WORK/munge"
-MUNGE_PID= CTLD_PID= SLURMD_PID=
+MUNGE_PID='' CTLD_PID='' SLURMD_PID=''
 
 dump_logs() {
   local f
@@ -82,10 +82,10 @@ dump_logs() {
 }
 
 stop_pid() {  # stop_pid PID: TERM, then KILL after 10 s
-  local pid=$1 i
+  local pid=$1
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done
@@ -94,14 +94,14 @@ stop_pid() {  # stop_pid PID: TERM, then KILL after 10 s
 }
 
 cleanup() {
-  local rc=$? ids i
+  local rc=$? ids
   set +e
   if [ -n "$CTLD_PID" ] && kill -0 "$CTLD_PID" 2>/dev/null; then
     ids=$(squeue -h -o %i 2>/dev/null)
     if [ -n "$ids" ]; then
       # shellcheck disable=SC2086
       scancel $ids 2>/dev/null
-      for i in $(seq 1 75); do
+      for _ in $(seq 1 75); do
         [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
         sleep 0.2
       done
@@ -353,6 +353,12 @@ grep -q '"resumed_from": [1-9]' "$WORK/busy/busy.h5.status.json" || fail "status
 check_h5 "$WORK/busy/busy.h5" 12000 2
 [ ! -e "$WORK/busy/busy.h5.ckpt" ] || fail "checkpoint folder left behind"
 committed=$(sed -n 's/.*interrupted by a signal; \([0-9]*\) of.*/\1/p' "$LOG2" | head -n 1)
+# `rsim status` (what rsim-submit tells the user to run) is informational here.
+if st=$("$RSIM_BIN" status "$WORK/busy/busy.h5" 2>&1); then
+  say "rsim status after the job: $(tr '\n' ' ' <<<"$st" | tr -s ' ')"
+else
+  say "note: rsim status is not available in this build: $(head -n 1 <<<"$st")"
+fi
 pass "USR1 to the batch script mid-run: rsim exit 4 after $committed committed, requeued once, resumed, complete (job $JOB2)"
 
 # ---- 3. mpirun, USR1 with --full, no requeue allowed; resubmit resumes ----

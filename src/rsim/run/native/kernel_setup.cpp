@@ -314,6 +314,9 @@ KernelRegistry& KernelRegistry::builtin() {
     register_ttest_power(r);
     register_mean_ci_coverage(r);
     register_calibration_kernels(r);
+    register_ridge_cv(r);
+    register_enet_cv(r);
+    register_logistic_cv(r);
     return r;
   }();
   return registry;

@@ -1,0 +1,165 @@
+#include "resume.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "rsim/core/clock.hpp"
+#include "rsim/core/result_batch.hpp"
+#include "rsim/core/version.hpp"
+#include "rsim/io/checkpoint.hpp"
+#include "rsim/io/output_reader.hpp"
+#include "rsim/io/task_marker.hpp"
+
+namespace fs = std::filesystem;
+
+namespace rsim::app {
+
+void check_output(const std::string& output) {
+  std::error_code ec;
+  if (fs::is_directory(output, ec))
+    throw core::IoError("the output path is a folder", output, "set [job] output or --output to a file name such as study.h5");
+  const fs::path dir = fs::path(output).parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw core::IoError("the output folder does not exist", dir.string(), "create it, or choose another output path");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw core::IoError("the output folder is not writable", dir.string(), "choose an output path you can write");
+}
+
+namespace {
+// Moves `path` aside as path.old-<time> (never deletes); returns the new name.
+std::string move_aside(const std::string& path, const std::string& stamp) {
+  std::string to = path + ".old-" + stamp;
+  for (int i = 2; fs::exists(to); ++i) to = path + ".old-" + stamp + "-" + std::to_string(i);
+  std::error_code ec;
+  fs::rename(path, to, ec);
+  if (ec) throw core::IoError("cannot move aside: " + ec.message(), path, "move it yourself, then rerun");
+  return to;
+}
+}  // namespace
+
+// What an earlier run left decides what this run does (rank 0, before any
+// task): --fresh moves it aside; a result file of another grid.toml, or not
+// rsim's, is refused; a finished job is not run again (--rerun-failed turns
+// its rows into checkpoints and reruns the failed tasks).  Returns the exit
+// code when there is nothing to do.
+std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Options& opt) {
+  std::error_code ec;
+  if (opt.fresh) {
+    std::string stamp = core::utc_now_iso();
+    stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+    for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
+      if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
+    return std::nullopt;
+  }
+  const io::OutputInfo info = io::inspect_output(spec.output);
+  if (!info.exists) {
+    if (opt.rerun_failed && !fs::is_directory(ckpt, ec))
+      throw core::UsageError("--rerun-failed: there is no result file " + spec.output + " to rerun failed tasks of",
+                             "run the job first (without --rerun-failed)");
+    return std::nullopt;
+  }
+  if (!info.is_rsim)
+    throw core::IoError("the output path exists and is not an rsim result file", spec.output,
+                        "choose another output, move the file away, or use --fresh to move it aside");
+  if (info.format_version > core::kFormatVersion)
+    throw core::IoError("the result file has format version " + std::to_string(info.format_version) +
+                            ", newer than this rsim (" + std::to_string(core::kFormatVersion) + ")",
+                        spec.output, "use a newer rsim, or --fresh to move it aside");
+  if (info.grid_hash != spec.source_hash)
+    throw core::ConfigError({spec.source_path, 0, ""},
+                            "the result file " + spec.output + " was made from a different grid.toml (" +
+                                info.grid_hash + ", now " + spec.source_hash + ")",
+                            "restore the grid.toml it was made from, use --fresh to move the old results aside, "
+                            "or set another output");
+  if (fs::is_directory(ckpt, ec)) return std::nullopt;  // an interrupted rerun: resume from its checkpoints
+  if (opt.rerun_failed) {
+    if (info.n_failed == 0 && info.n_not_run == 0) {
+      std::printf("rsim: %s: no failed tasks in %s; nothing to rerun\n", spec.name.c_str(), spec.output.c_str());
+      return core::ExitCode::ok;
+    }
+    io::make_dirs(ckpt);
+    const std::uint64_t n = io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
+    std::printf("rsim: --rerun-failed: %llu failed of %llu tasks run again; the other rows are kept\n",
+                static_cast<unsigned long long>(info.n_failed), static_cast<unsigned long long>(n));
+    return std::nullopt;
+  }
+  if (info.n_not_run > 0) {  // a result file with tasks missing: build on it
+    io::make_dirs(ckpt);
+    io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
+    return std::nullopt;
+  }
+  std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
+              spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
+              static_cast<unsigned long long>(info.n_failed));
+  std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
+  std::fflush(stdout);
+  return info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
+}
+
+std::string encode_schema(const core::Schema& s) {
+  std::string out;
+  for (const auto& f : s)
+    out += f.name + "\t" + std::to_string(static_cast<int>(f.type)) + "\t" + std::to_string(f.width) + "\n";
+  return out;
+}
+
+core::Schema decode_schema(const std::string& text) {
+  core::Schema s;
+  std::istringstream in(text);
+  std::string name;
+  int type = 0;
+  std::uint32_t width = 1;
+  while (std::getline(in, name, '\t') && in >> type >> width) {
+    s.push_back({name, static_cast<core::ValueType>(type), width});
+    in.ignore(1);
+  }
+  return s;
+}
+
+// A task that was running when its rank died, twice, is committed as failed
+// so the job can finish instead of crashing on it forever.
+void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt) {
+  const auto crashes = io::collect_crashes(ckpt);
+  if (crashes.empty()) return;
+  const auto done = io::committed_ranges(io::list_segments(ckpt), spec.source_hash, spec.source_path);
+  auto committed = [&](std::uint64_t t) {
+    for (const auto& [b, e] : done)
+      if (t >= b && t < e) return true;
+    return false;
+  };
+  core::ResultBatch batch;
+  for (const auto& [task, n] : crashes) {
+    if (n < 2 || committed(task)) continue;
+    batch.begin_row(task);
+    batch.add_error({task,
+                     "the task was running when its rank died, " + std::to_string(n) +
+                         " times (a crash in native code, a kill, or memory exhaustion); it is marked failed so "
+                         "the job can finish",
+                     "run it alone to investigate: rsim --task " + std::to_string(task) + " " + spec.source_path});
+    batch.end_row(core::TaskStatus::error, 0, n);
+    std::fprintf(stderr, "rsim: task %llu crashed its rank %d times; marking it failed\n",
+                 static_cast<unsigned long long>(task), n);
+  }
+  if (batch.empty()) return;
+  const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  io::SegmentWriter(ckpt, spec.source_hash, 0, now).commit(batch);
+}
+
+std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
+                                        const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done) {
+  std::vector<sched::Chunk> out;
+  std::uint64_t at = 0;
+  for (const auto& [b, e] : done) {
+    if (b > at) out.push_back({at, std::min(b, n_tasks)});
+    at = std::max(at, e);
+  }
+  if (at < n_tasks) out.push_back({at, n_tasks});
+  return out;
+}
+
+}  // namespace rsim::app

@@ -1,0 +1,39 @@
+#pragma once
+// What an earlier run left decides what this run does: the output checks,
+// --fresh / --rerun-failed, tasks that crashed their rank, and the tasks
+// still to run.  Rank 0 only, before any task runs.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "options.hpp"
+#include "rsim/core/error.hpp"
+#include "rsim/core/schema.hpp"
+#include "rsim/grid/job_spec.hpp"
+#include "rsim/sched/work_pool.hpp"
+
+namespace rsim::app {
+
+// Before any task runs: the output must be a writable file path.
+void check_output(const std::string& output);
+
+// --fresh moves an earlier run's files aside; a result file of another
+// grid.toml, or not rsim's, is refused; a finished job is not run again
+// (--rerun-failed turns its rows into checkpoints and reruns the failed
+// tasks).  Returns the exit code when there is nothing to do.
+std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Options& opt);
+
+// A task that was running when its rank died, twice, is committed as failed.
+void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt);
+
+// [0, n_tasks) minus the committed ranges.
+std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
+                                        const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done);
+
+// A schema as text, to broadcast it.
+std::string encode_schema(const core::Schema& s);
+core::Schema decode_schema(const std::string& text);
+
+}  // namespace rsim::app

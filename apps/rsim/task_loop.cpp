@@ -1,0 +1,92 @@
+#include "task_loop.hpp"
+
+#include <chrono>
+#include <optional>
+
+#include "progress.hpp"
+#include "rsim/core/clock.hpp"
+#include "rsim/core/process_memory.hpp"
+#include "signals.hpp"
+
+namespace rsim::app {
+
+namespace {
+constexpr std::size_t kMaxBatchRows = 1 << 16;
+}  // namespace
+
+bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, io::TaskMarker& marker,
+               const LoopSettings& settings, RankCounts& n) {
+  const double checkpoint_s = settings.checkpoint_s;
+  const std::uint32_t retries = settings.retries;
+  core::ResultBatch batch(runner.schema());
+  core::TaskMemory memory;
+  core::TaskNotes notes;
+  const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
+  constexpr auto kPollEvery = std::chrono::milliseconds(10);
+  auto last_commit = core::MonoClock::now();
+  auto last_poll = last_commit;
+  bool stopped = false;
+  while (!stopped) {
+    const std::optional<sched::Chunk> c = sched.next(n.done, n.failed);
+    if (!c) break;
+    for (std::uint64_t t = c->begin; t < c->end; ++t) {
+      if (stop_signal() != 0) {
+        stopped = true;
+        break;
+      }
+      const auto t0 = core::MonoClock::now();
+      core::RowWriter row = batch.begin_row(t);
+      notes.clear();
+      marker.begin(t);
+      memory.reset();
+      core::TaskStatus s = runner.run(t, row, notes);
+      std::int32_t attempts = 1;
+      while (s != core::TaskStatus::ok && !notes.abandoned && static_cast<std::uint32_t>(attempts) <= retries) {  // same stream each time
+        batch.cancel_row();
+        row = batch.begin_row(t);
+        notes.clear();
+        s = runner.run(t, row, notes);
+        ++attempts;
+      }
+      const auto t1 = core::MonoClock::now();
+      const std::int64_t peak = memory.peak_bytes();
+      marker.end();
+      if (notes.abandoned) {  // interrupted mid-task: it runs again on resume
+        batch.cancel_row();
+        stopped = true;
+        break;
+      }
+      if (s != core::TaskStatus::ok) {
+        batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
+        batch.begin_row(t);
+        append_error_line(settings.errors_dir, settings.rank, t, core::status_name(s), notes.message);
+        batch.add_error({t, std::move(notes.message), std::move(notes.calls)});
+        ++n.failed;
+      }
+      if (notes.warnings > 0) batch.add_warning({t, std::move(notes.warning_messages), {}});
+      batch.end_row(s, std::chrono::duration<double>(t1 - t0).count(), attempts, notes.warnings, peak);
+      ++n.done;
+      sched.note_progress(n.done, n.failed);
+      if (batch.size() >= kMaxBatchRows || t1 - last_commit >= every) {
+        seg.commit(batch);
+        batch.clear();
+        last_commit = t1;
+      }
+      if (t1 - last_poll >= kPollEvery) {
+        last_poll = t1;
+        if (sched.poll()) {
+          stopped = true;
+          break;
+        }
+      }
+    }
+  }
+  seg.commit(batch);  // first of all: what finished is safe
+  if (stopped) {
+    sched.request_stop();
+    sched.next(n.done, n.failed);  // hands back the outstanding request, sends the final tally
+  }
+  return stopped;
+}
+
+}  // namespace rsim::app

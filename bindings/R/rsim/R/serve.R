@@ -1,0 +1,338 @@
+#' Serve a job's progress, results and errors over HTTP
+#'
+#' A small JSON API (built with plumber) on a job's result file, for
+#' dashboards, scripts and other languages.  It works while the job runs
+#' (progress and the failures logged so far) and after it has finished
+#' (results and errors from the result file).
+#'
+#' Endpoints (all `GET`, all answer JSON):
+#' * `/status`: the job's status file (`<output>.status.json`, see
+#'   `docs/cli.md`) with `"source": "status file"`; without one (a finished
+#'   job whose status file was removed), the counts of the result file
+#'   (`state`, `n_tasks`, `done`, `failed`, `n_ok`, `n_not_run`, `complete`,
+#'   ...) with `"source": "result file"`.
+#' * `/results`: one object per task with `task`, `point`, `replicate`, the
+#'   grid parameters and the result fields.  Query parameters: any grid
+#'   parameter, `task`, `point`, `replicate` or `status` filters
+#'   (`?n=20&delta=0.5`; a comma gives several values: `?n=20,50`);
+#'   `fields=a,b` selects result fields (also `status`, `elapsed`,
+#'   `warnings`, `rank`, `attempts`; default: every result field and
+#'   `status`); `page` (from 1) and `per_page` (1 to 10000, default 100).
+#'   The answer has `total` (matching tasks), `page`, `per_page`, `pages`,
+#'   `columns` and `results`.  Doubles are written with as many digits as
+#'   they need to read back exactly; missing values are `null`.
+#'   While the job runs there is no result file yet: the answer is 503 with
+#'   the progress.
+#' * `/errors`: the failed tasks.  From the result file (as
+#'   [read_errors()]: grid parameters, `status`, `message`, `calls`; same
+#'   filters and paging as `/results`), or while the job runs, the failures
+#'   its ranks have logged so far (`task`, `status`, `message`, `time`;
+#'   filters `task` and `status`).
+#'
+#' A bad query (an unknown parameter or field, a value of the wrong type
+#' for its parameter, a page that is not a whole number) gets status 400
+#' and `{"error": "..."}` saying what is wrong and what is allowed.
+#'
+#' @inheritParams monitor
+#' @param port the TCP port; default a free port (see `$url`).
+#' @param host the address to listen on; default `127.0.0.1` (this machine
+#'   only).  `"0.0.0.0"` serves every network interface.
+#' @param background if `TRUE` (default), serve from a background R process
+#'   and return at once; if `FALSE`, serve from this R session until
+#'   interrupted.
+#' @param timeout seconds to wait for the background server to start.
+#' @return With `background = TRUE`, an object of class `rsim_server`:
+#'   `s$url`, `s$stop()`, `s$alive()`, `s$process`, `s$log()`.  With
+#'   `background = FALSE`, nothing (it returns when the server is stopped).
+#' @seealso [monitor()] for a dashboard in the browser.
+#' @export
+#' @examples
+#' \donttest{
+#' if (requireNamespace("plumber", quietly = TRUE)) {
+#'   f <- system.file("extdata", "power-demo.h5", package = "rsim")
+#'   s <- serve(f)
+#'   s$url
+#'   json <- readLines(url(paste0(s$url, "/results?n=50&delta=0.5&fields=reject&per_page=5")), warn = FALSE)
+#'   str(jsonlite::fromJSON(json))
+#'   s$stop()
+#' }
+#' }
+serve <- function(path, port = NULL, host = "127.0.0.1", background = TRUE, timeout = 60) {
+  check_installed("plumber", "serve()", "r-cran-plumber")
+  file <- normalize_path_soft(result_path(path))
+  check_host_port(host, port)
+  if (is.null(port)) port <- free_port()
+  if (!isTRUE(background)) {
+    run_api(file, host = host, port = port)
+    return(invisible())
+  }
+  expr <- sprintf("rsim:::run_api(%s, host = %s, port = %dL)", deparse(file), deparse(host), as.integer(port))
+  start_app_process(expr, host, port, file, what = "API server", class = "rsim_server", timeout = timeout)
+}
+
+#' @export
+print.rsim_server <- function(x, ...) {
+  cat(sprintf("<rsim API of %s>\n  url: %s (%s)\n  GET %s/status, %s/results, %s/errors\n", x$path, x$url,
+              if (x$alive()) "running; stop it with $stop()" else "stopped", x$url, x$url, x$url))
+  invisible(x)
+}
+
+# Serves the API in this R process until interrupted.
+run_api <- function(path, host = "127.0.0.1", port = 8000L) {
+  plumber::pr_run(api_router(path), host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
+}
+
+api_router <- function(path) {
+  endpoint <- function(fun) {
+    force(fun)
+    function(req, res) api_send(res, api_try(fun(path, parse_query(req$QUERY_STRING))))
+  }
+  pr <- plumber::pr()
+  pr <- plumber::pr_get(pr, "/status", endpoint(api_status))
+  pr <- plumber::pr_get(pr, "/results", endpoint(api_results))
+  pr <- plumber::pr_get(pr, "/errors", endpoint(api_errors))
+  pr <- plumber::pr_set_404(pr, function(req, res) {
+    api_send(res, api_fail(404L, sprintf("No endpoint %s %s; the endpoints are GET /status, /results and /errors.",
+                                         req$REQUEST_METHOD, req$PATH_INFO)))
+  })
+  plumber::pr_set_error(pr, function(req, res, err) {
+    api_send(res, api_fail(500L, sprintf("internal error: %s", conditionMessage(err))))
+  })
+}
+
+# ---- responses ------------------------------------------------------------------
+
+api_ok <- function(body) list(status = 200L, body = body)
+
+api_fail <- function(status, message, ...) list(status = as.integer(status), body = list(error = message, ...))
+
+# Stops a handler with an HTTP status and message (caught by api_try()).
+api_stop <- function(status, message, ...) {
+  stop(structure(class = c("rsim_api_error", "error", "condition"),
+                 list(message = message, call = NULL, status = status, extra = list(...))))
+}
+
+api_try <- function(expr) {
+  tryCatch(expr,
+    rsim_api_error = function(e) do.call(api_fail, c(list(e$status, conditionMessage(e)), e$extra)),
+    error = function(e) api_fail(500L, sprintf("internal error: %s", conditionMessage(e)))
+  )
+}
+
+api_send <- function(res, out) {
+  res$status <- out$status
+  res$setHeader("Content-Type", "application/json")
+  res$body <- as.character(to_json(out$body))
+  res
+}
+
+to_json <- function(x) {
+  jsonlite::toJSON(x, auto_unbox = TRUE, null = "null", na = "null", dataframe = "rows", digits = NA,
+                   json_verbatim = TRUE)
+}
+
+# Columns of a data frame made ready for JSON: doubles with the digits they
+# need to round-trip (15 significant, else 17), non-finite numbers as null,
+# vector fields as arrays, factors as strings.
+json_ready <- function(df) {
+  for (nm in names(df)) {
+    x <- df[[nm]]
+    if (is.factor(x)) {
+      df[[nm]] <- as.character(x)
+    } else if (is.matrix(x)) {
+      cells <- if (is.double(x)) num_json(x) else ifelse(is.na(x), "null", tolower(as.character(x)))
+      cells <- matrix(cells, nrow = nrow(x))
+      df[[nm]] <- structure(apply(cells, 1L, function(r) paste0("[", paste(r, collapse = ","), "]")), class = "json")
+    } else if (inherits(x, "integer64")) {
+      df[[nm]] <- structure(ifelse(is.na(x), "null", as.character(x)), class = "json")
+    } else if (is.double(x)) {
+      df[[nm]] <- structure(num_json(x), class = "json")
+    }
+  }
+  df
+}
+
+num_json <- function(x) {
+  x <- as.vector(x)
+  s <- rep("null", length(x))
+  fin <- is.finite(x)
+  s[fin] <- formatC(x[fin], digits = 15, format = "g")
+  redo <- fin & suppressWarnings(as.numeric(s)) != x
+  s[which(redo)] <- formatC(x[which(redo)], digits = 17, format = "g")
+  trimws(s)
+}
+
+# ---- query strings ------------------------------------------------------------
+
+# "a=1&b=x,y" -> list(a = "1", b = "x,y"); a key given twice keeps every
+# value.  Stops with 400 on a key without a value.
+parse_query <- function(qs) {
+  qs <- sub("^\\?", "", if (is.null(qs)) "" else qs)
+  if (!nzchar(qs)) return(list())
+  parts <- strsplit(qs, "&", fixed = TRUE)[[1]]
+  parts <- parts[nzchar(parts)]
+  dec <- function(s) utils::URLdecode(gsub("+", " ", s, fixed = TRUE))
+  keys <- vapply(parts, function(p) dec(sub("=.*$", "", p)), "", USE.NAMES = FALSE)
+  vals <- vapply(parts, function(p) if (grepl("=", p, fixed = TRUE)) dec(sub("^[^=]*=", "", p)) else NA_character_, "",
+                 USE.NAMES = FALSE)
+  bad <- is.na(vals) | !nzchar(trimws(vals))
+  if (any(bad)) api_stop(400L, sprintf("query parameter '%s' has no value (write %s=value)", keys[bad][1], keys[bad][1]))
+  out <- lapply(split(vals, factor(keys, levels = unique(keys))), function(v) unlist(strsplit(v, ",", fixed = TRUE)))
+  lapply(out, trimws)
+}
+
+# A whole number from a query value within [lo, hi].
+query_count <- function(q, name, default, lo = 1, hi = Inf) {
+  v <- q[[name]]
+  if (is.null(v)) return(default)
+  if (length(v) != 1L || !grepl("^[0-9]+$", v) || as.numeric(v) < lo || as.numeric(v) > hi) {
+    range <- if (is.finite(hi)) sprintf("from %s to %s", format(lo), format(hi, scientific = FALSE)) else
+      sprintf("of at least %s", format(lo))
+    api_stop(400L, sprintf("%s must be a whole number %s, not '%s'", name, range, paste(v, collapse = ",")))
+  }
+  as.numeric(v)
+}
+
+# Query values converted to the type of column x, or a 400 naming the
+# parameter and the type it wants.
+query_values <- function(values, x, name) {
+  wrong <- function(kind) {
+    api_stop(400L, sprintf("%s must be %s, not '%s'", name, kind, paste(values, collapse = ",")))
+  }
+  if (is.factor(x)) {
+    bad <- setdiff(values, levels(x))
+    if (length(bad)) wrong(sprintf("one of %s", paste(levels(x), collapse = ", ")))
+    return(values)
+  }
+  if (is.logical(x)) {
+    v <- tolower(values)
+    if (!all(v %in% c("true", "false"))) wrong("true or false")
+    return(v == "true")
+  }
+  if (is.integer(x) || inherits(x, "integer64") || name %in% c("task", "point", "replicate")) {
+    if (!all(grepl("^[+-]?[0-9]+$", values))) wrong("a whole number")
+    return(as.numeric(values))
+  }
+  if (is.numeric(x)) {
+    v <- suppressWarnings(as.numeric(values))
+    if (anyNA(v)) wrong("a number")
+    return(v)
+  }
+  values
+}
+
+# Rows of df matching every filter in q (names checked by the caller).
+filter_rows <- function(df, q) {
+  keep <- rep(TRUE, nrow(df))
+  for (name in names(q)) {
+    x <- df[[name]]
+    v <- query_values(q[[name]], x, name)
+    xv <- if (is.factor(x)) as.character(x) else if (inherits(x, "integer64") || is.integer(x)) as.numeric(x) else x
+    keep <- keep & xv %in% v
+  }
+  which(keep)
+}
+
+check_query_names <- function(q, allowed, what) {
+  unknown <- setdiff(names(q), allowed)
+  if (length(unknown) && !length(allowed)) {
+    api_stop(400L, sprintf("%s takes no query parameters (got %s)", what, paste0("'", unknown, "'", collapse = ", ")))
+  }
+  if (length(unknown)) {
+    api_stop(400L, sprintf("unknown query parameter%s %s; %s accepts: %s", if (length(unknown) > 1L) "s" else "",
+                           paste0("'", unknown, "'", collapse = ", "), what, paste(allowed, collapse = ", ")))
+  }
+}
+
+# One page of rows as the body of an answer.
+page_body <- function(df, rows, q, extra = list()) {
+  page <- query_count(q, "page", 1)
+  per_page <- query_count(q, "per_page", 100, hi = 10000)
+  total <- length(rows)
+  from <- (page - 1) * per_page
+  sel <- rows[seq_len(max(0, min(per_page, total - from))) + from]
+  c(extra, list(total = total, page = page, per_page = per_page, pages = ceiling(total / per_page),
+                columns = I(names(df)), results = json_ready(df[sel, , drop = FALSE])))
+}
+
+# ---- endpoints ------------------------------------------------------------------
+
+# The result file's summary when it exists, else a 503 (the job runs) or a
+# 404 (nothing there).
+require_result_file <- function(path) {
+  file <- result_file_summary(path)
+  if (!is.null(file$counts)) return(file)
+  if (!is.null(file$error)) api_stop(500L, sprintf("cannot read the result file: %s", file$error))
+  p <- job_progress(path)
+  if (p$source == "none") api_stop(404L, sprintf("no job here: neither %s nor its status file exists", path))
+  api_stop(503L, sprintf("no results yet: the job is %s (%s of %s tasks done); results are served once it has finished and written %s",
+                         p$state, format(p$done, scientific = FALSE), format(p$n_tasks, scientific = FALSE), basename(path)),
+           state = p$state, done = p$done, n_tasks = p$n_tasks)
+}
+
+api_status <- function(path, q) {
+  check_query_names(q, character(), "/status")
+  st <- if (file.exists(paste0(path, ".status.json"))) {
+    tryCatch(jsonlite::fromJSON(paste0(path, ".status.json"), simplifyVector = FALSE), error = function(e) NULL)
+  }
+  if (!is.null(st)) {
+    if (identical(st$state, "running")) st$alive <- pid_alive(st$pid, st$host)
+    st$source <- "status file"
+    return(api_ok(st))
+  }
+  file <- result_file_summary(path)
+  if (is.null(file$counts)) {
+    if (!is.null(file$error)) api_stop(500L, sprintf("cannot read the result file: %s", file$error))
+    api_stop(404L, sprintf("no job here: neither %s nor its status file exists (yet)", path))
+  }
+  k <- file$counts
+  api_ok(list(format = 1L, job = k$job, output = path, state = if (k$complete) "finished" else "incomplete",
+              n_tasks = k$n_tasks, done = k$n_ok + k$n_failed, failed = k$n_failed, n_ok = k$n_ok,
+              n_not_run = k$n_not_run, complete = k$complete, started = k$created, updated = k$finished,
+              source = "result file"))
+}
+
+api_results <- function(path, q) {
+  file <- require_result_file(path)
+  res <- cached_by_signature("results", path, file$signature, function(p) {
+    res <- suppressWarnings(read_results(p))
+    cbind(res, suppressWarnings(read_results(p, columns = c("rank", "attempts")))[c("rank", "attempts")])
+  })
+  meta <- cached_by_signature("meta", path, file$signature, job_info)
+  params <- names(meta$grid)
+  ids <- c("task", "point", "replicate")
+  fields <- setdiff(names(res), c(ids, params))
+  filters <- c(params, ids, "status")
+  check_query_names(q, c(filters, "fields", "page", "per_page"), "/results")
+  want <- if (is.null(q$fields)) setdiff(fields, c("elapsed", "warnings", "rank", "attempts")) else q$fields
+  unknown <- setdiff(want, c(fields, params, ids))
+  if (length(unknown)) {
+    api_stop(400L, sprintf("unknown field%s %s; the fields are: %s", if (length(unknown) > 1L) "s" else "",
+                           paste0("'", unknown, "'", collapse = ", "), paste(fields, collapse = ", ")))
+  }
+  rows <- filter_rows(res, q[intersect(names(q), filters)])
+  cols <- unique(c(ids, params, want))
+  api_ok(page_body(res[cols], rows, q, list(job = meta$job_name, complete = isTRUE(meta$complete))))
+}
+
+api_errors <- function(path, q) {
+  file <- result_file_summary(path)
+  p <- job_progress(path)
+  running <- identical(p$source, "status file") && p$state %in% c("running", "stopped", "interrupted")
+  if (running || is.null(file$counts)) {
+    if (p$source == "none") api_stop(404L, sprintf("no job here: neither %s nor its status file exists", path))
+    if (!is.null(file$error) && !running) api_stop(500L, sprintf("cannot read the result file: %s", file$error))
+    check_query_names(q, c("task", "status", "page", "per_page"), "/errors while the job runs")
+    e <- logged_errors(path, p$recent_errors)
+    e$status <- factor(e$status, levels = c("error", "timeout"))
+    rows <- filter_rows(e, q[intersect(names(q), c("task", "status"))])
+    return(api_ok(page_body(e, rows, q, list(job = p$job, state = p$state, source = "error logs",
+                                             failed = p$failed))))
+  }
+  e <- cached_by_signature("errors", path, file$signature, read_errors)
+  params <- setdiff(names(e), c("task", "point", "replicate", "status", "message", "calls"))
+  filters <- c(params, "task", "point", "replicate", "status")
+  check_query_names(q, c(filters, "page", "per_page"), "/errors")
+  rows <- filter_rows(e, q[intersect(names(q), filters)])
+  api_ok(page_body(e, rows, q, list(job = file$counts$job, state = p$state, source = "result file")))
+}
