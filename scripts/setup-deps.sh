@@ -20,7 +20,8 @@ for arg in "$@"; do
   case "$arg" in
     --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi
                     slurmctld slurmd munge slurm-client) ;;
-    *) echo "setup-deps.sh: unknown option '$arg' (known: --test)" >&2; exit 1 ;;
+    --bench) extra+=(r-cran-future.apply r-cran-foreach r-cran-doparallel r-cran-batchtools hyperfine) ;;
+    *) echo "setup-deps.sh: unknown option '$arg' (known: --test, --bench)" >&2; exit 1 ;;
   esac
 done
 

@@ -376,8 +376,10 @@ monitor_server <- function(path, interval) {
 
     errors <- shiny::reactive(failed_tasks(path, prog(), result_sig()))
     output$errors_note <- shiny::renderText(attr(errors(), "note"))
-    output$errors <- shiny::renderTable(utils::head(errors(), 200L), striped = TRUE, digits = 4,
-                                        na = "", spacing = "xs", class = "rsim-errors")
+    output$errors <- shiny::renderTable({
+      e <- errors()
+      if (nrow(e)) utils::head(e, 200L)
+    }, striped = TRUE, digits = 4, na = "", spacing = "xs", class = "rsim-errors")
 
     info <- shiny::reactive({
       if (is.null(result_sig())) return(NULL)
@@ -393,8 +395,9 @@ monitor_server <- function(path, interval) {
       keep <- shiny::isolate(input$field)
       shiny::updateSelectInput(session, "field", choices = ch, selected = if (isTRUE(keep %in% ch)) keep else ch[1])
       labels <- point_labels(i$grid)
+      keep <- shiny::isolate(input$point)
       shiny::updateSelectInput(session, "point", choices = stats::setNames(seq_along(labels), labels),
-                               selected = shiny::isolate(input$point))
+                               selected = if (isTRUE(keep %in% seq_along(labels))) keep else 1L)
     })
     values <- shiny::reactive({
       i <- info()
@@ -415,7 +418,11 @@ monitor_server <- function(path, interval) {
       if (!length(k) || is.na(k)) k <- 1L
       plot_running(v, k, input$field)
     }, res = 96)
-    output$summary <- shiny::renderTable(values()$summary, digits = 4, striped = TRUE, spacing = "xs")
+    output$summary <- shiny::renderTable({
+      s <- values()$summary
+      s[] <- lapply(s, function(x) if (is.double(x)) format(signif(x, 4), trim = TRUE) else x)
+      s
+    }, striped = TRUE, spacing = "xs", align = "r")
   }
 }
 
@@ -494,13 +501,13 @@ empty_plot <- function(text) {
 
 plot_throughput <- function(p) {
   h <- p$history
-  if (is.null(h) || nrow(h) < 2L) {
+  rate <- if (is.null(h) || nrow(h) < 2L) numeric() else windowed_rate(h$seconds, h$done)
+  if (sum(is.finite(rate)) < 2L) {
     msg <- if (identical(p$state, "running")) "Collecting samples\u2026" else
       "The throughput history is recorded while the dashboard is open during a run."
     if (is.finite(p$rate)) msg <- sprintf("%s\nAverage rate of the run: %s tasks/s", msg, format(signif(p$rate, 3), big.mark = ","))
     return(empty_plot(msg))
   }
-  rate <- windowed_rate(h$seconds, h$done)
   graphics::par(mar = c(4, 4.5, 1, 1))
   graphics::plot(h$seconds, rate, type = "l", lwd = 2, col = "#2c7be5", xlab = "seconds since the run started",
                  ylab = "tasks / s", ylim = c(0, max(c(rate, p$rate), 1, na.rm = TRUE) * 1.1), las = 1)
@@ -512,9 +519,10 @@ plot_throughput <- function(p) {
 plot_ranks <- function(p) {
   d <- p$done_per_rank
   if (!length(d)) return(empty_plot("No per-rank counts\n(they come from the status file)."))
-  graphics::par(mar = c(4, 4.5, 1, 1))
-  graphics::barplot(d, names.arg = seq_along(d) - 1L, col = "#2c7be5", border = NA, las = 1,
-                    xlab = "rank", ylab = "tasks done")
+  graphics::par(mar = c(4, 5.5, 1, 1))
+  graphics::barplot(d, names.arg = seq_along(d) - 1L, col = "#2c7be5", border = NA, las = 1)
+  graphics::title(xlab = "rank", line = 2.5)
+  graphics::title(ylab = "tasks done", line = 4.2)
 }
 
 plot_estimates <- function(v, field) {

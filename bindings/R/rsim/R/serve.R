@@ -22,7 +22,10 @@
 #'   `columns` and `results`.  Doubles are written with as many digits as
 #'   they need to read back exactly; missing values are `null`.
 #'   While the job runs there is no result file yet: the answer is 503 with
-#'   the progress.
+#'   the progress (`state`, `done`, `n_tasks`).  The query is checked
+#'   first all the same: paging always, and the filters too when `path` is
+#'   the grid.toml or the job (which tell the grid parameters); result
+#'   fields are known only once the result file exists.
 #' * `/errors`: the failed tasks.  From the result file (as
 #'   [read_errors()]: grid parameters, `status`, `message`, `calls`; same
 #'   filters and paging as `/results`), or while the job runs, the failures
@@ -60,13 +63,15 @@
 serve <- function(path, port = NULL, host = "127.0.0.1", background = TRUE, timeout = 60) {
   check_installed("plumber", "serve()", "r-cran-plumber")
   file <- normalize_path_soft(result_path(path))
+  grid <- grid_of(path)
   check_host_port(host, port)
   if (is.null(port)) port <- free_port()
   if (!isTRUE(background)) {
-    run_api(file, host = host, port = port)
+    run_api(file, host = host, port = port, grid = grid)
     return(invisible())
   }
-  expr <- sprintf("rsim:::run_api(%s, host = %s, port = %dL)", deparse(file), deparse(host), as.integer(port))
+  expr <- sprintf("rsim:::run_api(%s, host = %s, port = %dL, grid = %s)", deparse(file), deparse(host),
+                  as.integer(port), if (is.null(grid)) "NULL" else deparse(grid))
   start_app_process(expr, host, port, file, what = "API server", class = "rsim_server", timeout = timeout)
 }
 
@@ -78,14 +83,34 @@ print.rsim_server <- function(x, ...) {
 }
 
 # Serves the API in this R process until interrupted.
-run_api <- function(path, host = "127.0.0.1", port = 8000L) {
-  plumber::pr_run(api_router(path), host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
+run_api <- function(path, host = "127.0.0.1", port = 8000L, grid = NULL) {
+  plumber::pr_run(api_router(path, grid), host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
 }
 
-api_router <- function(path) {
+# The grid.toml when the user gave one (or a job), else NULL.
+grid_of <- function(x) {
+  if (inherits(x, "rsim_job")) return(normalizePath(x$grid))
+  if (is.character(x) && grepl("\\.toml$", x, ignore.case = TRUE) && file.exists(x)) return(normalizePath(x))
+  NULL
+}
+
+# The values of each grid parameter in a grid.toml, typed as rsim reads
+# them (to check queries before the result file exists), or NULL.
+grid_param_values <- function(grid) {
+  if (is.null(grid)) return(NULL)
+  t <- tryCatch(read_grid_toml(grid)$toml, error = function(e) NULL)
+  if (length(t$grid)) return(lapply(t$grid, function(v) unlist(strip_toml(v), use.names = FALSE)))
+  if (length(t$points)) {
+    params <- unique(unlist(lapply(t$points, names)))
+    return(stats::setNames(lapply(params, function(p) unlist(lapply(t$points, `[[`, p), use.names = FALSE)), params))
+  }
+  NULL
+}
+
+api_router <- function(path, grid = NULL) {
   endpoint <- function(fun) {
     force(fun)
-    function(req, res) api_send(res, api_try(fun(path, parse_query(req$QUERY_STRING))))
+    function(req, res) api_send(res, api_try(fun(path, parse_query(req$QUERY_STRING), grid = grid)))
   }
   pr <- plumber::pr()
   pr <- plumber::pr_get(pr, "/status", endpoint(api_status))
@@ -270,7 +295,7 @@ require_result_file <- function(path) {
            state = p$state, done = p$done, n_tasks = p$n_tasks)
 }
 
-api_status <- function(path, q) {
+api_status <- function(path, q, grid = NULL) {
   check_query_names(q, character(), "/status")
   st <- if (file.exists(paste0(path, ".status.json"))) {
     tryCatch(jsonlite::fromJSON(paste0(path, ".status.json"), simplifyVector = FALSE), error = function(e) NULL)
@@ -292,7 +317,23 @@ api_status <- function(path, q) {
               source = "result file"))
 }
 
-api_results <- function(path, q) {
+# Checks the query of /results before the job has written its result file:
+# paging always, filters when the grid.toml is known (result fields are
+# known only from the file).
+check_early_query <- function(q, grid) {
+  query_count(q, "page", 1)
+  query_count(q, "per_page", 100, hi = 10000)
+  g <- grid_param_values(grid)
+  if (is.null(g)) return(invisible())
+  proto <- c(g, list(task = numeric(), point = numeric(), replicate = numeric(),
+                     status = factor(character(), levels = status_levels)))
+  check_query_names(q, c(names(proto), "fields", "page", "per_page"), "/results")
+  for (name in intersect(names(q), names(proto))) query_values(q[[name]], proto[[name]], name)
+  invisible()
+}
+
+api_results <- function(path, q, grid = NULL) {
+  if (is.null(result_file_summary(path)$counts)) check_early_query(q, grid)
   file <- require_result_file(path)
   res <- cached_by_signature("results", path, file$signature, function(p) {
     res <- suppressWarnings(read_results(p))
@@ -315,7 +356,7 @@ api_results <- function(path, q) {
   api_ok(page_body(res[cols], rows, q, list(job = meta$job_name, complete = isTRUE(meta$complete))))
 }
 
-api_errors <- function(path, q) {
+api_errors <- function(path, q, grid = NULL) {
   file <- result_file_summary(path)
   p <- job_progress(path)
   running <- identical(p$source, "status file") && p$state %in% c("running", "stopped", "interrupted")

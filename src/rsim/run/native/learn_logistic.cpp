@@ -11,6 +11,7 @@
 // with p clamped to [1e-5, 1 - 1e-5], and the misclassification rate of the
 // rule p > 0.5 (both as cv.glmnet).
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -245,7 +246,7 @@ class LogisticCv : public Kernel {
       obj = now;
       double change = sumv * (b0 - b0old) * (b0 - b0old);
       for (std::size_t j = 0; j < d_.p; ++j) change = std::max(change, xv_[j] * (b[j] - bold_[j]) * (b[j] - bold_[j]));
-      if (change < kOuterTol) return;
+      if (change < kOuterTol) { std::fprintf(stderr, "fit m=%zu steps=%d passes=%ld\n", m, step + 1, g_passes); g_passes = 0; return; }
     }
     throw std::runtime_error("logistic_cv: IRLS did not converge in " + std::to_string(kMaxSteps) + " steps");
   }
@@ -265,8 +266,10 @@ class LogisticCv : public Kernel {
     }
   }
 
+  static inline long g_passes = 0;
   double pass(std::size_t m, double l1, double l2, double sumv, double& b0, double* b, bool nonzero_only) {
     double dlx = 0;
+    ++g_passes;
     for (std::size_t j = 0; j < d_.p; ++j) {
       if (!active_[j] || (nonzero_only && b[j] == 0)) continue;
       const double* col = u_.data() + j * m;

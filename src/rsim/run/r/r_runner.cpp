@@ -370,10 +370,11 @@ void RRunner::build_call(SEXP fun) {
     task_cell_ = cell;
   }
   SEXP wch = Rf_findFun(Rf_install("withCallingHandlers"), R_BaseEnv);
-  outer_ = Rf_lang4(wch, inner, rt("on_warning"), rt("on_error"));
+  outer_ = Rf_lang5(wch, inner, rt("on_warning"), rt("on_error"), rt("on_interrupt"));
   SET_VECTOR_ELT(keep_, 2, outer_);
   SET_TAG(CDDR(outer_), Rf_install("warning"));
   SET_TAG(CDR(CDDR(outer_)), Rf_install("error"));
+  SET_TAG(CDDR(CDDR(outer_)), Rf_install("interrupt"));
   UNPROTECT(1);
 
   if (spec_.schedule.timeout_s > 0) {
@@ -490,7 +491,7 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
   collect_warnings(notes);
 
   core::TaskStatus status = core::TaskStatus::ok;
-  if (err && g_interrupt) {
+  if (err && (g_interrupt || Rf_asLogical(rt("interrupted")) == TRUE)) {
     notes.abandoned = true;  // stopped by a signal: not the task's failure
     status = core::TaskStatus::error;
   } else if (err) {
@@ -511,7 +512,7 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
     status = core::TaskStatus::error;
   }
   UNPROTECT(1);
-  if (err || notes.warnings > 0 || rt("err_msg") != R_NilValue) {
+  if (err || notes.warnings > 0 || rt("err_msg") != R_NilValue || Rf_asLogical(rt("interrupted")) == TRUE) {
     SEXP call = PROTECT(Rf_lang1(rt("reset")));
     int e2 = 0;
     R_tryEvalSilent(call, R_GlobalEnv, &e2);
