@@ -18,7 +18,7 @@ core_pkgs=(
 extra=()
 for arg in "$@"; do
   case "$arg" in
-    --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi
+    --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi r-cran-glmnet
                     slurmctld slurmd munge slurm-client) ;;
     --bench) extra+=(r-cran-future.apply r-cran-foreach r-cran-doparallel r-cran-batchtools hyperfine) ;;
     *) echo "setup-deps.sh: unknown option '$arg' (known: --test, --bench)" >&2; exit 1 ;;

@@ -47,7 +47,8 @@ db_connect <- function(url, write = FALSE) {
 .etl <- new.env()
 connection <- function(url) {
   con <- .etl[[url]]
-  if (is.null(con) || !DBI::dbIsValid(con)) {
+  # RPostgreSQL has no dbIsValid() method: count a connection valid then
+  if (is.null(con) || !isTRUE(tryCatch(DBI::dbIsValid(con), error = function(e) TRUE))) {
     con <- db_connect(url)
     assign(url, con, envir = .etl)
   }

@@ -29,6 +29,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# run_job TOML OUT: the job on 2 ranks; on failure, show the tasks' errors
+run_job() {
+  set +e
+  OUT=$(mpirun_rsim 2 -- "$1" -q -o "$WORK/etl/$2" 2>&1)
+  local rc=$?
+  set -e
+  [ "$rc" -eq 0 ] && return 0
+  [ -f "$2" ] && Rscript -e 'e <- rsim::read_errors(commandArgs(TRUE)[1]); print(e[c("task", "month", "message")])' "$2" >&2 || true
+  fail "the ETL job $1 exited with $rc:
+$OUT"
+}
+
 # grid.toml with [args] db set to a connection string
 with_db() { sed -e "s|^db = .*|db = \"$1\"|" grid.toml >"$2"; grep -qF "db = \"$1\"" "$2" || fail "cannot set db in $2"; }
 
@@ -36,7 +48,7 @@ with_db() { sed -e "s|^db = .*|db = \"$1\"|" grid.toml >"$2"; grep -qF "db = \"$
 expect_exit 0 Rscript make-db.R "sqlite:///air.db"
 expect_out "airquality: 153 rows in sqlite:///air.db"
 with_db "sqlite:///air.db" sqlite.toml
-expect_exit 0 mpirun_rsim 2 -- sqlite.toml -q -o "$WORK/etl/sqlite.h5"
+run_job sqlite.toml sqlite.h5
 pass "ETL job against SQLite"
 
 Rscript - sqlite.h5 <<'R' || fail "the weekly table does not match datasets::airquality"
@@ -52,7 +64,7 @@ stopifnot(identical(res$month, 5:9), identical(res$rows, c(31L, 30L, 31L, 31L, 3
           identical(as.integer(w$month), want$Month), identical(as.integer(w$week), want$week),
           isTRUE(all.equal(w$ozone_mean, want$ozone_mean)), isTRUE(all.equal(w$temp_c_mean, want$temp_c_mean)),
           sum(w$days) == 111, all(res$status == "ok"))
-cat("ok: /tables/weekly (", nrow(w), "rows) agrees with datasets::airquality aggregated in R\n")
+cat(sprintf("ok: /tables/weekly (%d rows) agrees with datasets::airquality aggregated in R\n", nrow(w)))
 R
 
 # ---- PostgreSQL
@@ -80,7 +92,7 @@ PGURL="postgresql://postgres@127.0.0.1:$PORT/etl"
 expect_exit 0 Rscript make-db.R "$PGURL"
 expect_out "airquality: 153 rows in $PGURL"
 with_db "$PGURL" pg.toml
-expect_exit 0 mpirun_rsim 2 -- pg.toml -q -o "$WORK/etl/pg.h5"
+run_job pg.toml pg.h5
 pass "ETL job against PostgreSQL 127.0.0.1:$PORT"
 
 $PY - sqlite.h5 pg.h5 <<'PY' || fail "SQLite and PostgreSQL runs differ"

@@ -335,6 +335,23 @@ TEST_F(Learners, LogisticWithoutStandardisingMatchesGlmnet) {
   EXPECT_LT(rel, 1e-6);
 }
 
+// Beyond 100 predictors logistic_cv works on the rows instead of the
+// weighted cross-products: simulated data with 110 predictors.
+TEST_F(Learners, LogisticWithManyPredictorsMatchesGlmnet) {
+  rscript("set.seed(3); n <- 300; p <- 110\n"
+          "x <- matrix(rnorm(n * p), n, p); colnames(x) <- paste0('x', 1:p)\n"
+          "y <- rbinom(n, 1, plogis(x[, 1] - x[, 2] + 0.5 * x[, 3]))\n"
+          "write.csv(data.frame(y = y, x), '" + path("wide.csv") + "', row.names = FALSE)\n");
+  const std::vector<double> lambdas = {0.03, 0.1};
+  std::string preds;
+  for (int j = 1; j <= 110; ++j) preds += (j > 1 ? ", x" : "x") + std::to_string(j);
+  const auto batch = run_all(job("logistic_cv", "y", preds, kAlphas, lambdas), load("wide.csv"));
+  const double rel = glmnet_difference(batch, r_data("wide.csv", "y", preds), "binomial", kAlphas, lambdas, true,
+                                       "1e-20");
+  report("logistic_cv, 110 predictors, vs glmnet", rel);
+  EXPECT_LT(rel, 1e-6);
+}
+
 // ridge_cv minimises 1/(2n) RSS + lambda/2 ||b||^2 over predictors scaled
 // by their 1/n standard deviation: b = (Z'Z/n + lambda I)^-1 Z'(y - ybar)/n.
 TEST_F(Learners, RidgeIsTheClosedFormOnStandardisedPredictors) {

@@ -11,7 +11,6 @@
 // with p clamped to [1e-5, 1 - 1e-5], and the misclassification rate of the
 // rule p > 0.5 (both as cv.glmnet).
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -31,6 +30,7 @@ constexpr double kInnerTol = 1e-26;
 constexpr int kMaxSteps = 100;
 constexpr int kMaxPasses = 100000;
 constexpr double kProbMin = 1e-5;
+constexpr std::size_t kCovarianceMaxP = 100;
 
 double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
@@ -53,6 +53,7 @@ class LogisticCv : public Kernel {
     for (auto* v : {&xv_, &b_, &bold_, &bz_, &bz_all_, &mz_, &c_}) v->resize(p);
     active_.resize(p);
     for (auto* v : {&fsum_, &fsq_, &flo_, &fhi_}) v->resize(k * p);
+    if (p <= kCovarianceMaxP) h_.resize((p + 1) * (p + 1)), r_.resize(p + 1);
     all_sum_.assign(p, 0.0);
     all_sq_.assign(p, 0.0);
     for (std::size_t i = 0; i < n; ++i)
@@ -225,14 +226,6 @@ class LogisticCv : public Kernel {
       if (!(sumv > 1e-10))
         throw std::runtime_error("logistic_cv: fitted probabilities are all 0 or 1 (the classes are separable at "
                                  "this lambda); use a larger lambda");
-      for (std::size_t j = 0; j < d_.p; ++j) {
-        double s = 0;
-        if (active_[j]) {
-          const double* col = u_.data() + j * m;
-          for (std::size_t i = 0; i < m; ++i) s += v_[i] * col[i] * col[i];
-        }
-        xv_[j] = s;
-      }
       std::copy(b, b + d_.p, bold_.begin());
       const double b0old = b0;
       weighted_least_squares(m, l1, l2, sumv, b0, b);
@@ -246,19 +239,33 @@ class LogisticCv : public Kernel {
       obj = now;
       double change = sumv * (b0 - b0old) * (b0 - b0old);
       for (std::size_t j = 0; j < d_.p; ++j) change = std::max(change, xv_[j] * (b[j] - bold_[j]) * (b[j] - bold_[j]));
-      if (change < kOuterTol) { std::fprintf(stderr, "fit m=%zu steps=%d passes=%ld\n", m, step + 1, g_passes); g_passes = 0; return; }
+      if (change < kOuterTol) return;
     }
     throw std::runtime_error("logistic_cv: IRLS did not converge in " + std::to_string(kMaxSteps) + " steps");
   }
 
   // Coordinate descent on sum_i v_i (r_i - d0 - u_i'd)^2 / 2 + penalty, with
   // wr_ = v * working residual; full passes alternate with passes over the
-  // non-zero coefficients.
+  // non-zero coefficients.  Up to kCovarianceMaxP predictors it works on the
+  // weighted cross-products (O(p^2) a pass once they are built), beyond on
+  // the rows (O(m p) a pass).
   void weighted_least_squares(std::size_t m, double l1, double l2, double sumv, double& b0, double* b) {
+    const bool covariance = d_.p <= kCovarianceMaxP;
+    if (covariance) weighted_cross_products(m);
+    for (std::size_t j = 0; j < d_.p; ++j) {  // weighted sums of squares
+      double s = 0;
+      if (covariance) {
+        s = h_[j * (d_.p + 1) + j];
+      } else if (active_[j]) {
+        const double* col = u_.data() + j * m;
+        for (std::size_t i = 0; i < m; ++i) s += v_[i] * col[i] * col[i];
+      }
+      xv_[j] = s;
+    }
     int passes = 0;
     for (;;) {
-      if (pass(m, l1, l2, sumv, b0, b, false) < kInnerTol) return;
-      while (pass(m, l1, l2, sumv, b0, b, true) >= kInnerTol)
+      if (pass(m, l1, l2, sumv, b0, b, false, covariance) < kInnerTol) return;
+      while (pass(m, l1, l2, sumv, b0, b, true, covariance) >= kInnerTol)
         if (++passes > kMaxPasses) break;
       if (++passes > kMaxPasses)
         throw std::runtime_error("logistic_cv: coordinate descent did not converge in " +
@@ -266,28 +273,66 @@ class LogisticCv : public Kernel {
     }
   }
 
-  static inline long g_passes = 0;
-  double pass(std::size_t m, double l1, double l2, double sumv, double& b0, double* b, bool nonzero_only) {
+  // h_ = [U 1]' V [U 1] ((p + 1) x (p + 1), the intercept last) and
+  // r_ = [U 1]' wr_.
+  void weighted_cross_products(std::size_t m) {
+    const std::size_t p = d_.p, q = p + 1;
+    for (std::size_t j = 0; j < q; ++j) {
+      const double* cj = j < p ? u_.data() + j * m : nullptr;
+      double r = 0;
+      for (std::size_t i = 0; i < m; ++i) r += wr_[i] * (cj ? cj[i] : 1.0);
+      r_[j] = r;
+      for (std::size_t l = j; l < q; ++l) {
+        double h = 0;
+        if (l < p && !active_[l]) {
+          h = 0;
+        } else if (l < p) {
+          const double* cl = u_.data() + l * m;
+          for (std::size_t i = 0; i < m; ++i) h += v_[i] * (cj ? cj[i] : 1.0) * cl[i];
+        } else {
+          for (std::size_t i = 0; i < m; ++i) h += v_[i] * (cj ? cj[i] : 1.0);
+        }
+        h_[j * q + l] = h_[l * q + j] = h;
+      }
+    }
+  }
+
+  double pass(std::size_t m, double l1, double l2, double sumv, double& b0, double* b, bool nonzero_only,
+              bool covariance) {
+    const std::size_t p = d_.p, q = p + 1;
     double dlx = 0;
-    ++g_passes;
-    for (std::size_t j = 0; j < d_.p; ++j) {
+    for (std::size_t j = 0; j < p; ++j) {
       if (!active_[j] || (nonzero_only && b[j] == 0)) continue;
       const double* col = u_.data() + j * m;
       double g = 0;
-      for (std::size_t i = 0; i < m; ++i) g += wr_[i] * col[i];
+      if (covariance) {
+        g = r_[j];
+      } else {
+        for (std::size_t i = 0; i < m; ++i) g += wr_[i] * col[i];
+      }
       const double old = b[j];
       const double now = learn::soft_threshold(g + xv_[j] * old, l1) / (xv_[j] + l2);
       if (now == old) continue;
       const double d = now - old;
       b[j] = now;
-      for (std::size_t i = 0; i < m; ++i) wr_[i] -= v_[i] * col[i] * d;
+      if (covariance) {
+        for (std::size_t l = 0; l < q; ++l) r_[l] -= h_[j * q + l] * d;
+      } else {
+        for (std::size_t i = 0; i < m; ++i) wr_[i] -= v_[i] * col[i] * d;
+      }
       dlx = std::max(dlx, xv_[j] * d * d);
     }
-    double s = 0;
-    for (std::size_t i = 0; i < m; ++i) s += wr_[i];
-    const double d0 = s / sumv;
+    double d0 = 0;
+    if (covariance) {
+      d0 = r_[p] / sumv;
+      for (std::size_t l = 0; l < q; ++l) r_[l] -= h_[p * q + l] * d0;
+    } else {
+      double s = 0;
+      for (std::size_t i = 0; i < m; ++i) s += wr_[i];
+      d0 = s / sumv;
+      for (std::size_t i = 0; i < m; ++i) wr_[i] -= v_[i] * d0;
+    }
     b0 += d0;
-    for (std::size_t i = 0; i < m; ++i) wr_[i] -= v_[i] * d0;
     return std::max(dlx, sumv * d0 * d0);
   }
 
@@ -303,6 +348,7 @@ class LogisticCv : public Kernel {
   std::vector<char> active_;
   std::vector<double> fsum_, fsq_, flo_, fhi_;  // per fold and predictor
   std::vector<double> all_sum_, all_sq_;        // per predictor, over all rows
+  std::vector<double> h_, r_;                   // weighted cross-products, p + 1 (intercept last)
 };
 
 }  // namespace

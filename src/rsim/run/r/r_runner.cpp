@@ -161,7 +161,7 @@ class RRunner : public Runner {
   // R objects; nullptr until R runs (R_NilValue is only valid after R starts)
   SEXP keep_ = nullptr;  // preserved list of everything below
   SEXP rt_ = nullptr;    // rsim's R runtime environment
-  SEXP outer_ = nullptr;  // withCallingHandlers(fun(...), warning = , error = )
+  SEXP outer_ = nullptr;  // rt$wrap(fun(...)): the call with rsim's calling handlers
   std::vector<SEXP> cells_;  // argument cells of the grid parameters
   bool want_task_ = false;  // the function takes .task = list(task, point, replicate)
   SEXP task_cell_ = nullptr;
@@ -369,12 +369,8 @@ void RRunner::build_call(SEXP fun) {
     SET_TAG(cell, Rf_install(".task"));
     task_cell_ = cell;
   }
-  SEXP wch = Rf_findFun(Rf_install("withCallingHandlers"), R_BaseEnv);
-  outer_ = Rf_lang5(wch, inner, rt("on_warning"), rt("on_error"), rt("on_interrupt"));
+  outer_ = Rf_lang2(rt("wrap"), inner);  // the task's call with rsim's calling handlers
   SET_VECTOR_ELT(keep_, 2, outer_);
-  SET_TAG(CDDR(outer_), Rf_install("warning"));
-  SET_TAG(CDR(CDDR(outer_)), Rf_install("error"));
-  SET_TAG(CDDR(CDDR(outer_)), Rf_install("interrupt"));
   UNPROTECT(1);
 
   if (spec_.schedule.timeout_s > 0) {
