@@ -1,5 +1,7 @@
 #include "progress.hpp"
 
+#include "quote.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -14,33 +16,14 @@
 
 namespace rsim::app {
 
-namespace {
-std::string json_str(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-}  // namespace
-
 void append_error_line(const std::string& dir, int rank, std::uint64_t task, const char* status,
                        const std::string& message) {
   char name[40];
   std::snprintf(name, sizeof name, "/errors-r%05d.jsonl", rank);
   std::ofstream out(dir + name, std::ios::app);
   if (!out) return;
-  out << "{\"task\": " << task << ", \"status\": " << json_str(status) << ", \"message\": " << json_str(message)
-      << ", \"time\": " << json_str(core::utc_now_iso()) << "}\n";
+  out << "{\"task\": " << task << ", \"status\": " << quote_str(status) << ", \"message\": " << quote_str(message)
+      << ", \"time\": " << quote_str(core::utc_now_iso()) << "}\n";
 }
 
 namespace {
@@ -79,9 +62,9 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
   ::gethostname(host, sizeof host - 1);
   std::string s = "{\n";
   s += "  \"format\": 1,\n";
-  s += "  \"job\": " + json_str(f.job) + ",\n";
-  s += "  \"output\": " + json_str(f.output) + ",\n";
-  s += "  \"state\": " + json_str(state) + ",\n";
+  s += "  \"job\": " + quote_str(f.job) + ",\n";
+  s += "  \"output\": " + quote_str(f.output) + ",\n";
+  s += "  \"state\": " + quote_str(state) + ",\n";
   s += "  \"n_tasks\": " + std::to_string(f.n_tasks) + ",\n";
   s += "  \"done\": " + std::to_string(done) + ",\n";
   s += "  \"failed\": " + std::to_string(failed_total > 0 ? failed_total : p.failed) + ",\n";
@@ -93,13 +76,13 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
   s += "  \"done_per_rank\": [";
   for (std::size_t r = 0; r < p.per_rank.size(); ++r) s += (r ? ", " : "") + std::to_string(p.per_rank[r]);
   s += "],\n";
-  s += "  \"started\": " + json_str(f.started) + ",\n";
-  s += "  \"updated\": " + json_str(core::utc_now_iso()) + ",\n";
+  s += "  \"started\": " + quote_str(f.started) + ",\n";
+  s += "  \"updated\": " + quote_str(core::utc_now_iso()) + ",\n";
   s += "  \"recent_errors\": [";
   const auto errs = recent_errors(f.errors_dir, 5);
   for (std::size_t i = 0; i < errs.size(); ++i) s += (i ? ",\n    " : "\n    ") + errs[i];
   s += errs.empty() ? "],\n" : "\n  ],\n";
-  s += "  \"host\": " + json_str(host) + ",\n";
+  s += "  \"host\": " + quote_str(host) + ",\n";
   s += "  \"pid\": " + std::to_string(::getpid()) + "\n}\n";
   const std::string tmp = f.status_path + ".tmp";
   {

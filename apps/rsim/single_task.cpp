@@ -1,5 +1,7 @@
 #include "single_task.hpp"
 
+#include "quote.hpp"
+
 #include <cstdio>
 #include <string>
 
@@ -12,27 +14,6 @@ namespace rsim::app {
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // TOML has nan and inf; R's NA (a NaN) is written as "nan" too.
 std::string number(double x) {
@@ -61,7 +42,7 @@ std::string field_value(const core::ResultBatch& b, std::size_t f) {
         } else if constexpr (std::is_same_v<T, std::int8_t>) {
           return col[0] == core::na_bool ? std::string("nan") : col[0] ? std::string("true") : std::string("false");
         } else {
-          return quote(col[0]);
+          return quote_str(col[0]);
         }
       },
       b.columns()[f]);
@@ -87,11 +68,11 @@ core::ExitCode run_single_task(const Options& opt) {
 
   std::printf("task = %llu\npoint = %llu\nreplicate = %llu\nstatus = %s\n",
               static_cast<unsigned long long>(opt.task), static_cast<unsigned long long>(space.point_of(opt.task)),
-              static_cast<unsigned long long>(space.replicate_of(opt.task)), quote(core::status_name(status)).c_str());
+              static_cast<unsigned long long>(space.replicate_of(opt.task)), quote_str(core::status_name(status)).c_str());
   if (notes.warnings > 0)
-    std::printf("warnings = %d\nwarning_messages = %s\n", notes.warnings, quote(notes.warning_messages).c_str());
+    std::printf("warnings = %d\nwarning_messages = %s\n", notes.warnings, quote_str(notes.warning_messages).c_str());
   if (status != core::TaskStatus::ok) {
-    std::printf("message = %s\ncalls = %s\n", quote(notes.message).c_str(), quote(notes.calls).c_str());
+    std::printf("message = %s\ncalls = %s\n", quote_str(notes.message).c_str(), quote_str(notes.calls).c_str());
     return core::ExitCode::task_failures;
   }
   std::printf("[fields]\n");

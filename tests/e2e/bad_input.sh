@@ -19,11 +19,10 @@ delta = [0.5]'
 printf '%s\n' "$good" >good.toml
 "$RSIM_BIN" good.toml -q >/dev/null || fail "the good job failed"
 # A second job left interrupted: checkpoints that must survive every case.
-printf '%s\n' "$good" | sed 's/name = "good"/name = "part"/; s/replicates = 4/replicates = 40000/' >part.toml
-printf '[schedule]\ncheckpoint = "50ms"\n' >>part.toml
+printf '[job]\nname = "part"\nseed = 5\nreplicates = 40000\n[task]\nbackend = "native"\nkernel = "busy_wait"\n[args]\nms = 0.2\n[schedule]\ncheckpoint = "50ms"\n' >part.toml
 "$RSIM_BIN" part.toml -q >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do [ "$(ls part.h5.ckpt 2>/dev/null | grep -c '^seg-')" -ge 1 ] && break; sleep 0.02; done
+for _ in $(seq 1 500); do [ "$(ls part.h5.ckpt 2>/dev/null | grep -c '^seg-')" -ge 1 ] && break; sleep 0.02; done
 kill -TERM $pid; wait $pid || true
 [ -d part.h5.ckpt ] || fail "no checkpoints to protect"
 protected() { find good.h5 part.h5.ckpt -type f -name '*' ! -name '*.mark' | sort | xargs md5sum; }

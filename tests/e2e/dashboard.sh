@@ -23,12 +23,12 @@ R CMD INSTALL --no-test-load -l "$WORK/lib" "$RSIM_SOURCE_DIR/bindings/R/rsim" >
   fail "R CMD INSTALL failed: $(tail -20 "$WORK/install.log")"
 export R_LIBS="$WORK/lib"
 
-# a job of about 20 s: 10000 tasks of 1.5 or 2.5 ms on 2 ranks
+# a job of about 20 s: 14000 tasks of 1.5 or 2.5 ms on 2 ranks
 cat >"$WORK/grid.toml" <<'TOML'
 [job]
 name = "dash"
 seed = 1
-replicates = 5000
+replicates = 7000
 [task]
 backend = "native"
 kernel = "busy_wait"

@@ -39,9 +39,13 @@ grid::Param param(const std::string& name, std::vector<core::Value> values, std:
   return p;
 }
 
-grid::NamedValue arg(const std::string& name, core::Value v, std::uint32_t line = 9) { return {name, std::move(v), line}; }
+grid::NamedValue arg(const std::string& name, core::Value v, std::uint32_t line = 9) {
+  return {name, std::move(v), line};
+}
 
-std::vector<core::Value> floats_of(const std::vector<double>& xs) { return {xs.begin(), xs.end()}; }
+std::vector<core::Value> floats_of(const std::vector<double>& xs) {
+  return {xs.begin(), xs.end()};
+}
 
 grid::JobSpec make_spec(const std::string& kernel, std::vector<grid::Param> params, std::vector<grid::NamedValue> args,
                         std::uint64_t replicates = 1) {
@@ -102,7 +106,9 @@ const std::vector<std::int64_t>& ints(const core::ResultBatch& b, const std::str
   return std::get<std::vector<std::int64_t>>(b.columns()[field(b, name)]);
 }
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Intercept then coefficients of task t, as R prints coef(fit).
 std::vector<double> fit_of(const core::ResultBatch& b, std::size_t t) {
@@ -159,8 +165,8 @@ std::vector<core::DataTable> small_table(std::size_t n = 40) {
     fold[i] = static_cast<double>(i % 4 + 1);
     group[i] = i % 2 ? "a" : "b";
   }
-  t.columns = {numeric("y", y),   numeric("x1", x1), numeric("x2", x2),     numeric("x3", x3),
-               numeric("b", b),   text("group", group), numeric("fold", fold)};
+  t.columns = {numeric("y", y), numeric("x1", x1),    numeric("x2", x2),    numeric("x3", x3),
+               numeric("b", b), text("group", group), numeric("fold", fold)};
   return {t};
 }
 
@@ -180,8 +186,11 @@ class Learners : public ::testing::Test {
         "names(d) <- gsub('.', '_', names(d), fixed = TRUE)\n"
         "set.seed(1)\n"
         "d$fold <- sample(rep_len(1:5, nrow(d)))\n"
-        "write.csv(d, '" + path("swiss.csv") + "', row.names = FALSE)\n"
-        "write.csv(datasets::infert, '" + path("infert.csv") + "', row.names = FALSE)\n";
+        "write.csv(d, '" +
+        path("swiss.csv") +
+        "', row.names = FALSE)\n"
+        "write.csv(datasets::infert, '" +
+        path("infert.csv") + "', row.names = FALSE)\n";
     ready_ = !rscript(script).empty() || std::filesystem::exists(path("infert.csv"));
   }
   static void TearDownTestSuite() {
@@ -229,9 +238,15 @@ class Learners : public ::testing::Test {
   // R code that reads the file into x (predictors) and y.
   static std::string r_data(const std::string& file, const std::string& response, const std::string& preds) {
     return "suppressMessages(library(glmnet))\n"
-           "d <- read.csv('" + path(file) + "')\n"
-           "x <- as.matrix(d[, trimws(strsplit('" + preds + "', ',')[[1]])])\n"
-           "y <- d$" + response + "\n"
+           "d <- read.csv('" +
+           path(file) +
+           "')\n"
+           "x <- as.matrix(d[, trimws(strsplit('" +
+           preds +
+           "', ',')[[1]])])\n"
+           "y <- d$" +
+           response +
+           "\n"
            "out <- function(v) cat(sprintf('%.17g', v), '\\n')\n";
   }
   static std::string r_vector(const std::vector<double>& v) {
@@ -260,9 +275,9 @@ class Learners : public ::testing::Test {
   // Largest relative difference between the all-data fits of every task of
   // `batch` and the coefficients of glmnet(x, y, family, alpha, lambda,
   // thresh, standardize) over the same alpha x lambda grid.
-  static double glmnet_difference(const core::ResultBatch& batch, const std::string& r_setup,
-                                  const std::string& family, const std::vector<double>& alphas,
-                                  const std::vector<double>& lambdas, bool standardize, const std::string& thresh) {
+  static double glmnet_difference(const core::ResultBatch& batch, const std::string& r_setup, const std::string& family,
+                                  const std::vector<double>& alphas, const std::vector<double>& lambdas,
+                                  bool standardize, const std::string& thresh) {
     const std::string script = r_setup + "for (a in " + r_vector(alphas) + ") for (l in " + r_vector(lambdas) +
                                ") out(as.vector(coef(glmnet(x, y, family = '" + family +
                                "', alpha = a, lambda = l, thresh = " + thresh +
@@ -306,10 +321,10 @@ TEST_F(Learners, EnetCoefficientsMatchGlmnet) {
 
 TEST_F(Learners, EnetWithoutStandardisingMatchesGlmnet) {
   const std::vector<double> lambdas = {0.05, 1.0};
-  const auto batch = run_all(
-      job("enet_cv", "Fertility", kSwissX, kAlphas, lambdas, {arg("standardize", false)}), load("swiss.csv"));
-  const double rel = glmnet_difference(batch, r_data("swiss.csv", "Fertility", kSwissX), "gaussian", kAlphas,
-                                       lambdas, false, "1e-20");
+  const auto batch =
+      run_all(job("enet_cv", "Fertility", kSwissX, kAlphas, lambdas, {arg("standardize", false)}), load("swiss.csv"));
+  const double rel =
+      glmnet_difference(batch, r_data("swiss.csv", "Fertility", kSwissX), "gaussian", kAlphas, lambdas, false, "1e-20");
   report("enet_cv (standardize = false) vs glmnet", rel);
   EXPECT_LT(rel, 1e-6);
 }
@@ -327,10 +342,10 @@ TEST_F(Learners, LogisticCoefficientsMatchGlmnet) {
 
 TEST_F(Learners, LogisticWithoutStandardisingMatchesGlmnet) {
   const std::vector<double> lambdas = {0.01, 0.05};
-  const auto batch = run_all(
-      job("logistic_cv", "case", kInfertX, kAlphas, lambdas, {arg("standardize", false)}), load("infert.csv"));
-  const double rel = glmnet_difference(batch, r_data("infert.csv", "case", kInfertX), "binomial", kAlphas, lambdas,
-                                       false, "1e-20");
+  const auto batch =
+      run_all(job("logistic_cv", "case", kInfertX, kAlphas, lambdas, {arg("standardize", false)}), load("infert.csv"));
+  const double rel =
+      glmnet_difference(batch, r_data("infert.csv", "case", kInfertX), "binomial", kAlphas, lambdas, false, "1e-20");
   report("logistic_cv (standardize = false) vs glmnet", rel);
   EXPECT_LT(rel, 1e-6);
 }
@@ -338,16 +353,18 @@ TEST_F(Learners, LogisticWithoutStandardisingMatchesGlmnet) {
 // Beyond 100 predictors logistic_cv works on the rows instead of the
 // weighted cross-products: simulated data with 110 predictors.
 TEST_F(Learners, LogisticWithManyPredictorsMatchesGlmnet) {
-  rscript("set.seed(3); n <- 300; p <- 110\n"
-          "x <- matrix(rnorm(n * p), n, p); colnames(x) <- paste0('x', 1:p)\n"
-          "y <- rbinom(n, 1, plogis(x[, 1] - x[, 2] + 0.5 * x[, 3]))\n"
-          "write.csv(data.frame(y = y, x), '" + path("wide.csv") + "', row.names = FALSE)\n");
+  rscript(
+      "set.seed(3); n <- 300; p <- 110\n"
+      "x <- matrix(rnorm(n * p), n, p); colnames(x) <- paste0('x', 1:p)\n"
+      "y <- rbinom(n, 1, plogis(x[, 1] - x[, 2] + 0.5 * x[, 3]))\n"
+      "write.csv(data.frame(y = y, x), '" +
+      path("wide.csv") + "', row.names = FALSE)\n");
   const std::vector<double> lambdas = {0.03, 0.1};
   std::string preds;
   for (int j = 1; j <= 110; ++j) preds += (j > 1 ? ", x" : "x") + std::to_string(j);
   const auto batch = run_all(job("logistic_cv", "y", preds, kAlphas, lambdas), load("wide.csv"));
-  const double rel = glmnet_difference(batch, r_data("wide.csv", "y", preds), "binomial", kAlphas, lambdas, true,
-                                       "1e-20");
+  const double rel =
+      glmnet_difference(batch, r_data("wide.csv", "y", preds), "binomial", kAlphas, lambdas, true, "1e-20");
   report("logistic_cv, 110 predictors, vs glmnet", rel);
   EXPECT_LT(rel, 1e-6);
 }
@@ -360,7 +377,9 @@ TEST_F(Learners, RidgeIsTheClosedFormOnStandardisedPredictors) {
   const auto r = r_rows(r_data("swiss.csv", "Fertility", kSwissX) +
                         "n <- nrow(x); s <- apply(x, 2, function(v) sqrt(mean((v - mean(v))^2)))\n"
                         "z <- scale(x, colMeans(x), s); yc <- y - mean(y)\n"
-                        "for (l in " + r_vector(lambdas) + ") {\n"
+                        "for (l in " +
+                        r_vector(lambdas) +
+                        ") {\n"
                         "  b <- solve(crossprod(z) / n + l * diag(ncol(x)), crossprod(z, yc) / n) / s\n"
                         "  out(c(mean(y) - sum(b * colMeans(x)), b))\n"
                         "}\n");
@@ -381,9 +400,9 @@ TEST_F(Learners, RidgeIsGlmnetAlphaZeroAtLambdaTimesSdOfY) {
   const std::vector<double> lambdas = {0.1, 1.0};
   const auto tables = load("swiss.csv");
   const auto batch = run_all(job("ridge_cv", "Fertility", kSwissX, {}, lambdas), tables);
-  const auto r = r_rows(r_data("swiss.csv", "Fertility", kSwissX) + "sy <- sqrt(mean((y - mean(y))^2))\n" +
-                        "for (l in " + r_vector(lambdas) +
-                        ") out(as.vector(coef(glmnet(x, y, alpha = 0, lambda = l * sy, thresh = 1e-20))))\n");
+  const auto r =
+      r_rows(r_data("swiss.csv", "Fertility", kSwissX) + "sy <- sqrt(mean((y - mean(y))^2))\n" + "for (l in " +
+             r_vector(lambdas) + ") out(as.vector(coef(glmnet(x, y, alpha = 0, lambda = l * sy, thresh = 1e-20))))\n");
   ASSERT_EQ(r.size(), lambdas.size());
   double worst = 0;
   for (std::size_t t = 0; t < r.size(); ++t) worst = std::max(worst, max_rel(fit_of(batch, t), r[t]));
@@ -395,10 +414,11 @@ TEST_F(Learners, RidgeIsGlmnetAlphaZeroAtLambdaTimesSdOfY) {
 
 TEST_F(Learners, EnetCrossValidationMatchesGlmnetOnTheSameFolds) {
   const std::vector<double> lambdas = {0.05, 1.0};
-  const auto batch = run_all(job("enet_cv", "Fertility", kSwissX, kAlphas, lambdas, {arg("fold_column", "fold")}),
-                             load("swiss.csv"));
-  const auto r = r_rows(r_data("swiss.csv", "Fertility", kSwissX) + "f <- d$fold\n" +
-                        "for (a in " + r_vector(kAlphas) + ") for (l in " + r_vector(lambdas) + ") {\n"
+  const auto batch =
+      run_all(job("enet_cv", "Fertility", kSwissX, kAlphas, lambdas, {arg("fold_column", "fold")}), load("swiss.csv"));
+  const auto r = r_rows(r_data("swiss.csv", "Fertility", kSwissX) + "f <- d$fold\n" + "for (a in " + r_vector(kAlphas) +
+                        ") for (l in " + r_vector(lambdas) +
+                        ") {\n"
                         "  loss <- sapply(1:5, function(k) {\n"
                         "    fit <- glmnet(x[f != k, ], y[f != k], alpha = a, lambda = l, thresh = 1e-20)\n"
                         "    mean((y[f == k] - predict(fit, x[f == k, , drop = FALSE]))^2)\n"
@@ -422,8 +442,9 @@ TEST_F(Learners, LogisticCrossValidationMatchesGlmnetOnTheSameFolds) {
   const auto batch = run_all(job("logistic_cv", "case", kInfertX, kAlphas, lambdas, {arg("fold_column", "stratum")}),
                              load("infert.csv"));
   // infert's stratum (1..83) as 83 folds of 2-3 rows: leave-a-stratum-out.
-  const auto r = r_rows(r_data("infert.csv", "case", kInfertX) + "f <- d$stratum; K <- max(f)\n" +
-                        "for (a in " + r_vector(kAlphas) + ") for (l in " + r_vector(lambdas) + ") {\n"
+  const auto r = r_rows(r_data("infert.csv", "case", kInfertX) + "f <- d$stratum; K <- max(f)\n" + "for (a in " +
+                        r_vector(kAlphas) + ") for (l in " + r_vector(lambdas) +
+                        ") {\n"
                         "  dev <- wrong <- numeric(K)\n"
                         "  for (k in 1:K) {\n"
                         "    fit <- glmnet(x[f != k, ], y[f != k], family = 'binomial', alpha = a, lambda = l,\n"
@@ -479,11 +500,10 @@ TEST(LearnersFolds, DependOnSeedAndTaskOnlyAndAreBalanced) {
 TEST(LearnersFolds, SameTaskSameResultsWhateverRanItBefore) {
   const auto tables = small_table();
   for (const std::string kernel : {"enet_cv", "logistic_cv"}) {
-    const auto spec =
-        make_spec(kernel, {param("alpha", {0.0, 1.0}), param("lambda", {0.05})},
-                  {arg("response", kernel == "enet_cv" ? "y" : "b"), arg("predictors", "x1, x2, x3"),
-                   arg("folds", std::int64_t{5})},
-                  4);
+    const auto spec = make_spec(kernel, {param("alpha", {0.0, 1.0}), param("lambda", {0.05})},
+                                {arg("response", kernel == "enet_cv" ? "y" : "b"), arg("predictors", "x1, x2, x3"),
+                                 arg("folds", std::int64_t{5})},
+                                4);
     const auto all = run_all(spec, tables);            // tasks 0..7 on one rank
     const auto alone = run_tasks(spec, tables, 6, 1);  // task 6 alone
     const auto again = run_tasks(spec, tables, 5, 2);  // tasks 5, 6
@@ -546,9 +566,9 @@ TEST(LearnersFits, SchemaHasOneCoefficientPerPredictor) {
   const auto spec = make_spec("logistic_cv", {param("lambda", {0.01})},
                               {arg("response", "b"), arg("predictors", "x1,x2"), arg("alpha", 1.0)});
   const auto batch = run_all(spec, tables);
-  const core::Schema want = {{"cv_loss", core::ValueType::Float},   {"cv_se", core::ValueType::Float},
+  const core::Schema want = {{"cv_loss", core::ValueType::Float},     {"cv_se", core::ValueType::Float},
                              {"cv_misclass", core::ValueType::Float}, {"nonzero", core::ValueType::Int},
-                             {"intercept", core::ValueType::Float}, {"coef", core::ValueType::Float, 2}};
+                             {"intercept", core::ValueType::Float},   {"coef", core::ValueType::Float, 2}};
   EXPECT_EQ(batch.schema(), want);
   EXPECT_GT(floats(batch, "coef")[0], 0) << "b rises with x1";
   EXPECT_GE(floats(batch, "cv_misclass")[0], 0);
@@ -563,53 +583,62 @@ TEST(LearnersErrors, TextPredictorIsNamed) {
                              small_table());
   EXPECT_EQ(e.location().key, "args.predictors");
   EXPECT_EQ(e.location().line, 7u);
-  EXPECT_TRUE(has(e.what_failed(), "column \"group\" of [data] train (named by predictors) is not numeric")) << e.what();
+  EXPECT_TRUE(has(e.what_failed(), "column \"group\" of [data] train (named by predictors) is not numeric"))
+      << e.what();
   EXPECT_TRUE(has(e.what_failed(), "a value such as \"b\" is not a number")) << e.what();
 }
 
 TEST(LearnersErrors, MissingColumnsAreNamedWithTheColumnsThereAre) {
-  const auto e = setup_error(
-      make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "yy", 5)}), small_table());
+  const auto e =
+      setup_error(make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "yy", 5)}), small_table());
   EXPECT_EQ(e.location().key, "args.response");
   EXPECT_EQ(e.what_failed(),
             "[data] train has no column \"yy\" (named by response); it has y, x1, x2, x3, b, group, fold");
-  const auto p = setup_error(make_spec("ridge_cv", {param("lambda", {0.1})},
-                                       {arg("response", "y"), arg("predictors", "x1, x4")}),
-                             small_table());
+  const auto p =
+      setup_error(make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "y"), arg("predictors", "x1, x4")}),
+                  small_table());
   EXPECT_TRUE(has(p.what_failed(), "no column \"x4\" (named by predictors)")) << p.what();
-  const auto f = setup_error(make_spec("ridge_cv", {param("lambda", {0.1})},
-                                       {arg("response", "y"), arg("fold_column", "folds")}),
-                             small_table());
+  const auto f =
+      setup_error(make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "y"), arg("fold_column", "folds")}),
+                  small_table());
   EXPECT_TRUE(has(f.what_failed(), "no column \"folds\" (named by fold_column)")) << f.what();
-  const auto d = setup_error(make_spec("ridge_cv", {param("lambda", {0.1})},
-                                       {arg("response", "y"), arg("data", "test")}),
-                             small_table());
+  const auto d = setup_error(
+      make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "y"), arg("data", "test")}), small_table());
   EXPECT_EQ(d.location().key, "data.test");
   EXPECT_TRUE(has(d.what_failed(), "needs a [data] input called \"test\"; the job has train")) << d.what();
 }
 
 TEST(LearnersErrors, LogisticResponseMustBeZeroOrOne) {
-  const auto e = setup_error(make_spec("logistic_cv", {param("lambda", {0.1})},
-                                       {arg("response", "x2", 4), arg("alpha", 1.0)}),
-                             small_table());
+  const auto e = setup_error(
+      make_spec("logistic_cv", {param("lambda", {0.1})}, {arg("response", "x2", 4), arg("alpha", 1.0)}), small_table());
   EXPECT_EQ(e.location().key, "args.response");
   EXPECT_TRUE(has(e.what_failed(), "the response \"x2\" of a logistic model must be 0 or 1, but row 1")) << e.what();
 }
 
 TEST(LearnersErrors, FewerRowsThanFolds) {
-  const auto e = setup_error(make_spec("enet_cv", {param("lambda", {0.1}), param("folds", {std::int64_t{5}, std::int64_t{50}}, 6)},
-                                       {arg("response", "y"), arg("alpha", 1.0)}),
-                             small_table(40));
+  const auto e =
+      setup_error(make_spec("enet_cv", {param("lambda", {0.1}), param("folds", {std::int64_t{5}, std::int64_t{50}}, 6)},
+                            {arg("response", "y"), arg("alpha", 1.0)}),
+                  small_table(40));
   EXPECT_EQ(e.location().key, "grid.folds");
   EXPECT_EQ(e.location().line, 6u);
-  EXPECT_EQ(e.what_failed(), "kernel enet_cv requires 2 <= folds <= 40 (the rows of [data] train), but grid.folds gives 50");
+  EXPECT_EQ(e.what_failed(),
+            "kernel enet_cv requires 2 <= folds <= 40 (the rows of [data] train), but grid.folds gives 50");
+}
+
+TEST(LearnersErrors, FewerRowsThanTheDefaultFolds) {
+  const auto e = setup_error(make_spec("ridge_cv", {param("lambda", {0.1})}, {arg("response", "y")}), small_table(8));
+  EXPECT_EQ(e.location().key, "data.train");
+  EXPECT_EQ(e.location().line, 12u);
+  EXPECT_EQ(e.what_failed(), "[data] train has 8 rows, fewer than the 10 folds of the default");
+  EXPECT_EQ(e.fix(), "set folds = 8 or fewer in [args]");
 }
 
 TEST(LearnersErrors, MissingValuesAndBadFoldColumnsAreNamed) {
   auto tables = small_table();
   tables[0].columns[2].values[6] = core::na_float();  // x2
-  const auto e = setup_error(make_spec("enet_cv", {param("lambda", {0.1})}, {arg("response", "y"), arg("alpha", 1.0)}),
-                             tables);
+  const auto e =
+      setup_error(make_spec("enet_cv", {param("lambda", {0.1})}, {arg("response", "y"), arg("alpha", 1.0)}), tables);
   EXPECT_TRUE(has(e.what_failed(), "column \"x2\" of [data] train has a missing value (NA) in row 7")) << e.what();
 
   tables = small_table();
@@ -629,9 +658,10 @@ TEST(LearnersErrors, MissingValuesAndBadFoldColumnsAreNamed) {
 }
 
 TEST(LearnersErrors, DataShapingParametersCannotBeGridParameters) {
-  const auto e = setup_error(make_spec("enet_cv", {param("lambda", {0.1}), param("response", {std::string("y"), std::string("x1")}, 5)},
-                                       {arg("alpha", 1.0)}),
-                             small_table());
+  const auto e = setup_error(
+      make_spec("enet_cv", {param("lambda", {0.1}), param("response", {std::string("y"), std::string("x1")}, 5)},
+                {arg("alpha", 1.0)}),
+      small_table());
   EXPECT_EQ(e.location().key, "grid.response");
   EXPECT_TRUE(has(e.what_failed(), "response must be the same for every task")) << e.what();
 }
@@ -639,8 +669,7 @@ TEST(LearnersErrors, DataShapingParametersCannotBeGridParameters) {
 TEST(LearnersErrors, MissingResponseParameterListsWhatTheKernelTakes) {
   const auto e = setup_error(make_spec("enet_cv", {param("lambda", {0.1})}, {arg("alpha", 1.0)}), small_table());
   EXPECT_EQ(e.location().key, "grid.response");
-  EXPECT_TRUE(has(e.what_failed(),
-                  "it takes data, response, predictors, folds, fold_column, standardize, alpha, lambda"))
+  EXPECT_TRUE(
+      has(e.what_failed(), "it takes data, response, predictors, folds, fold_column, standardize, alpha, lambda"))
       << e.what();
 }
-

@@ -182,6 +182,7 @@ logged_errors <- function(path, recent = NULL) {
                      stringsAsFactors = FALSE)
   } else if (is.data.frame(recent) && nrow(recent)) {
     df <- recent[intersect(c("task", "status", "message", "time"), names(recent))]
+    df$task <- as.numeric(df$task)
   } else {
     return(data.frame(task = numeric(), status = character(), message = character(), time = character()))
   }
@@ -259,7 +260,7 @@ read_field_values <- function(path, choice) {
 
 point_labels <- function(grid) {
   if (!ncol(grid)) return(sprintf("point %d", seq_len(nrow(grid)) - 1L))
-  do.call(paste, c(lapply(names(grid), function(p) paste0(p, " = ", format(grid[[p]], trim = TRUE))), sep = ", "))
+  do.call(paste, c(lapply(names(grid), function(p) paste0(p, " = ", as.character(grid[[p]]))), sep = ", "))
 }
 
 # ---- the Shiny app ----------------------------------------------------------
@@ -645,9 +646,12 @@ start_app_process <- function(expr, host, port, path, what, class, timeout = 60,
   h$alive <- function() proc$is_alive()
   h$stop <- function() {
     if (proc$is_alive()) {
-      proc$interrupt()
-      proc$wait(2000)
-      if (proc$is_alive()) proc$kill_tree()
+      proc$interrupt()  # shiny and plumber stop on SIGINT within about 2 s
+      proc$wait(3000)
+      if (proc$is_alive()) {
+        proc$kill_tree()
+        proc$wait(2000)
+      }
     }
     .rsim_cache$apps[[h$url]] <- NULL
     invisible(!proc$is_alive())

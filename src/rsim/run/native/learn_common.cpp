@@ -56,8 +56,9 @@ bool given(const KernelSetup& s, const ParamRef& r) {
 const core::Value& job_constant(const KernelSetup& s, const ParamRef& r) {
   if (r.grid_index >= 0)
     throw core::ConfigError(where(s, r, ""),
-                            r.name + " must be the same for every task of a learner (it fixes the data "
-                                     "each rank prepares once), but it is a [grid] parameter",
+                            r.name +
+                                " must be the same for every task of a learner (it fixes the data "
+                                "each rank prepares once), but it is a [grid] parameter",
                             "set " + r.name + " in [args]; run one job per value");
   return *r.constant;
 }
@@ -85,10 +86,10 @@ class ColumnReader {
     if (!c) {
       std::vector<std::string> have;
       for (const auto& k : t_.columns) have.push_back(k.name);
-      throw core::ConfigError(where(s_, by, t_.name),
-                              "[data] " + t_.name + " has no column \"" + name + "\" (named by " + by.name +
-                                  "); it has " + join(have),
-                              "name one of its columns in " + by.name);
+      throw core::ConfigError(
+          where(s_, by, t_.name),
+          "[data] " + t_.name + " has no column \"" + name + "\" (named by " + by.name + "); it has " + join(have),
+          "name one of its columns in " + by.name);
     }
     if (!c->numeric) {
       std::string example;
@@ -100,8 +101,9 @@ class ColumnReader {
       throw core::ConfigError(where(s_, by, t_.name),
                               "column \"" + name + "\" of [data] " + t_.name + " (named by " + by.name +
                                   ") is not numeric: a value such as \"" + example + "\" is not a number",
-                              "give numbers, or leave the column out of " + by.name + " (code a category as 0/1 "
-                              "columns)");
+                              "give numbers, or leave the column out of " + by.name +
+                                  " (code a category as 0/1 "
+                                  "columns)");
     }
     for (std::size_t i = 0; i < c->values.size(); ++i)
       if (std::isnan(c->values[i]))
@@ -133,7 +135,8 @@ void check_response(const KernelSetup& s, const ParamRef& by, const core::DataTa
     if (ones < 2 || y.size() - ones < 2)
       throw core::ConfigError(loc,
                               "the response \"" + name + "\" has " + std::to_string(ones) + " ones and " +
-                                  std::to_string(y.size() - ones) + " zeros; a logistic model needs at least two "
+                                  std::to_string(y.size() - ones) +
+                                  " zeros; a logistic model needs at least two "
                                   "of each",
                               "choose a response with both classes");
   } else if (std::all_of(y.begin(), y.end(), [&](double v) { return v == y.front(); })) {
@@ -150,10 +153,10 @@ std::vector<std::string> predictor_names(const KernelSetup& s, const CommonParam
     for (const auto& col : t.columns)
       if (col.numeric && col.name != response && col.name != fold_column) names.push_back(col.name);
     if (names.empty())
-      throw core::ConfigError(where(s, c.predictors, t.name),
-                              "[data] " + t.name + " has no numeric column besides the response \"" + response +
-                                  "\" to use as a predictor",
-                              "add predictor columns, or name them in predictors");
+      throw core::ConfigError(
+          where(s, c.predictors, t.name),
+          "[data] " + t.name + " has no numeric column besides the response \"" + response + "\" to use as a predictor",
+          "add predictor columns, or name them in predictors");
     return names;
   }
   std::size_t start = 0;
@@ -176,8 +179,8 @@ std::vector<std::string> predictor_names(const KernelSetup& s, const CommonParam
 }
 
 // fold_column: integer fold ids 1..K, every fold used, K >= 2.
-void read_fold_column(const KernelSetup& s, const CommonParams& c, const ColumnReader& cols,
-                      const core::DataTable& t, const std::string& name, Design& d) {
+void read_fold_column(const KernelSetup& s, const CommonParams& c, const ColumnReader& cols, const core::DataTable& t,
+                      const std::string& name, Design& d) {
   const std::vector<double>& f = cols.numeric(name, c.fold_column);
   const auto loc = where(s, c.fold_column, t.name);
   double k = 0;
@@ -212,10 +215,10 @@ void read_fold_column(const KernelSetup& s, const CommonParams& c, const ColumnR
       for (const auto& v : s.space().param(static_cast<std::size_t>(c.folds.grid_index)).values)
         same = same && std::get<std::int64_t>(v) == d.fixed_k;
     if (!same)
-      throw core::ConfigError(where(s, c.folds, t.name),
-                              "folds must match the " + std::to_string(d.fixed_k) + " folds of fold column \"" +
-                                  name + "\"",
-                              "leave folds out when fold_column is given");
+      throw core::ConfigError(
+          where(s, c.folds, t.name),
+          "folds must match the " + std::to_string(d.fixed_k) + " folds of fold column \"" + name + "\"",
+          "leave folds out when fold_column is given");
   }
 }
 
@@ -243,6 +246,11 @@ Design build_design(KernelSetup& s, const CommonParams& c, Response r) {
 
   Design d;
   d.n = t.rows;
+  if (d.n < 3)
+    throw core::ConfigError(
+        where(s, c.data, t.name),
+        "[data] " + t.name + " has " + std::to_string(d.n) + " rows; cross-validation needs at least three",
+        "give the data more rows");
   d.y = cols.numeric(response, c.response);
   check_response(s, c.response, t, response, d.y, r);
   for (double v : d.y) d.y_mean += v;
@@ -275,8 +283,14 @@ Design build_design(KernelSetup& s, const CommonParams& c, Response r) {
     d.max_k = d.fixed_k;
   } else {
     const double n = static_cast<double>(d.n);
-    s.require(c.folds, [n](double k) { return k >= 2 && k <= n; },
-              "2 <= folds <= " + std::to_string(d.n) + " (the rows of [data] " + t.name + ")");
+    if (!given(s, c.folds) && max_folds(s, c.folds) > d.n)
+      throw core::ConfigError(where(s, c.folds, t.name),
+                              "[data] " + t.name + " has " + std::to_string(d.n) + " rows, fewer than the " +
+                                  std::to_string(max_folds(s, c.folds)) + " folds of the default",
+                              "set folds = " + std::to_string(d.n) + " or fewer in [args]");
+    s.require(
+        c.folds, [n](double k) { return k >= 2 && k <= n; },
+        "2 <= folds <= " + std::to_string(d.n) + " (the rows of [data] " + t.name + ")");
     d.max_k = max_folds(s, c.folds);
   }
   return d;
@@ -423,9 +437,8 @@ void GaussianCvKernel::build_problem(const GaussianSums& sums, bool standardize,
   for (std::size_t j = 0; j < p; ++j) {
     q.g[j] = q.active[j] ? (sums.sxy[j] / m - q.mz[j] * q.y_mean) / q.c[j] : 0.0;
     for (std::size_t l = j; l < p; ++l) {
-      const double v = q.active[j] && q.active[l]
-                           ? (sums.sxx[j * p + l] / m - q.mz[j] * q.mz[l]) / (q.c[j] * q.c[l])
-                           : (j == l ? 1.0 : 0.0);
+      const double v = q.active[j] && q.active[l] ? (sums.sxx[j * p + l] / m - q.mz[j] * q.mz[l]) / (q.c[j] * q.c[l])
+                                                  : (j == l ? 1.0 : 0.0);
       q.G[j * p + l] = q.G[l * p + j] = v;
     }
   }

@@ -38,8 +38,8 @@ struct Design {
   std::vector<std::string> names;  // predictors, in the order of coef
   std::vector<double> z;           // n x p, row-major
   std::vector<double> center, scale;
-  std::vector<char> constant;      // predictor constant over all rows
-  std::vector<double> y;           // response
+  std::vector<char> constant;  // predictor constant over all rows
+  std::vector<double> y;       // response
   double y_mean = 0;
   std::vector<std::uint32_t> fixed_fold;  // fold_column - 1; empty without one
   std::uint32_t fixed_k = 0;
@@ -89,7 +89,9 @@ class CvSummary {
   std::vector<std::size_t> rows_;
 };
 
-inline double soft_threshold(double x, double t) { return x > t ? x - t : (x < -t ? x + t : 0.0); }
+inline double soft_threshold(double x, double t) {
+  return x > t ? x - t : (x < -t ? x + t : 0.0);
+}
 
 // Sums over a set of rows of z (which is centred on the full data) and of the
 // centred response: what a gaussian fit on those rows needs.

@@ -27,9 +27,11 @@ class EnetCv : public learn::GaussianCvKernel {
  protected:
   void declare(KernelSetup& s) override {
     alpha_ = s.param("alpha", core::ValueType::Float);
-    s.require(alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
+    s.require(
+        alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
     lambda_ = s.param("lambda", core::ValueType::Float);
-    s.require(lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+    s.require(
+        lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
   }
 
   void solve(const learn::GaussianProblem& q, const TaskParams& p, double* b) override {
@@ -39,7 +41,7 @@ class EnetCv : public learn::GaussianCvKernel {
     const double lambda = p.get_float(lambda_), alpha = p.get_float(alpha_);
     const double l1 = lambda * alpha, l2 = lambda * (1 - alpha) / ys;
     const double tol = kThresh * q.y_var;
-    r_.resize(n);  // no-op after the first task
+    r_.resize(n);                          // no-op after the first task
     for (std::size_t j = 0; j < n; ++j) {  // r = g - G b
       if (!q.active[j]) b[j] = 0;
       double v = q.g[j];
@@ -55,8 +57,8 @@ class EnetCv : public learn::GaussianCvKernel {
         if (++passes > kMaxPasses) break;
       if (++passes > kMaxPasses)
         throw std::runtime_error("enet_cv: coordinate descent did not converge in " + std::to_string(kMaxPasses) +
-                                 " passes (alpha = " + std::to_string(alpha) + ", lambda = " +
-                                 std::to_string(lambda) + ")");
+                                 " passes (alpha = " + std::to_string(alpha) + ", lambda = " + std::to_string(lambda) +
+                                 ")");
     }
   }
 

@@ -32,17 +32,23 @@ constexpr int kMaxPasses = 100000;
 constexpr double kProbMin = 1e-5;
 constexpr std::size_t kCovarianceMaxP = 100;
 
-double log1p_exp(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+double log1p_exp(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+double sigmoid(double x) {
+  return 1 / (1 + std::exp(-x));
+}
 
 class LogisticCv : public Kernel {
  public:
   core::Schema setup(KernelSetup& s) override {
     common_.declare(s);
     alpha_ = s.param("alpha", core::ValueType::Float);
-    s.require(alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
+    s.require(
+        alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
     lambda_ = s.param("lambda", core::ValueType::Float);
-    s.require(lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+    s.require(
+        lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
     d_ = learn::build_design(s, common_, learn::Response::binary);
 
     const std::size_t n = d_.n, p = d_.p, k = d_.max_k;
@@ -58,12 +64,9 @@ class LogisticCv : public Kernel {
     all_sq_.assign(p, 0.0);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < p; ++j) all_sum_[j] += d_.row(i)[j], all_sq_[j] += d_.row(i)[j] * d_.row(i)[j];
-    return {{"cv_loss", core::ValueType::Float},
-            {"cv_se", core::ValueType::Float},
-            {"cv_misclass", core::ValueType::Float},
-            {"nonzero", core::ValueType::Int},
-            {"intercept", core::ValueType::Float},
-            {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)}};
+    return {{"cv_loss", core::ValueType::Float},     {"cv_se", core::ValueType::Float},
+            {"cv_misclass", core::ValueType::Float}, {"nonzero", core::ValueType::Int},
+            {"intercept", core::ValueType::Float},   {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)}};
   }
 
   void run(const TaskParams& tp, core::Philox& rng, core::RowWriter& out) override {
@@ -224,8 +227,9 @@ class LogisticCv : public Kernel {
         sumv += v_[i];
       }
       if (!(sumv > 1e-10))
-        throw std::runtime_error("logistic_cv: fitted probabilities are all 0 or 1 (the classes are separable at "
-                                 "this lambda); use a larger lambda");
+        throw std::runtime_error(
+            "logistic_cv: fitted probabilities are all 0 or 1 (the classes are separable at "
+            "this lambda); use a larger lambda");
       std::copy(b, b + d_.p, bold_.begin());
       const double b0old = b0;
       weighted_least_squares(m, l1, l2, sumv, b0, b);
@@ -268,8 +272,8 @@ class LogisticCv : public Kernel {
       while (pass(m, l1, l2, sumv, b0, b, true, covariance) >= kInnerTol)
         if (++passes > kMaxPasses) break;
       if (++passes > kMaxPasses)
-        throw std::runtime_error("logistic_cv: coordinate descent did not converge in " +
-                                 std::to_string(kMaxPasses) + " passes");
+        throw std::runtime_error("logistic_cv: coordinate descent did not converge in " + std::to_string(kMaxPasses) +
+                                 " passes");
     }
   }
 
@@ -343,7 +347,7 @@ class LogisticCv : public Kernel {
   learn::CvSummary cv_;
   std::size_t m_ = 0;  // rows of the current fit
   double mean_y_ = 0;
-  std::vector<double> u_, y_, eta_, v_, wr_;           // per row of the fit
+  std::vector<double> u_, y_, eta_, v_, wr_;                  // per row of the fit
   std::vector<double> xv_, b_, bold_, bz_, bz_all_, mz_, c_;  // per predictor
   std::vector<char> active_;
   std::vector<double> fsum_, fsq_, flo_, fhi_;  // per fold and predictor

@@ -22,7 +22,8 @@ class RidgeCv : public learn::GaussianCvKernel {
  protected:
   void declare(KernelSetup& s) override {
     lambda_ = s.param("lambda", core::ValueType::Float);
-    s.require(lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+    s.require(
+        lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
   }
 
   void solve(const learn::GaussianProblem& q, const TaskParams& p, double* b) override {

@@ -1,0 +1,160 @@
+# The HTTP API: query parsing and checking, the answers of /status,
+# /results and /errors (as the handlers compute them, and over HTTP from a
+# background server), on the shipped demo file and on status files
+# written here; no rsim binary needed.
+
+demo_copy <- function() {
+  dir <- new_dir("api")
+  file.copy(system.file("extdata", "power-demo.h5", package = "rsim"), dir)
+  file.path(dir, "power-demo.h5")
+}
+
+query <- function(qs) rsim:::parse_query(qs)
+call_api <- function(fun, path, qs = "", grid = NULL) rsim:::api_try(fun(path, rsim:::api_try(query(qs)), grid = grid))
+results <- function(path, qs = "", grid = NULL) call_api(rsim:::api_results, path, qs, grid)
+# the JSON an answer sends, read back
+sent <- function(out) jsonlite::fromJSON(as.character(rsim:::to_json(out$body)))
+
+test_that("query strings are decoded; repeated keys and commas give several values", {
+  expect_identical(query(""), list())
+  expect_identical(query("?a=1&b=x%20y&c=p+q"), list(a = "1", b = "x y", c = "p q"))
+  expect_identical(query("n=10,50&n=20"), list(n = c("10", "50", "20")))
+  expect_identical(rsim:::api_try(query("n="))$status, 400L)
+  expect_match(rsim:::api_try(query("n"))$body$error, "'n' has no value")
+})
+
+test_that("doubles go out with the digits they need to read back exactly", {
+  x <- c(0.1, 1 / 3, pi * 1e-300, 2^60, -1.5, 1e300, 123456789.123456789)
+  s <- rsim:::num_json(x)
+  expect_identical(s[1], "0.1")
+  expect_identical(jsonlite::fromJSON(paste0("[", paste(s, collapse = ","), "]")), x)
+  expect_identical(rsim:::num_json(c(NA, NaN, Inf)), rep("null", 3))
+})
+
+test_that("/results filters by grid parameters, selects fields and pages, as read_results() reads them", {
+  f <- demo_copy()
+  res <- read_results(f)
+  out <- results(f, "n=10&delta=0.5&fields=reject,p_value&per_page=7&page=2")
+  expect_identical(out$status, 200L)
+  b <- sent(out)
+  want <- res[res$n == 10 & res$delta == 0.5, ]
+  expect_identical(b$total, nrow(want))
+  expect_equal(b$pages, ceiling(nrow(want) / 7))
+  expect_identical(b$columns, c("task", "point", "replicate", "n", "delta", "sd", "reject", "p_value"))
+  rows <- want[8:14, ]
+  expect_identical(b$results$task, rows$task)
+  expect_identical(b$results$reject, rows$reject)
+  expect_identical(b$results$p_value, rows$p_value)  # exact: 17 digits where 15 do not suffice
+
+  all <- sent(results(f, "per_page=10000"))
+  expect_identical(all$total, nrow(res))
+  expect_identical(all$results$estimate, res$estimate)
+  expect_identical(all$results$status, as.character(res$status))
+  expect_identical(sent(results(f, "status=error&per_page=1"))$total, sum(res$status == "error"))
+  expect_identical(sent(results(f, "n=10,50&delta=0"))$total, sum(res$delta == 0))
+  expect_identical(sent(results(f, "n=30"))$total, 0L)
+})
+
+test_that("bad /results queries are 400 with a message saying what is allowed", {
+  f <- demo_copy()
+  bad <- c("foo=1" = "unknown query parameter 'foo'.*n, delta, sd",
+           "n=abc" = "n must be a whole number, not 'abc'",
+           "n=1.5" = "n must be a whole number",
+           "delta=x" = "delta must be a number, not 'x'",
+           "fields=nope" = "unknown field 'nope'; the fields are: reject",
+           "page=x" = "page must be a whole number of at least 1",
+           "page=0" = "page must be a whole number of at least 1",
+           "per_page=10001" = "per_page must be a whole number from 1 to 10000",
+           "status=fine" = "status must be one of ok, error, timeout, not_run",
+           "task=-" = "task must be a whole number")
+  for (qs in names(bad)) {
+    out <- results(f, qs)
+    expect_identical(out$status, 400L, label = qs)
+    expect_match(out$body$error, bad[[qs]], label = qs)
+  }
+})
+
+test_that("/status is the status file while there is one, else the result file's counts", {
+  f <- demo_copy()
+  info <- job_info(f)
+  b <- sent(call_api(rsim:::api_status, f))
+  expect_identical(b$source, "result file")
+  expect_identical(b$state, "finished")
+  expect_identical(c(b$n_tasks, b$done, b$failed), c(info$n_tasks, info$n_ok + info$n_failed, info$n_failed))
+  st <- list(format = 1, state = "running", n_tasks = 10, done = 4, failed = 0, eta_seconds = NULL, done_per_rank = c(3, 1),
+             host = Sys.info()[["nodename"]], pid = Sys.getpid())
+  writeLines(jsonlite::toJSON(st, auto_unbox = TRUE, null = "null"), paste0(f, ".status.json"))
+  b <- sent(call_api(rsim:::api_status, f))
+  expect_identical(b[c("source", "state", "done", "alive")], list(source = "status file", state = "running", done = 4L, alive = TRUE))
+  expect_identical(b$done_per_rank, c(3L, 1L))
+  expect_null(b$eta_seconds)
+  expect_identical(call_api(rsim:::api_status, f, "x=1")$status, 400L)
+  expect_identical(call_api(rsim:::api_status, file.path(dirname(f), "none.h5"))$status, 404L)
+})
+
+test_that("before the result file: /results is 503 with the progress, after checking what it can", {
+  dir <- new_dir("api")
+  g <- write_grid(file.path(dir, "grid.toml"), native_kernel("ttest_power"), grid = list(n = c(10L, 20L), delta = c(0, 0.5)),
+                  seed = 1, name = "run")
+  f <- file.path(dir, "run.h5")
+  expect_identical(results(f)$status, 404L)
+  writeLines('{"format": 1, "state": "running", "n_tasks": 4, "done": 1, "failed": 0}', paste0(f, ".status.json"))
+  out <- results(f, "n=10")
+  expect_identical(out$status, 503L)
+  expect_match(out$body$error, "no results yet: the job is")
+  expect_identical(results(f, "page=x")$status, 400L)
+  expect_identical(results(f, "zzz=1")$status, 503L)  # the grid is unknown from the .h5 path alone
+  expect_identical(results(f, "zzz=1", grid = g)$status, 400L)
+  expect_identical(results(f, "n=x", grid = g)$status, 400L)
+  expect_identical(results(f, "n=10&delta=0.5&fields=whatever", grid = g)$status, 503L)
+})
+
+test_that("/errors lists the file's failed tasks as read_errors() does, or the logged ones while running", {
+  f <- demo_copy()
+  e <- read_errors(f)
+  b <- sent(call_api(rsim:::api_errors, f, "per_page=1000"))
+  expect_identical(b$source, "result file")
+  expect_identical(b$results$task, e$task)
+  expect_identical(b$results$message, e$message)
+  expect_identical(sent(call_api(rsim:::api_errors, f, "sd=1"))$total, 0L)
+  expect_identical(call_api(rsim:::api_errors, f, "n=x")$status, 400L)
+
+  dir <- new_dir("api")
+  f2 <- file.path(dir, "run.h5")
+  writeLines(sprintf('{"format": 1, "state": "running", "n_tasks": 4, "done": 1, "failed": 1, "host": "%s", "pid": %d}',
+                     Sys.info()[["nodename"]], Sys.getpid()), paste0(f2, ".status.json"))
+  dir.create(paste0(f2, ".logs"))
+  writeLines('{"task": 2, "status": "timeout", "message": "took too long", "time": "2026-11-29T14:00:00Z"}',
+             file.path(paste0(f2, ".logs"), "errors-r00001.jsonl"))
+  b <- sent(call_api(rsim:::api_errors, f2))
+  expect_identical(b[c("source", "total")], list(source = "error logs", total = 1L))
+  expect_identical(b$results$message, "took too long")
+  expect_identical(call_api(rsim:::api_errors, f2, "n=1")$status, 400L)
+})
+
+test_that("serve() answers over HTTP from a background process: JSON, 400 for bad queries, 404 elsewhere", {
+  skip_if_not_installed("plumber")
+  skip_if_not_installed("curl")
+  f <- demo_copy()
+  s <- serve(f)
+  on.exit(s$stop())
+  expect_s3_class(s, "rsim_server")
+  expect_match(s$url, "^http://127\\.0\\.0\\.1:[0-9]+$")
+  fetch <- function(path) {
+    r <- curl::curl_fetch_memory(paste0(s$url, path))
+    list(status = r$status_code, type = curl::parse_headers_list(r$headers)[["content-type"]],
+         body = jsonlite::fromJSON(rawToChar(r$content)))
+  }
+  r <- fetch("/results?n=50&delta=0.5&fields=reject&per_page=3")
+  expect_identical(r$status, 200L)
+  expect_match(r$type, "application/json")
+  res <- read_results(f)
+  expect_identical(r$body$results$reject, res$reject[res$n == 50 & res$delta == 0.5][1:3])
+  r <- fetch("/results?n=abc")
+  expect_identical(r$status, 400L)
+  expect_match(r$body$error, "n must be a whole number")
+  expect_identical(fetch("/status")$body$state, "finished")
+  expect_identical(fetch("/nowhere")$status, 404L)
+  expect_true(s$stop())
+  expect_false(s$alive())
+})
