@@ -161,6 +161,35 @@ void write_records(hid_t file, const char* group, const std::map<std::uint64_t, 
   }
 }
 
+// Appends `add` to `to` where the columns agree but for integer against
+// double (both become double).  False if they disagree otherwise.
+bool append_widening(core::TableBatch& to, const core::TableBatch& add) {
+  if (to.schema.size() != add.schema.size()) return false;
+  core::TableBatch conv = add;
+  for (std::size_t c = 0; c < to.schema.size(); ++c) {
+    const auto a = to.schema[c].type, b = add.schema[c].type;
+    if (to.schema[c].name != add.schema[c].name) return false;
+    if (a == b) continue;
+    auto to_double = [](core::ColumnData& col) {
+      const auto& ints = std::get<std::vector<std::int64_t>>(col);
+      std::vector<double> d(ints.size());
+      for (std::size_t i = 0; i < ints.size(); ++i) d[i] = ints[i] == core::na_int ? core::na_float() : static_cast<double>(ints[i]);
+      col = std::move(d);
+    };
+    if (a == core::ValueType::Int && b == core::ValueType::Float) {
+      to_double(to.cols[c]);
+      to.schema[c].type = core::ValueType::Float;
+    } else if (a == core::ValueType::Float && b == core::ValueType::Int) {
+      to_double(conv.cols[c]);
+      conv.schema[c].type = core::ValueType::Float;
+    } else {
+      return false;
+    }
+  }
+  to.append(conv);
+  return true;
+}
+
 // /tables/<name>/task and one dataset per column, rows sorted by task id
 // (stable: a task's rows keep their order), so the content does not depend
 // on which rank ran which task.
@@ -337,11 +366,11 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         if (fresh) {
           it->second.schema = t.schema;
           for (const auto& f : t.schema) it->second.cols.push_back(core::make_column(f.type));
-        } else if (it->second.schema != t.schema) {
+          it->second.append(t);
+        } else if (!append_widening(it->second, t)) {
           throw core::IoError("table \"" + name + "\" has different columns in different checkpoints", path,
                               "tasks must return data frames with the same columns and column types");
         }
-        it->second.append(t);
       }
       for (const auto& e : b.errors()) errors[e.task] = e;
       if (!conflict.empty())

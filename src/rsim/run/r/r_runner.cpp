@@ -723,6 +723,15 @@ bool RRunner::append_table(const std::string& name, SEXP df, std::uint64_t task,
     return false;
   }
   for (std::size_t c = 0; c < schema.size(); ++c) {
+    if (tb.schema[c].name == schema[c].name && tb.schema[c].type == core::ValueType::Int &&
+        schema[c].type == core::ValueType::Float) {  // integers and doubles mix: the column becomes double
+      auto& ints = std::get<std::vector<std::int64_t>>(tb.cols[c]);
+      std::vector<double> d(ints.size());
+      for (std::size_t i = 0; i < ints.size(); ++i)
+        d[i] = ints[i] == core::na_int ? core::na_float() : static_cast<double>(ints[i]);
+      tb.cols[c] = std::move(d);
+      tb.schema[c].type = core::ValueType::Float;
+    }
     const auto& want = tb.schema[c];
     const auto& got = schema[c];
     const bool widen = want.type == core::ValueType::Float && got.type == core::ValueType::Int;
