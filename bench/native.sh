@@ -21,6 +21,7 @@ job() {  # job NAME KERNEL REPLICATES [extra toml]
 }
 # run NP NAME -> sets RUN_S (task phase), WRITE_S (result file), RSS (max KB over ranks)
 run() {
+  rm -rf "$work/$2.h5" "$work/$2.h5".*  # a finished job is not run again
   local out
   out=$("$mpi" -n "$1" /usr/bin/time -f "maxrss %M" "$rsim" "$work/$2.toml" -q 2>&1)
   RUN_S=$(sed -n 's/.*ran [0-9]* tasks in \([0-9.]*\) s.*/\1/p' <<<"$out")

@@ -23,6 +23,7 @@ job() {  # job NAME FUNCTION REPLICATES
     "$1" "$3" "$2" >"$work/$1.toml"
 }
 run() {  # run NP NAME -> RUN_S, RSS (max KB over ranks), WALL_S
+  rm -rf "$work/$2.h5" "$work/$2.h5".*  # a finished job is not run again
   local out t0 t1
   t0=$(date +%s.%N)
   out=$("$mpi" -n "$1" /usr/bin/time -f "maxrss %M" "$rsim" "$work/$2.toml" -q 2>&1)

@@ -8,22 +8,36 @@
 
 namespace rsim::core {
 
-TaskMemory::TaskMemory() { clear_refs_fd_ = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC); }
+TaskMemory::TaskMemory() {
+  clear_refs_fd_ = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  statm_fd_ = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  page_ = static_cast<std::int64_t>(::sysconf(_SC_PAGESIZE));
+}
 
 TaskMemory::~TaskMemory() {
   if (clear_refs_fd_ >= 0) ::close(clear_refs_fd_);
+  if (statm_fd_ >= 0) ::close(statm_fd_);
 }
 
 void TaskMemory::reset() noexcept {
   if (clear_refs_fd_ >= 0 && ::write(clear_refs_fd_, "5", 1) != 1) {
     // not resettable here: peak_bytes() then reports the process peak
   }
+  base_ = 0;
+  char buf[128];
+  const ssize_t n = statm_fd_ >= 0 ? ::pread(statm_fd_, buf, sizeof buf - 1, 0) : -1;
+  if (n > 0) {
+    buf[n] = '\0';
+    unsigned long size = 0, resident = 0;
+    if (std::sscanf(buf, "%lu %lu", &size, &resident) == 2) base_ = static_cast<std::int64_t>(resident) * page_;
+  }
 }
 
 std::int64_t TaskMemory::peak_bytes() const noexcept {
   struct rusage ru {};
   if (::getrusage(RUSAGE_SELF, &ru) != 0) return -1;
-  return static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+  const std::int64_t peak = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+  return peak > base_ ? peak - base_ : 0;
 }
 
 bool limit_address_space(std::uint64_t extra_bytes) {
