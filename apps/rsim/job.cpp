@@ -111,7 +111,11 @@ class JobRun {
       return c;
     space_.emplace(spec_);
     ckpt_ = io::checkpoint_dir_for(spec_.output);
-    return std::nullopt;
+    // The output path itself (a folder? a missing folder?) before set-up,
+    // which creates the logs folder next to it.
+    return collectively(comm_, [&] {
+      if (comm_.rank() == 0) check_output(spec_.output);
+    });
   }
 
   // 2. The backend, set up on every rank before any task runs: a mistake in
@@ -129,7 +133,6 @@ class JobRun {
     core::Schema earlier;                          // rank 0: fields committed by earlier runs
     if (auto c = collectively(comm_, [&] {
           if (comm_.rank() != 0) return;
-          check_output(spec_.output);
           lock_.emplace(spec_.output);
           nothing_to_do = prepare_output(spec_, ckpt_, opt_);
           if (nothing_to_do) return;
@@ -261,8 +264,8 @@ class JobRun {
                 write_s);
     std::printf("rsim: results in %s\n", spec_.output.c_str());
     if (sum.failed() > 0)
-      std::printf("rsim: %llu tasks failed; their messages are in /errors of the result file\n",
-                  static_cast<unsigned long long>(sum.failed()));
+      std::printf("rsim: %llu %s in /errors of the result file\n", static_cast<unsigned long long>(sum.failed()),
+                  sum.failed() == 1 ? "task failed; its message is" : "tasks failed; their messages are");
     std::fflush(stdout);
     return sum.failed() > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
   }

@@ -125,7 +125,7 @@ inline ConfigError reserved_name(const SourceLocation& loc, const std::string& n
   return ConfigError(loc, "\"" + name + "\" is a reserved name (a column rsim writes for every task)",
                      "rename the parameter, e.g. \"" + name +
                          "_\"; reserved: task, point, replicate, status, "
-                         "elapsed, rank, attempts");
+                         "elapsed, rank, attempts, warnings, max_rss, .task");
 }
 
 inline ConfigError bad_duration(const SourceLocation& loc, const std::string& dotted, const std::string& given) {

@@ -566,9 +566,9 @@ class Reader {
       if (!str) throw errors::wrong_type(loc, "schedule.memory", "a size (a string like \"4GB\" or \"500MB\")",
                                          a_type(*n), example);
       const auto bytes = parse_size(str->get());
-      if (!bytes || *bytes == 0)
+      if (!bytes || *bytes < (std::uint64_t{64} << 20))
         throw errors::out_of_range(loc, "schedule.memory", quote(str->get()),
-                                   "a size such as \"512MB\", \"4GB\" or \"1.5GiB\" (more than 0)", example);
+                                   "a size such as \"512MB\", \"4GB\" or \"1.5GiB\" (at least 64 MiB)", example);
       sched.memory_bytes = *bytes;
     }
   }
@@ -590,7 +590,7 @@ class Reader {
         for (const auto& [k, v] : *t) {
           const std::string key(k.str());
           if (key != "file" && key != "dataset")
-            throw errors::unknown_key(at(v, dotted + "." + key), key, "[data] " + e.key, {"file", "dataset"});
+            throw errors::unknown_key(at(v, dotted + "." + key), key, "data." + e.key, {"file", "dataset"});
         }
         const auto* f = t->get_as<std::string>("file");
         if (!f)

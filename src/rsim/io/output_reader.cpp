@@ -169,7 +169,9 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
   Id d_rank = RSIM_H5(H5Dopen2(f, "tasks/rank", H5P_DEFAULT), where);
   Id d_attempts = RSIM_H5(H5Dopen2(f, "tasks/attempts", H5P_DEFAULT), where);
   Id d_warn = RSIM_H5(H5Dopen2(f, "tasks/warnings", H5P_DEFAULT), where);
-  Id d_rss = RSIM_H5(H5Dopen2(f, "tasks/max_rss", H5P_DEFAULT), where);
+  // (files from before /tasks/max_rss existed have none: -1, unknown)
+  Id d_rss = H5Lexists(f, "tasks/max_rss", H5P_DEFAULT) > 0 ? RSIM_H5(H5Dopen2(f, "tasks/max_rss", H5P_DEFAULT), where)
+                                                              : Id();
   const hsize_t n_tasks = dims_of(d_status, where).first;
 
   // The result fields.
@@ -248,7 +250,8 @@ std::uint64_t export_output_to_segments(const std::string& path, const std::stri
     read_rows(d_rank, H5T_NATIVE_INT32, b, n, 1, rank.data(), where);
     read_rows(d_attempts, H5T_NATIVE_INT32, b, n, 1, attempts.data(), where);
     read_rows(d_warn, H5T_NATIVE_INT32, b, n, 1, warns.data(), where);
-    read_rows(d_rss, H5T_NATIVE_INT64, b, n, 1, rss.data(), where);
+    if (d_rss.get() >= 0) read_rows(d_rss, H5T_NATIVE_INT64, b, n, 1, rss.data(), where);
+    else std::fill(rss.begin(), rss.end(), -1);
     std::vector<core::ColumnData> cols;
     for (std::size_t c = 0; c < schema.size(); ++c) {
       cols.push_back(core::make_column(schema[c].type));

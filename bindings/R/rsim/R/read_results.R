@@ -20,8 +20,9 @@
 #'   failed or did not run.
 #' @param columns `NULL` for all columns, or the names of the columns to
 #'   return (result fields, grid parameters, `point`, `replicate`,
-#'   `status`, `elapsed`, `warnings`, `rank`, `attempts`).  `task` always
-#'   comes first.  Only the datasets needed are read.
+#'   `status`, `elapsed`, `warnings`, `rank`, `attempts`, `max_rss`: bytes
+#'   the task added to its rank's resident memory at its peak).  `task`
+#'   always comes first.  Only the datasets needed are read.
 #' @return A data frame with columns `task`, `point`, `replicate` (integer;
 #'   double beyond 2^31 tasks), the grid parameters, the result fields,
 #'   `status` (a factor with levels `ok`, `error`, `timeout`, `not_run`),
@@ -88,20 +89,22 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
         elapsed = sel(h5_read(f, "tasks/elapsed")),
         warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
         rank = sel(h5_read(f, "tasks/rank")),
-        attempts = sel(h5_read(f, "tasks/attempts"))
+        attempts = sel(h5_read(f, "tasks/attempts")),
+        max_rss = sel(read_optional(f, "tasks/max_rss", n_tasks))
       )
     }
   }
   structure(out, row.names = .set_row_names(length(out$task)), class = "data.frame")
 }
 
-bookkeeping_columns <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts")
+bookkeeping_columns <- c("task", "point", "replicate", "status", "elapsed", "warnings", "rank", "attempts",
+                         "max_rss")
 
 # The columns read_results() can return; a result field named like a
 # bookkeeping column or grid parameter gets the suffix "_result".
 result_columns <- function(params, fields) {
   field_cols <- ifelse(fields %in% c(bookkeeping_columns, params), paste0(fields, "_result"), fields)
-  extra <- c("rank", "attempts")
+  extra <- c("rank", "attempts", "max_rss")
   available <- c("task", "point", "replicate", params, field_cols, "status", "elapsed", "warnings", extra)
   list(fields = field_cols, available = available, default = setdiff(available, extra))
 }
