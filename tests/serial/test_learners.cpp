@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_access.hpp"
 #include "rsim/core/error.hpp"
 #include "rsim/core/philox.hpp"
 #include "rsim/io/data_loader.hpp"
@@ -93,18 +94,9 @@ core::ConfigError setup_error(const grid::JobSpec& spec, const std::vector<core:
   return core::ConfigError({}, "", "");
 }
 
-std::size_t field(const core::ResultBatch& b, const std::string& name) {
-  for (std::size_t i = 0; i < b.schema().size(); ++i)
-    if (b.schema()[i].name == name) return i;
-  ADD_FAILURE() << "no field " << name;
-  return 0;
-}
-const std::vector<double>& floats(const core::ResultBatch& b, const std::string& name) {
-  return std::get<std::vector<double>>(b.columns()[field(b, name)]);
-}
-const std::vector<std::int64_t>& ints(const core::ResultBatch& b, const std::string& name) {
-  return std::get<std::vector<std::int64_t>>(b.columns()[field(b, name)]);
-}
+using rsim::test::field;
+using rsim::test::floats;
+using rsim::test::ints;
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
