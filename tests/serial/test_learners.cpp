@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "batch_access.hpp"
+#include "kernel_harness.hpp"
 #include "rsim/core/error.hpp"
 #include "rsim/core/philox.hpp"
 #include "rsim/io/data_loader.hpp"
@@ -31,13 +31,15 @@ using rsim::run::TaskParams;
 
 namespace {
 
-grid::Param param(const std::string& name, std::vector<core::Value> values, std::uint32_t line = 3) {
-  grid::Param p;
-  p.name = name;
-  p.type = core::type_of(values.front());
-  p.values = std::move(values);
-  p.line = line;
-  return p;
+using rsim::test::param;
+
+// Sets the job's kernel up on `tables` and runs tasks [first, first + count).
+core::ResultBatch run_tasks(const grid::JobSpec& spec, const std::vector<core::DataTable>& tables, std::uint64_t first,
+                            std::uint64_t count) {
+  return rsim::test::run_kernel(spec, first, count, &tables);
+}
+core::ConfigError setup_error(const grid::JobSpec& spec, const std::vector<core::DataTable>& tables) {
+  return rsim::test::kernel_setup_error(spec, &tables);
 }
 
 grid::NamedValue arg(const std::string& name, core::Value v, std::uint32_t line = 9) {
@@ -50,48 +52,13 @@ std::vector<core::Value> floats_of(const std::vector<double>& xs) {
 
 grid::JobSpec make_spec(const std::string& kernel, std::vector<grid::Param> params, std::vector<grid::NamedValue> args,
                         std::uint64_t replicates = 1) {
-  grid::JobSpec s;
-  s.name = "learn";
-  s.seed = 20261129;
-  s.replicates = replicates;
-  s.task.backend = "native";
-  s.task.kernel = kernel;
-  s.params = std::move(params);
-  s.args = std::move(args);
-  s.source_path = "study/grid.toml";
+  grid::JobSpec s = rsim::test::kernel_spec("learn", kernel, std::move(params), std::move(args), replicates);
   s.data.push_back({"train", "/data/train.csv", "", 12});
   return s;
 }
 
-// Sets the job's kernel up on `tables` and runs tasks [first, first + count).
-core::ResultBatch run_tasks(const grid::JobSpec& spec, const std::vector<core::DataTable>& tables, std::uint64_t first,
-                            std::uint64_t count) {
-  const grid::TaskSpace space(spec);
-  KernelSetup setup(spec, space, &tables);
-  auto kernel = KernelRegistry::builtin().create(spec.task.kernel);
-  core::ResultBatch batch(kernel->setup(setup));
-  setup.check_all_used(spec.task.kernel);
-  for (std::uint64_t t = first; t < first + count; ++t) {
-    core::Philox rng(spec.seed, t);
-    core::RowWriter row = batch.begin_row(t);
-    kernel->run(TaskParams(space, t), rng, row);
-    batch.end_row(core::TaskStatus::ok, 0.0, 1);
-  }
-  return batch;
-}
-
 core::ResultBatch run_all(const grid::JobSpec& spec, const std::vector<core::DataTable>& tables) {
   return run_tasks(spec, tables, 0, grid::TaskSpace(spec).n_tasks());
-}
-
-core::ConfigError setup_error(const grid::JobSpec& spec, const std::vector<core::DataTable>& tables) {
-  try {
-    run_tasks(spec, tables, 0, 0);
-  } catch (const core::ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "setting up kernel " << spec.task.kernel << " threw no ConfigError";
-  return core::ConfigError({}, "", "");
 }
 
 using rsim::test::field;
