@@ -27,6 +27,17 @@ target_include_directories(Random123::Random123 INTERFACE ${RANDOM123_INCLUDE_DI
 
 find_package(Threads REQUIRED)
 
+# JSON (status feed, error logs, `rsim inspect`, `rsim --task`), SHA-256
+# (nettle) and CSV (libcsv): Debian's libraries, not hand-written code.
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET GLOBAL nettle)
+find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
+find_library(LIBCSV_LIBRARY csv REQUIRED)
+add_library(LibCsv::LibCsv UNKNOWN IMPORTED GLOBAL)
+set_target_properties(LibCsv::LibCsv PROPERTIES IMPORTED_LOCATION ${LIBCSV_LIBRARY}
+                                                INTERFACE_INCLUDE_DIRECTORIES ${LIBCSV_INCLUDE_DIR})
+
 # Embedded R (the r backend).  Without it rsim still builds; backend = "r"
 # then fails at set-up with a clear message (run/make_runner.cpp).
 option(RSIM_WITH_R "Build the embedded R backend (needs R, Rcpp, RInside)" ON)

@@ -1,54 +1,61 @@
 // rsim: run a grid of simulation or model-training tasks over MPI into one
-// HDF5 file.  Parses the command line, wires the layers, maps errors to the
-// exit codes of design.md.
+// HDF5 file.  Parses the command line, calls the job library, and maps
+// errors to the exit codes of docs/cli.md through one error printer.
 #include <cstdio>
 #include <exception>
 #include <string>
 
-#include "job.hpp"
 #include "options.hpp"
-#include "single_task.hpp"
-#include "status.hpp"
 #include "rsim/core/error.hpp"
+#include "rsim/job/errors.hpp"
+#include "rsim/job/inspect.hpp"
+#include "rsim/job/job_run.hpp"
+#include "rsim/job/single_task.hpp"
+#include "rsim/job/status.hpp"
 #include "rsim/run/native/kernel.hpp"
 #include "rsim/sched/comm.hpp"
 
+namespace {
+
+int show_info(const rsim::app::Options& opt) {
+  if (rsim::sched::launcher_rank() != 0) return 0;  // print once under mpirun
+  if (opt.help) std::fputs(rsim::app::help_text().c_str(), stdout);
+  if (opt.version) std::fputs(rsim::app::version_text().c_str(), stdout);
+  if (opt.list_kernels)
+    for (const auto& k : rsim::run::KernelRegistry::builtin().describe()) std::printf("%s\n", k.c_str());
+  return 0;
+}
+
+// The run under MPI.  Only rank 0 reports the job's exit code: mpirun kills
+// the other ranks as soon as one exits non-zero, which could cut rank 0 short.
+int run_under_mpi(int argc, char** argv, const rsim::app::Options& opt) {
+  rsim::sched::Comm comm(argc, argv);
+  const int code = static_cast<int>(rsim::job::run_job(opt.run, comm));
+  return comm.rank() == 0 ? code : 0;
+}
+
+int dispatch(int argc, char** argv) {
+  const rsim::app::Options opt = rsim::app::parse_options(argc, argv);
+  switch (opt.command) {
+    case rsim::app::Command::info: return show_info(opt);
+    case rsim::app::Command::status: return static_cast<int>(rsim::job::show_status(opt.target));
+    case rsim::app::Command::inspect:
+      return static_cast<int>(rsim::job::inspect(opt.target, opt.has_task ? &opt.task : nullptr));
+    case rsim::app::Command::single_task: return static_cast<int>(rsim::job::run_single_task(opt.run.grid, opt.task));
+    case rsim::app::Command::run: return run_under_mpi(argc, argv, opt);
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using rsim::core::ExitCode;
-  rsim::app::Options opt;
-  if (argc >= 2 && std::string(argv[1]) == "status") {  // rsim status grid.toml|output.h5: reads only, no MPI
-    try {
-      if (argc != 3) throw rsim::core::UsageError("usage: rsim status grid.toml|output.h5", "give one job");
-      return static_cast<int>(rsim::app::show_status(argv[2]));
-    } catch (const rsim::core::Error& e) {
-      std::fprintf(stderr, "rsim: error: %s\n", e.what());
-      return static_cast<int>(e.exit_code());
-    }
-  }
   try {
-    opt = rsim::app::parse_options(argc, argv);
-  } catch (const rsim::core::Error& e) {
-    if (rsim::sched::launcher_rank() == 0) std::fprintf(stderr, "rsim: %s\n", e.what());
-    return static_cast<int>(e.exit_code());
-  }
-  if (opt.help || opt.version || opt.list_kernels) {
-    if (rsim::sched::launcher_rank() != 0) return 0;
-    if (opt.help) std::fputs(rsim::app::help_text().c_str(), stdout);
-    if (opt.version) std::fputs(rsim::app::version_text().c_str(), stdout);
-    if (opt.list_kernels)
-      for (const auto& k : rsim::run::KernelRegistry::builtin().describe()) std::printf("%s\n", k.c_str());
-    return 0;
-  }
-  try {
-    if (opt.has_task) return static_cast<int>(rsim::app::run_single_task(opt));  // one process, no MPI
-    rsim::sched::Comm comm(argc, argv);
-    const int code = static_cast<int>(rsim::app::run_job(opt, comm));
-    // Only rank 0 reports the job's exit code: mpirun kills the other ranks
-    // as soon as one exits non-zero, which could cut rank 0 short.
-    return comm.rank() == 0 ? code : 0;
+    return dispatch(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "rsim: error: %s\n", e.what());
-    const auto* r = dynamic_cast<const rsim::core::Error*>(&e);
-    return static_cast<int>(r ? r->exit_code() : ExitCode::runtime);
+    // Usage errors are seen alike by every rank: print them once.
+    if (rsim::job::exit_code_of(e) != rsim::core::ExitCode::usage || rsim::sched::launcher_rank() == 0)
+      rsim::job::print_error(e);
+    return static_cast<int>(rsim::job::exit_code_of(e));
   }
 }

@@ -23,7 +23,7 @@ po::options_description visible() {
       ("quiet,q", "no progress line")
       ("progress", "show the progress line even when stderr is not a terminal")
       ("task", po::value<std::string>(), "run only this task id (0-based) on one rank, print its fields "
-                                         "and status, write no file")
+                                         "and status as JSON, write no file")
       ("list-kernels", "list the built-in native kernels and exit")
       ("help,h", "show this help and exit")
       ("version,V", "show the version and exit");
@@ -31,11 +31,22 @@ po::options_description visible() {
 }
 }  // namespace
 
-Options parse_options(int argc, char** argv) {
+namespace {
+std::uint64_t parse_task_id(const std::string& t) {
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = t.empty() || t[0] < '0' || t[0] > '9' ? 0 : std::strtoull(t.c_str(), &end, 10);
+  if (!end || *end != '\0' || errno == ERANGE)
+    throw core::UsageError("--task needs a task id (a whole number from 0), not \"" + t + "\"",
+                           "give e.g. --task 0; task ids run from 0 to points x replicates - 1");
+  return v;
+}
+
+po::variables_map parse(int argc, char** argv, const po::options_description& opts) {
   po::options_description hidden;
   hidden.add_options()("grid", po::value<std::vector<std::string>>(), "grid.toml");
   po::options_description all;
-  all.add(visible()).add(hidden);
+  all.add(opts).add(hidden);
   po::positional_options_description pos;
   pos.add("grid", -1);
   po::variables_map vm;
@@ -45,41 +56,74 @@ Options parse_options(int argc, char** argv) {
   } catch (const po::error& e) {
     throw core::UsageError(e.what(), "run `rsim --help` for the options");
   }
+  return vm;
+}
+
+// The one positional argument (grid.toml or a result file), or "".
+std::string the_path(const po::variables_map& vm, const char* usage) {
+  if (!vm.count("grid")) return "";
+  const auto& g = vm["grid"].as<std::vector<std::string>>();
+  if (g.size() > 1)
+    throw core::UsageError("expected one grid.toml, got " + std::to_string(g.size()) + " (" + g[0] + ", " + g[1] +
+                               ", ...)",
+                           std::string("run one job at a time: ") + usage);
+  return g[0];
+}
+
+po::options_description inspect_options() {
+  po::options_description d("Options of rsim inspect");
+  d.add_options()("task", po::value<std::string>(), "add what task T gets: its point, replicate, parameters and seed")
+      ("json", "print JSON (the default and only format)");
+  return d;
+}
+
+// rsim status PATH | rsim inspect [--task T] PATH
+Options parse_subcommand(Command cmd, int argc, char** argv) {
+  Options o;
+  o.command = cmd;
+  const char* usage = cmd == Command::status ? "rsim status grid.toml|output.h5"
+                                             : "rsim inspect [--task T] grid.toml|output.h5";
+  const po::variables_map vm =
+      parse(argc - 1, argv + 1, cmd == Command::inspect ? inspect_options() : po::options_description());
+  o.target = the_path(vm, usage);
+  if (o.target.empty()) throw core::UsageError("no job given", std::string("usage: ") + usage);
+  if (vm.count("task")) {
+    o.has_task = true;
+    o.task = parse_task_id(vm["task"].as<std::string>());
+  }
+  return o;
+}
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "status") return parse_subcommand(Command::status, argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "inspect") return parse_subcommand(Command::inspect, argc, argv);
+  const po::variables_map vm = parse(argc, argv, visible());
   Options o;
   o.help = vm.count("help") > 0;
   o.version = vm.count("version") > 0;
   o.list_kernels = vm.count("list-kernels") > 0;
-  o.quiet = vm.count("quiet") > 0;
-  o.progress = vm.count("progress") > 0;
-  o.fresh = vm.count("fresh") > 0;
-  o.rerun_failed = vm.count("rerun-failed") > 0;
-  if (vm.count("output")) o.output = vm["output"].as<std::string>();
+  job::RunOptions& r = o.run;
+  r.quiet = vm.count("quiet") > 0;
+  r.progress = vm.count("progress") > 0;
+  r.fresh = vm.count("fresh") > 0;
+  r.rerun_failed = vm.count("rerun-failed") > 0;
+  if (vm.count("output")) r.output = vm["output"].as<std::string>();
   if (vm.count("task")) {
-    const std::string t = vm["task"].as<std::string>();
-    errno = 0;
-    char* end = nullptr;
-    const unsigned long long v = t.empty() || t[0] < '0' || t[0] > '9' ? 0 : std::strtoull(t.c_str(), &end, 10);
-    if (!end || *end != '\0' || errno == ERANGE)
-      throw core::UsageError("--task needs a task id (a whole number from 0), not \"" + t + "\"",
-                             "give e.g. --task 0; task ids run from 0 to points x replicates - 1");
     o.has_task = true;
-    o.task = v;
+    o.task = parse_task_id(vm["task"].as<std::string>());
   }
-  if (vm.count("grid")) {
-    const auto& g = vm["grid"].as<std::vector<std::string>>();
-    if (g.size() > 1)
-      throw core::UsageError("expected one grid.toml, got " + std::to_string(g.size()) + " (" + g[0] + ", " + g[1] +
-                                 ", ...)",
-                             "run one job at a time: rsim [options] grid.toml");
-    o.grid = g[0];
+  r.grid = the_path(vm, "rsim [options] grid.toml");
+  if (o.help || o.version || o.list_kernels) {
+    o.command = Command::info;
+    return o;
   }
-  if (o.grid.empty() && !o.help && !o.version && !o.list_kernels)
-    throw core::UsageError("no grid.toml given", "usage: rsim [options] grid.toml (rsim --help for more)");
-  if (o.fresh && o.rerun_failed)
+  if (r.grid.empty()) throw core::UsageError("no grid.toml given", "usage: rsim [options] grid.toml (rsim --help for more)");
+  if (r.fresh && r.rerun_failed)
     throw core::UsageError("--fresh and --rerun-failed contradict each other",
                            "--fresh starts over; --rerun-failed keeps the results and reruns the failed tasks");
-  if (o.quiet && o.progress)
-    throw core::UsageError("--quiet and --progress contradict each other", "give one of them");
+  if (r.quiet && r.progress) throw core::UsageError("--quiet and --progress contradict each other", "give one of them");
+  if (o.has_task) o.command = Command::single_task;
   return o;
 }
 
@@ -89,7 +133,10 @@ std::string help_text() {
     << "Usage:\n"
     << "  rsim [options] grid.toml                  one rank, no launcher\n"
     << "  mpirun -n 8 rsim [options] grid.toml      eight ranks (also inside sbatch / srun)\n"
-    << "  rsim status grid.toml|output.h5           progress of a running, stopped or finished job\n\n"
+    << "  rsim status grid.toml|output.h5           progress of a running, stopped or finished job\n"
+    << "  rsim inspect [--task T] grid.toml|out.h5  the job as JSON: settings, grid, counts, paths,\n"
+    << "                                            reserved names; with --task, that task's\n"
+    << "                                            point, parameters and random seed\n\n"
     << "grid.toml names the job, its seed and replicates, a parameter grid and the task to\n"
     << "run for every (grid point, replicate).  Every rank runs tasks; results, per-task\n"
     << "status and timings land in [job] output (default <name>.h5 beside grid.toml).\n"

@@ -3,19 +3,26 @@
 #include <cstdint>
 #include <string>
 
+#include "rsim/job/job_run.hpp"
+
 namespace rsim::app {
 
+enum class Command {
+  run,          // rsim [options] grid.toml: the job, under mpirun or alone
+  single_task,  // rsim --task T grid.toml: one task, no MPI, no files
+  status,       // rsim status grid.toml|output.h5
+  inspect,      // rsim inspect [--task T] grid.toml|output.h5: the job as JSON
+  info,         // --help, --version, --list-kernels
+};
+
 struct Options {
-  std::string grid;     // grid.toml
-  std::string output;   // --output, overrides [job] output
+  Command command = Command::run;
+  job::RunOptions run;     // grid, output and the run's flags
+  std::string target;      // status / inspect: the grid.toml or result file
   bool help = false;
   bool version = false;
   bool list_kernels = false;
-  bool quiet = false;   // no progress line
-  bool progress = false;  // progress line even when stderr is not a terminal
-  bool fresh = false;         // move an earlier output and checkpoints aside, start over
-  bool rerun_failed = false;  // run only the tasks whose status is error or timeout
-  bool has_task = false;  // --task: run this one task id and print its fields
+  bool has_task = false;   // --task T given
   std::uint64_t task = 0;
 };
 

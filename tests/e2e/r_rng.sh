@@ -20,7 +20,7 @@ function = "draw"
 a = [1]
 TOML
 for t in 0 1 17 1000001; do
-  "$RSIM_BIN" --task $t "$WORK/g.toml" >"$WORK/t$t.toml" || fail "rsim --task $t failed"
+  "$RSIM_BIN" --task $t "$WORK/g.toml" >"$WORK/t$t.json" || fail "rsim --task $t failed"
 done
 Rscript - "$WORK" <<'R'
 w <- commandArgs(TRUE)[1]
@@ -31,14 +31,12 @@ ref <- function(t) {
   assign(".Random.seed", s, envir = globalenv())
   list(z = rnorm(3), u = runif(1), s = sample.int(1000L, 1L))
 }
-num <- function(lines, key) {
-  v <- sub("^[a-z]+ = ", "", grep(paste0("^", key, " = "), lines, value = TRUE))
-  as.numeric(strsplit(gsub("\\[|\\]", "", v), ", ")[[1]])
-}
 for (t in c(0, 1, 17, 1000001)) {
-  lines <- readLines(file.path(w, sprintf("t%d.toml", t)))
+  lines <- readLines(file.path(w, sprintf("t%d.json", t)))
+  out <- jsonlite::fromJSON(lines[length(lines)], simplifyVector = FALSE)
+  fields <- setNames(lapply(out$fields, function(f) as.numeric(unlist(f$value))), vapply(out$fields, `[[`, "", "name"))
   r <- ref(t)
-  got <- list(z = num(lines, "z"), u = num(lines, "u"), s = num(lines, "s"))
+  got <- list(z = fields$z, u = fields$u, s = fields$s)
   if (!isTRUE(all.equal(got, list(z = r$z, u = r$u, s = as.numeric(r$s)), tolerance = 1e-15)))
     stop("task ", t, ": rsim gave ", deparse(got), ", R gave ", deparse(r))
   cat(sprintf("task %d: rnorm, runif and sample.int equal plain R's stream\n", t))

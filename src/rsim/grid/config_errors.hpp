@@ -121,11 +121,11 @@ inline ConfigError bad_name(const SourceLocation& loc, const std::string& name) 
                      "(names become R argument and HDF5 dataset names)");
 }
 
-inline ConfigError reserved_name(const SourceLocation& loc, const std::string& name) {
+inline ConfigError reserved_name(const SourceLocation& loc, const std::string& name, const Names& reserved) {
+  std::string list;
+  for (const auto& r : reserved) list += (list.empty() ? "" : ", ") + r;
   return ConfigError(loc, "\"" + name + "\" is a reserved name (a column rsim writes for every task)",
-                     "rename the parameter, e.g. \"" + name +
-                         "_\"; reserved: task, point, replicate, status, "
-                         "elapsed, rank, attempts, warnings, max_rss, .task");
+                     "rename the parameter, e.g. \"" + name + "_\"; reserved: " + list);
 }
 
 inline ConfigError bad_duration(const SourceLocation& loc, const std::string& dotted, const std::string& given) {

@@ -409,7 +409,7 @@ class Reader {
   void check_param_name(std::uint32_t line, const std::string& table, const std::string& name, bool param) const {
     const SourceLocation loc = at(line, table + "." + name);
     if (!is_identifier(name)) throw errors::bad_name(loc, name);
-    if ((param && contains(kReserved, name)) || name == ".task") throw errors::reserved_name(loc, name);
+    if ((param && contains(kReserved, name)) || name == ".task") throw errors::reserved_name(loc, name, kReserved);
   }
 
   void read_args(const toml::table& root, JobSpec& spec) const {
@@ -709,6 +709,8 @@ JobSpec parse_job_spec(const std::string& text, const std::string& path) {
   spec.source_hash = "sha256:" + core::sha256_hex(text);
   return spec;
 }
+
+const std::vector<std::string>& reserved_names() { return kReserved; }
 
 JobSpec read_job_spec(const std::string& path) {
   const SourceLocation loc{path, 0, ""};

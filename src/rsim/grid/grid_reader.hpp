@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rsim/grid/job_spec.hpp"
 
@@ -19,6 +20,10 @@ JobSpec read_job_spec(const std::string& path);
 // Parses `text`; `path` is used in messages and to resolve relative paths
 // (output, script, plugin) against its folder.
 JobSpec parse_job_spec(const std::string& text, const std::string& path);
+
+// Names a grid parameter may not have: the columns rsim writes for every
+// task (task, point, replicate, status, ...) and R's `.task` argument.
+const std::vector<std::string>& reserved_names();
 
 // "1h30m" -> 5400, "500ms" -> 0.5, "10m", "30s", "1.5h"; units h, m, s, ms,
 // each at most once, largest first.  nullopt for anything else.

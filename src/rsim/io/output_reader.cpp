@@ -156,6 +156,8 @@ OutputInfo inspect_output(const std::string& path) {
   if (has_attr(f, "n_failed")) info.n_failed = read_num_attr<std::uint64_t>(f, "n_failed", H5T_NATIVE_UINT64, path);
   if (has_attr(f, "n_not_run"))
     info.n_not_run = read_num_attr<std::uint64_t>(f, "n_not_run", H5T_NATIVE_UINT64, path);
+  if (has_attr(f, "grid_toml")) info.grid_toml = read_str_attr(f, "grid_toml", path);
+  if (has_attr(f, "job_json")) info.job_json = read_str_attr(f, "job_json", path);
   return info;
 }
 

@@ -13,6 +13,8 @@ struct OutputInfo {
   std::int64_t format_version = 0;
   std::string grid_hash;
   std::uint64_t n_tasks = 0, n_ok = 0, n_failed = 0, n_not_run = 0;
+  std::string grid_toml;       // the grid.toml text the file was made from
+  std::string job_json;        // the job as `rsim inspect` shows it; "" in files before it was stored
 };
 
 // Never throws for a file that is not HDF5 or not rsim's: is_rsim says so.

@@ -1,4 +1,4 @@
-#include "signals.hpp"
+#include "rsim/job/signals.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include "rsim/core/error.hpp"
 #include "rsim/run/runner.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 namespace {
 volatile sig_atomic_t g_signal = 0;
@@ -30,4 +30,4 @@ void install_stop_signals() {
 
 int stop_signal() noexcept { return g_signal; }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -1,10 +1,11 @@
-#include "status.hpp"
+#include "rsim/job/status.hpp"
 
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/io/checkpoint.hpp"
@@ -12,21 +13,35 @@
 
 namespace fs = std::filesystem;
 
-namespace rsim::app {
+namespace rsim::job {
 
 namespace {
 
-// The value of "key" in rsim's own status JSON (flat, one key per line).
-std::string json_field(const std::string& json, const std::string& key) {
-  const std::string pat = "\"" + key + "\": ";
-  const auto at = json.find(pat);
-  if (at == std::string::npos) return "";
-  auto b = at + pat.size();
-  auto e = json.find_first_of(",\n", b);
-  std::string v = json.substr(b, e == std::string::npos ? std::string::npos : e - b);
-  while (!v.empty() && (v.back() == '}' || v.back() == ' ')) v.pop_back();
-  if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
-  return v;
+// The job's status file as JSON; an empty object if it is missing, and a
+// note instead of a crash if it is torn or not JSON (a disk that filled up).
+nlohmann::json read_status_file(const std::string& path, std::string& problem) {
+  std::ifstream in(path);
+  if (!in) return nlohmann::json::object();
+  std::ostringstream s;
+  s << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(s.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    problem = "the status file " + path + " is damaged (not JSON); showing the checkpoints only";
+    return nlohmann::json::object();
+  }
+  return j;
+}
+
+// j[key] as text ("" if absent): strings as they are, numbers as JSON writes them.
+std::string text(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+double number(const nlohmann::json& j, const char* key, double otherwise) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : otherwise;
 }
 
 std::string hms(double s) {
@@ -59,14 +74,10 @@ core::ExitCode show_status(const std::string& path) {
                            "give the grid.toml or the job's output path: rsim status grid.toml");
   }
 
-  std::string json;
-  if (std::ifstream in(output + ".status.json"); in) {
-    std::ostringstream s;
-    s << in.rdbuf();
-    json = s.str();
-  }
-  if (name.empty()) name = json_field(json, "job");
-  if (!json.empty()) n_tasks = std::stoull(json_field(json, "n_tasks"));
+  std::string problem;
+  const nlohmann::json json = read_status_file(output + ".status.json", problem);
+  if (name.empty()) name = text(json, "job");
+  n_tasks = static_cast<std::uint64_t>(number(json, "n_tasks", 0));
 
   const io::OutputInfo info = io::inspect_output(output);
   const std::string ckpt = io::checkpoint_dir_for(output);
@@ -90,13 +101,14 @@ core::ExitCode show_status(const std::string& path) {
       if (st == core::TaskStatus::error || st == core::TaskStatus::timeout) ++failed;
     }
   }
-  const std::string state = json.empty() ? std::string("unknown (no status file)") : json_field(json, "state");
+  if (!problem.empty()) std::printf("  note: %s\n", problem.c_str());
+  const std::string state = json.empty() ? std::string("unknown (no status file)") : text(json, "state");
   std::printf("  state: %s", state.c_str());
   if (!json.empty()) {
-    const double a = age(json_field(json, "updated"));
-    std::printf(" (as of %s, %s ago; pid %s on %s, %s rank%s)", json_field(json, "updated").c_str(),
-                hms(a).c_str(), json_field(json, "pid").c_str(), json_field(json, "host").c_str(),
-                json_field(json, "ranks").c_str(), json_field(json, "ranks") == "1" ? "" : "s");
+    const double a = age(text(json, "updated"));
+    std::printf(" (as of %s, %s ago; pid %s on %s, %s rank%s)", text(json, "updated").c_str(), hms(a).c_str(),
+                text(json, "pid").c_str(), text(json, "host").c_str(), text(json, "ranks").c_str(),
+                text(json, "ranks") == "1" ? "" : "s");
     if (state == "running" && a > 30)
       std::printf("\n  note: no update for %s; the job may have been killed (rerun the same command to resume)",
                   hms(a).c_str());
@@ -111,12 +123,12 @@ core::ExitCode show_status(const std::string& path) {
     std::printf("  committed: %llu tasks, %llu failed, in %zu checkpoint segments\n",
                 static_cast<unsigned long long>(committed), static_cast<unsigned long long>(failed), segments.size());
   if (!json.empty() && state == "running") {
-    const std::string eta = json_field(json, "eta_seconds");
-    std::printf("  done (reported): %s, rate %s tasks/s, ETA %s\n", json_field(json, "done").c_str(),
-                json_field(json, "rate").c_str(), eta == "null" || eta.empty() ? "--:--" : hms(std::stod(eta)).c_str());
+    const double rate = json.contains("this_run") ? number(json["this_run"], "rate", 0) : 0;
+    std::printf("  done (reported): %s, rate %.1f tasks/s, ETA %s\n", text(json, "done").c_str(), rate,
+                hms(number(json, "eta_seconds", -1)).c_str());
   }
   if (state == "interrupted") std::printf("  rerun the same command to resume\n");
   return core::ExitCode::ok;
 }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -8,13 +8,14 @@
 #include <utility>
 #include <vector>
 
-#include "options.hpp"
+
 #include "rsim/core/error.hpp"
+#include "rsim/job/job_run.hpp"
 #include "rsim/core/schema.hpp"
 #include "rsim/grid/job_spec.hpp"
 #include "rsim/sched/work_pool.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 // Before any task runs: the output must be a writable file path.
 void check_output(const std::string& output);
@@ -23,7 +24,7 @@ void check_output(const std::string& output);
 // grid.toml, or not rsim's, is refused; a finished job is not run again
 // (--rerun-failed turns its rows into checkpoints and reruns the failed
 // tasks).  Returns the exit code when there is nothing to do.
-std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Options& opt);
+std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
 
 // A task that was running when its rank died, twice, is committed as failed.
 void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt);
@@ -36,4 +37,4 @@ std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
 std::string encode_schema(const core::Schema& s);
 core::Schema decode_schema(const std::string& text);
 
-}  // namespace rsim::app
+}  // namespace rsim::job

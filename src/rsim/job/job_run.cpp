@@ -1,4 +1,4 @@
-#include "job.hpp"
+#include "rsim/job/job_run.hpp"
 
 #include <unistd.h>
 
@@ -12,10 +12,12 @@
 #include <optional>
 #include <sstream>
 
-#include "progress.hpp"
-#include "resume.hpp"
-#include "task_loop.hpp"
-#include "signals.hpp"
+#include "rsim/job/errors.hpp"
+#include "rsim/job/inspect.hpp"
+#include "rsim/job/progress.hpp"
+#include "rsim/job/resume.hpp"
+#include "rsim/job/task_loop.hpp"
+#include "rsim/job/signals.hpp"
 #include "rsim/core/clock.hpp"
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
@@ -32,21 +34,12 @@
 
 namespace fs = std::filesystem;
 
-namespace rsim::app {
+namespace rsim::job {
 
 namespace {
 
-void print_error(const sched::Comm& comm, const std::exception& e) {
-  if (comm.size() > 1)
-    std::fprintf(stderr, "rsim: error on rank %d: %s\n", comm.rank(), e.what());
-  else
-    std::fprintf(stderr, "rsim: error: %s\n", e.what());
-}
-
-core::ExitCode code_of(const std::exception& e) {
-  if (const auto* r = dynamic_cast<const core::Error*>(&e)) return r->exit_code();
-  return core::ExitCode::runtime;
-}
+// "on rank N" only when several ranks run.
+int rank_label(const sched::Comm& comm) { return comm.size() > 1 ? comm.rank() : -1; }
 
 // Runs `step` on every rank.  If it throws anywhere, the lowest failing rank
 // prints its error and every rank gets that rank's exit code.
@@ -57,18 +50,16 @@ std::optional<core::ExitCode> collectively(const sched::Comm& comm, F&& step) {
   try {
     step();
   } catch (const std::exception& e) {
-    code = code_of(e);
+    code = exit_code_of(e);
     msg = e.what();
     if (comm.size() == 1) {
-      print_error(comm, e);
+      print_error(e);
       return code;
     }
   }
   const int first = comm.first_true(msg.has_value());
   if (first < 0) return std::nullopt;
-  if (first == comm.rank()) std::fprintf(stderr, "rsim: error%s: %s\n",
-                                         comm.size() > 1 ? (" on rank " + std::to_string(first)).c_str() : "",
-                                         msg->c_str());
+  if (first == comm.rank()) print_error(*msg, first);
   return static_cast<core::ExitCode>(comm.broadcast(static_cast<std::uint64_t>(code), first));
 }
 
@@ -94,7 +85,7 @@ namespace {
 // stop with (every rank gets the same one), or nothing to go on.
 class JobRun {
  public:
-  JobRun(const Options& opt, const sched::Comm& comm) : opt_(opt), comm_(comm) {}
+  JobRun(const RunOptions& opt, const sched::Comm& comm) : opt_(opt), comm_(comm) {}
 
   // 1. The grid: rank 0 reads the file, every rank parses the same text.
   std::optional<core::ExitCode> read_grid() {
@@ -171,8 +162,8 @@ class JobRun {
     } catch (const std::exception& e) {
       // Mid-run failures cannot be agreed on: stop the whole job.  What was
       // committed stays in the checkpoint folder for the rerun.
-      print_error(comm_, e);
-      comm_.abort(static_cast<int>(code_of(e)));
+      print_error(e, rank_label(comm_));
+      comm_.abort(static_cast<int>(exit_code_of(e)));
     }
     interrupted = comm_.first_true(interrupted) >= 0;
     run_s_ = core::seconds_since(t_run);
@@ -241,6 +232,7 @@ class JobRun {
     prov.n_ranks = static_cast<std::uint32_t>(comm_.size());
     prov.task_detail = runner_->describe();
     prov.extra = runner_->provenance();
+    prov.extra.emplace_back("job_json", job_json(spec_, *space_));
     if (!data_.empty()) {
       std::string d;  // name = file (sha256:...), one input per line
       for (const auto& t : data_) d += t.name + " = " + t.file + " (sha256:" + t.sha256 + ")\n";
@@ -270,7 +262,7 @@ class JobRun {
     return sum.failed() > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
   }
 
-  const Options& opt_;
+  const RunOptions& opt_;
   const sched::Comm& comm_;
   const core::MonoClock::time_point t_start_ = core::MonoClock::now();
   const std::string created_ = core::utc_now_iso();
@@ -289,7 +281,7 @@ class JobRun {
 
 }  // namespace
 
-core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
+core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm) {
   JobRun job(opt, comm);
   if (auto c = job.read_grid()) return *c;
   if (auto c = job.set_up()) return *c;
@@ -298,4 +290,4 @@ core::ExitCode run_job(const Options& opt, const sched::Comm& comm) {
   return job.finish();
 }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -9,7 +9,7 @@
 #include "rsim/run/runner.hpp"
 #include "rsim/sched/scheduler.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 struct RankCounts {
   std::uint64_t done = 0, failed = 0;
@@ -28,4 +28,4 @@ struct LoopSettings {
 bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, io::TaskMarker& marker,
                const LoopSettings& settings, RankCounts& n);
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -1,20 +1,21 @@
-#include "progress.hpp"
-
-#include "quote.hpp"
+#include "rsim/job/progress.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "rsim/core/clock.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
+
+using nlohmann::ordered_json;
 
 void append_error_line(const std::string& dir, int rank, std::uint64_t task, const char* status,
                        const std::string& message) {
@@ -22,34 +23,35 @@ void append_error_line(const std::string& dir, int rank, std::uint64_t task, con
   std::snprintf(name, sizeof name, "/errors-r%05d.jsonl", rank);
   std::ofstream out(dir + name, std::ios::app);
   if (!out) return;
-  out << "{\"task\": " << task << ", \"status\": " << quote_str(status) << ", \"message\": " << quote_str(message)
-      << ", \"time\": " << quote_str(core::utc_now_iso()) << "}\n";
+  const ordered_json line = {{"task", task}, {"status", status}, {"message", message}, {"time", core::utc_now_iso()}};
+  // Invalid UTF-8 in a message is replaced, never thrown on.
+  out << line.dump(-1, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 
 namespace {
-// The last `n` error lines over every rank's errors file, newest last.
-std::vector<std::string> recent_errors(const std::string& dir, std::size_t n) {
-  std::vector<std::pair<std::string, std::string>> lines;  // (time, line)
+// The last `n` error records over every rank's errors file, oldest first.
+// A torn or foreign line (a rank killed mid-write) is skipped.
+std::vector<ordered_json> recent_errors(const std::string& dir, std::size_t n) {
+  std::vector<ordered_json> records;
   std::error_code ec;
   if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return {};
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("errors-r", 0) != 0) continue;
+    if (e.path().filename().string().rfind("errors-r", 0) != 0) continue;
     std::ifstream in(e.path());
-    std::deque<std::string> tail;
+    std::deque<ordered_json> tail;
     for (std::string l; std::getline(in, l);) {
-      tail.push_back(l);
+      ordered_json j = ordered_json::parse(l, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("time") || !j["time"].is_string()) continue;
+      tail.push_back(std::move(j));
       if (tail.size() > n) tail.pop_front();
     }
-    for (auto& l : tail) {
-      const auto t = l.find("\"time\": ");
-      lines.emplace_back(t == std::string::npos ? "" : l.substr(t), l);
-    }
+    for (auto& j : tail) records.push_back(std::move(j));
   }
-  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> out;
-  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out.push_back(lines[i].second);
-  return out;
+  std::stable_sort(records.begin(), records.end(), [](const ordered_json& a, const ordered_json& b) {
+    return a["time"].get<std::string>() < b["time"].get<std::string>();
+  });
+  if (records.size() > n) records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(n));
+  return records;
 }
 }  // namespace
 
@@ -60,35 +62,28 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
   const double eta = rate > 0 && f.n_tasks >= done ? static_cast<double>(f.n_tasks - done) / rate : -1.0;
   char host[256] = "";
   ::gethostname(host, sizeof host - 1);
-  std::string s = "{\n";
-  s += "  \"format\": 1,\n";
-  s += "  \"job\": " + quote_str(f.job) + ",\n";
-  s += "  \"output\": " + quote_str(f.output) + ",\n";
-  s += "  \"state\": " + quote_str(state) + ",\n";
-  s += "  \"n_tasks\": " + std::to_string(f.n_tasks) + ",\n";
-  s += "  \"done\": " + std::to_string(done) + ",\n";
-  s += "  \"failed\": " + std::to_string(failed_total > 0 ? failed_total : p.failed) + ",\n";
-  s += "  \"resumed_from\": " + std::to_string(f.already) + ",\n";
-  s += "  \"this_run\": {\"total\": " + std::to_string(p.total) + ", \"done\": " + std::to_string(p.done) +
-       ", \"seconds\": " + std::to_string(seconds) + ", \"rate\": " + std::to_string(rate) + "},\n";
-  s += "  \"eta_seconds\": " + (eta >= 0 ? std::to_string(eta) : std::string("null")) + ",\n";
-  s += "  \"ranks\": " + std::to_string(f.ranks) + ",\n";
-  s += "  \"done_per_rank\": [";
-  for (std::size_t r = 0; r < p.per_rank.size(); ++r) s += (r ? ", " : "") + std::to_string(p.per_rank[r]);
-  s += "],\n";
-  s += "  \"started\": " + quote_str(f.started) + ",\n";
-  s += "  \"updated\": " + quote_str(core::utc_now_iso()) + ",\n";
-  s += "  \"recent_errors\": [";
-  const auto errs = recent_errors(f.errors_dir, 5);
-  for (std::size_t i = 0; i < errs.size(); ++i) s += (i ? ",\n    " : "\n    ") + errs[i];
-  s += errs.empty() ? "],\n" : "\n  ],\n";
-  s += "  \"host\": " + quote_str(host) + ",\n";
-  s += "  \"pid\": " + std::to_string(::getpid()) + "\n}\n";
+  ordered_json j = {{"format", 1},
+                    {"job", f.job},
+                    {"output", f.output},
+                    {"state", state},
+                    {"n_tasks", f.n_tasks},
+                    {"done", done},
+                    {"failed", failed_total > 0 ? failed_total : p.failed},
+                    {"resumed_from", f.already},
+                    {"this_run", {{"total", p.total}, {"done", p.done}, {"seconds", seconds}, {"rate", rate}}},
+                    {"eta_seconds", eta >= 0 ? ordered_json(eta) : ordered_json()},
+                    {"ranks", f.ranks},
+                    {"done_per_rank", p.per_rank},
+                    {"started", f.started},
+                    {"updated", core::utc_now_iso()},
+                    {"recent_errors", recent_errors(f.errors_dir, 5)},
+                    {"host", host},
+                    {"pid", ::getpid()}};
   const std::string tmp = f.status_path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return;
-    out << s;
+    out << j.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
     if (!out) return;
   }
   std::rename(tmp.c_str(), f.status_path.c_str());
@@ -140,4 +135,4 @@ void ProgressMonitor::tick(bool final) {
   std::fflush(stderr);
 }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -15,7 +15,7 @@
 
 #include "rsim/sched/scheduler.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 // What the status file says besides the counters.
 struct JobFacts {
@@ -60,4 +60,4 @@ class ProgressMonitor {
   std::thread thread_;
 };
 
-}  // namespace rsim::app
+}  // namespace rsim::job

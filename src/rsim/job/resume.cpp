@@ -1,4 +1,4 @@
-#include "resume.hpp"
+#include "rsim/job/resume.hpp"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace rsim::app {
+namespace rsim::job {
 
 void check_output(const std::string& output) {
   std::error_code ec;
@@ -47,7 +47,7 @@ std::string move_aside(const std::string& path, const std::string& stamp) {
 // rsim's, is refused; a finished job is not run again (--rerun-failed turns
 // its rows into checkpoints and reruns the failed tasks).  Returns the exit
 // code when there is nothing to do.
-std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Options& opt) {
+std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
   std::error_code ec;
   if (opt.fresh) {
     std::string stamp = core::utc_now_iso();
@@ -162,4 +162,4 @@ std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
   return out;
 }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

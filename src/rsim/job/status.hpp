@@ -6,8 +6,8 @@
 
 #include "rsim/core/error.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 core::ExitCode show_status(const std::string& path);
 
-}  // namespace rsim::app
+}  // namespace rsim::job

@@ -1,14 +1,14 @@
-#include "task_loop.hpp"
+#include "rsim/job/task_loop.hpp"
 
 #include <chrono>
 #include <optional>
 
-#include "progress.hpp"
+#include "rsim/job/progress.hpp"
 #include "rsim/core/clock.hpp"
 #include "rsim/core/process_memory.hpp"
-#include "signals.hpp"
+#include "rsim/job/signals.hpp"
 
-namespace rsim::app {
+namespace rsim::job {
 
 namespace {
 constexpr std::size_t kMaxBatchRows = 1 << 16;
@@ -98,4 +98,4 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
   return stopped;
 }
 
-}  // namespace rsim::app
+}  // namespace rsim::job

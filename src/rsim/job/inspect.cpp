@@ -1,0 +1,149 @@
+#include "rsim/job/inspect.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "rsim/core/lecuyer.hpp"
+#include "rsim/core/version.hpp"
+#include "rsim/grid/grid_reader.hpp"
+#include "rsim/io/checkpoint.hpp"
+#include "rsim/io/output_reader.hpp"
+#include "rsim/job/json_values.hpp"
+
+namespace rsim::job {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json or_null(const std::string& s) { return s.empty() ? ordered_json() : ordered_json(s); }
+
+ordered_json task_section(const grid::TaskSection& t) {
+  return {{"backend", t.backend},   {"script", or_null(t.script)}, {"function", or_null(t.function)},
+          {"packages", t.packages}, {"setup", or_null(t.setup)},   {"kernel", or_null(t.kernel)},
+          {"plugin", or_null(t.plugin)}};
+}
+
+ordered_json schedule_section(const grid::ScheduleSection& s) {
+  return {{"chunk", s.chunk},
+          {"timeout_s", s.timeout_s},
+          {"retries", s.retries},
+          {"checkpoint_s", s.checkpoint_s},
+          {"memory_bytes", s.memory_bytes}};
+}
+
+ordered_json params_of(const grid::TaskSpace& space) {
+  ordered_json out = ordered_json::array();
+  for (const auto& p : space.params()) {
+    ordered_json values = ordered_json::array();
+    for (const auto& v : p.values) values.push_back(value_json(v));
+    out.push_back({{"name", p.name}, {"type", core::type_name(p.type)}, {"values", std::move(values)}});
+  }
+  return out;
+}
+
+ordered_json args_of(const grid::JobSpec& spec) {
+  ordered_json out = ordered_json::array();
+  for (const auto& a : spec.args)
+    out.push_back({{"name", a.name}, {"type", core::type_name(core::type_of(a.value))}, {"value", value_json(a.value)}});
+  return out;
+}
+
+ordered_json data_of(const grid::JobSpec& spec) {
+  ordered_json out = ordered_json::array();
+  for (const auto& d : spec.data) out.push_back({{"name", d.name}, {"file", d.file}, {"dataset", or_null(d.dataset)}});
+  return out;
+}
+
+constexpr std::uint64_t kMaxRSeed = 2147483647;  // R's set.seed() takes an R integer
+
+ordered_json seed_rules() {
+  return {{"r", "task t starts from the L'Ecuyer-CMRG stream reached by applying parallel::nextRNGStream t + 1 "
+                "times to the state set.seed(seed, kind = \"L'Ecuyer-CMRG\") leaves"},
+          {"r_seed_max", kMaxRSeed},
+          {"native", "Philox4x64-10 keyed by (seed, task id)"}};
+}
+
+}  // namespace
+
+std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
+  ordered_json j;
+  j["inspect_format"] = kInspectFormat;
+  j["rsim_version"] = core::kVersion;
+  j["result_format"] = core::kFormatVersion;
+  j["job"] = {{"name", spec.name},
+              {"output", spec.output},
+              {"seed", spec.seed},
+              {"seed_text", std::to_string(spec.seed)},
+              {"replicates", spec.replicates}};
+  j["task"] = task_section(spec.task);
+  j["args"] = args_of(spec);
+  j["grid"] = {{"kind", spec.cartesian ? "cartesian" : "points"}, {"params", params_of(space)}};
+  j["n_points"] = space.n_points();
+  j["n_tasks"] = space.n_tasks();
+  j["schedule"] = schedule_section(spec.schedule);
+  j["data"] = data_of(spec);
+  j["files"] = {{"output", spec.output},
+                {"checkpoints", io::checkpoint_dir_for(spec.output)},
+                {"logs", spec.output + ".logs"},
+                {"status", spec.output + ".status.json"},
+                {"lock", spec.output + ".lock"}};
+  j["source"] = {{"path", spec.source_path}, {"hash", spec.source_hash}};
+  j["reserved_names"] = grid::reserved_names();
+  j["seed_rules"] = seed_rules();
+  return j.dump(2);
+}
+
+std::string task_json(const grid::JobSpec& spec, const grid::TaskSpace& space, std::uint64_t task) {
+  if (task >= space.n_tasks())
+    throw core::UsageError("task " + std::to_string(task) + " is out of range: the job has " +
+                               std::to_string(space.n_tasks()) + " tasks (ids 0 to " +
+                               std::to_string(space.n_tasks() - 1) + ")",
+                           "give --task a task id below " + std::to_string(space.n_tasks()));
+  const std::uint64_t point = space.point_of(task);
+  ordered_json params = ordered_json::object();
+  for (std::size_t j = 0; j < space.n_params(); ++j) params[space.param(j).name] = value_json(space.value(point, j));
+  ordered_json t = {{"task", task}, {"point", point}, {"replicate", space.replicate_of(task)}, {"params", params}};
+  if (spec.seed <= kMaxRSeed) {
+    const auto seed = core::random_seed_vector(core::task_stream(static_cast<std::int32_t>(spec.seed), task));
+    t["r_seed"] = seed;
+  } else {
+    t["r_seed"] = nullptr;
+  }
+  return t.dump(2);
+}
+
+core::ExitCode inspect(const std::string& path, const std::uint64_t* task) {
+  std::error_code ec;
+  const bool toml = std::filesystem::path(path).extension() == ".toml" || !std::filesystem::exists(path, ec);
+  if (!toml) {
+    const io::OutputInfo info = io::inspect_output(path);
+    if (!info.is_rsim)
+      throw core::UsageError(path + " is neither a grid.toml nor an rsim result file",
+                             "give the job's grid.toml or its result file");
+    if (info.job_json.empty())
+      throw core::IoError("the result file was written by an rsim without `rsim inspect` (no job_json attribute)",
+                          path, "inspect the job's grid.toml instead");
+    if (task) {
+      // The stored view has no per-task part: rebuild the job from its
+      // recorded grid.toml text, whose paths resolve against the recorded folder.
+      const ordered_json j = ordered_json::parse(info.job_json);
+      const std::string src = j["source"]["path"].get<std::string>();
+      const grid::JobSpec spec = grid::parse_job_spec(info.grid_toml, src);
+      const grid::TaskSpace space(spec);
+      std::printf("%s\n", task_json(spec, space, *task).c_str());
+      return core::ExitCode::ok;
+    }
+    std::printf("%s\n", info.job_json.c_str());
+    return core::ExitCode::ok;
+  }
+  const grid::JobSpec spec = grid::read_job_spec(path);
+  const grid::TaskSpace space(spec);
+  std::printf("%s\n", task ? task_json(spec, space, *task).c_str() : job_json(spec, space).c_str());
+  return core::ExitCode::ok;
+}
+
+}  // namespace rsim::job
