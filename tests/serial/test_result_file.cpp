@@ -199,6 +199,66 @@ TEST_F(ResultFile, IntegerFieldWidensToFloatWhenSegmentsDisagree) {
   H5Fclose(f);
 }
 
+TEST_F(ResultFile, TableColumnOfIntegersAndDoublesFromTwoRanksIsDoubleWithNaKept) {
+  auto tables = [](std::uint64_t first, bool ints) {
+    core::ResultBatch b;
+    for (std::uint64_t t = first; t < first + 2; ++t) {
+      auto row = b.begin_row(t);
+      core::TableBatch& d = row.table("d");
+      if (d.schema.empty()) {
+        d.schema = {{"x", ints ? core::ValueType::Int : core::ValueType::Float}};
+        d.cols = {core::make_column(d.schema[0].type)};
+      }
+      d.task.push_back(t);
+      if (ints) std::get<std::vector<std::int64_t>>(d.cols[0]).push_back(t == first ? core::na_int : 7);
+      else std::get<std::vector<double>>(d.cols[0]).push_back(static_cast<double>(t) + 0.5);
+      b.end_row(core::TaskStatus::ok, 0.01, 1);
+    }
+    return b;
+  };
+  io::SegmentWriter r1((dir_ / "ckpt").string(), spec_.source_hash, 1, 5);
+  r1.commit(tables(2, /*ints=*/false));
+  io::SegmentWriter r0((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+  r0.commit(tables(0, /*ints=*/true));
+  assemble({});
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(read_all<std::int64_t>(f, "tables/d/task", H5T_NATIVE_INT64), (std::vector<std::int64_t>{0, 1, 2, 3}));
+  const auto x = read_all<double>(f, "tables/d/x", H5T_NATIVE_DOUBLE);
+  ASSERT_EQ(x.size(), 4u);
+  EXPECT_TRUE(core::is_na_float(x[0]));
+  EXPECT_DOUBLE_EQ(x[1], 7.0);
+  EXPECT_DOUBLE_EQ(x[2], 2.5);
+  EXPECT_DOUBLE_EQ(x[3], 3.5);
+  H5Fclose(f);
+}
+
+TEST_F(ResultFile, FieldOfAnotherTypeOnOneRankFailsThoseTasksNotTheAssembly) {
+  io::SegmentWriter r0((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+  r0.commit(batch(0, 4));
+  core::ResultBatch strings({{"y", core::ValueType::String}});
+  for (std::uint64_t t = 4; t < 6; ++t) {
+    strings.begin_row(t).set_string(0, "text");
+    strings.end_row(core::TaskStatus::ok, 0.01, 1);
+  }
+  io::SegmentWriter r1((dir_ / "ckpt").string(), spec_.source_hash, 1, 5);
+  r1.commit(strings);
+  const auto sum = assemble(batch(0, 0).schema());
+  EXPECT_EQ(sum.ok, 4u);
+  EXPECT_EQ(sum.error, 2u);
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(read_all<std::int64_t>(f, "errors/task", H5T_NATIVE_INT64), (std::vector<std::int64_t>{4, 5}));
+  const auto msg = read_strings(f, "errors/message");
+  ASSERT_EQ(msg.size(), 2u);
+  EXPECT_EQ(msg[0],
+            "result field \"y\" is string in these tasks but float in tasks run earlier or on other ranks; "
+            "return the same type from every task");
+  const auto y = read_all<double>(f, "results/y", H5T_NATIVE_DOUBLE);
+  EXPECT_TRUE(core::is_na_float(y[4]));
+  H5Fclose(f);
+}
+
 TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
   io::SegmentWriter w((dir_ / "ckpt").string(), "sha256:other", 0, 5);
   w.commit(batch(0, 4));

@@ -5,16 +5,6 @@
 
 namespace rsim::core {
 
-ColumnData make_column(ValueType t) {
-  switch (t) {
-    case ValueType::Int: return std::vector<std::int64_t>{};
-    case ValueType::Float: return std::vector<double>{};
-    case ValueType::String: return std::vector<std::string>{};
-    case ValueType::Bool: return std::vector<std::int8_t>{};
-  }
-  throw std::logic_error("make_column: bad type");
-}
-
 ResultBatch::ResultBatch(Schema schema) { reset_schema(std::move(schema)); }
 
 void ResultBatch::reset_schema(Schema schema) {
@@ -89,13 +79,29 @@ void TableBatch::append(const TableBatch& other) {
         cols[i]);
 }
 
+bool TableBatch::append_widening(const TableBatch& other) {
+  const auto joined = widened(schema, other.schema);
+  if (!joined) return false;
+  for (std::size_t c = 0; c < cols.size(); ++c) widen_column(c, (*joined)[c].type);
+  if (*joined == other.schema) {
+    append(other);
+    return true;
+  }
+  TableBatch conv = other;
+  for (std::size_t c = 0; c < conv.cols.size(); ++c) conv.widen_column(c, (*joined)[c].type);
+  append(conv);
+  return true;
+}
+
+void TableBatch::widen_column(std::size_t c, ValueType to) {
+  convert_column(cols[c], to);
+  schema[c].type = to;
+}
+
 void RowWriter::widen_to_float(std::size_t field) {
   ResultBatch& b = *batch_;
   if (b.schema_[field].type != ValueType::Int) return;
-  const auto& ints = std::get<std::vector<std::int64_t>>(b.cols_[field]);
-  std::vector<double> d(ints.size());
-  for (std::size_t i = 0; i < ints.size(); ++i) d[i] = ints[i] == na_int ? na_float() : static_cast<double>(ints[i]);
-  b.cols_[field] = std::move(d);
+  convert_column(b.cols_[field], ValueType::Float);
   b.schema_[field].type = ValueType::Float;
 }
 

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "rsim/core/field_types.hpp"
 #include "rsim/core/schema.hpp"
 
 namespace rsim::core {
@@ -34,10 +35,6 @@ struct TaskNotes {
   }
 };
 
-// One typed column; int8 holds logicals (0, 1, na_bool).
-using ColumnData = std::variant<std::vector<std::int64_t>, std::vector<double>,
-                                std::vector<std::string>, std::vector<std::int8_t>>;
-
 class ResultBatch;
 
 // Rows of a data frame that tasks returned: typed columns plus the task id
@@ -50,6 +47,12 @@ struct TableBatch {
   void clear();
   // Appends the rows of `other` (same schema).
   void append(const TableBatch& other);
+  // Appends the rows of `other` whose columns the field-type rule joins with
+  // these (core::widened: integer and double columns become double, here or
+  // in the rows appended).  False, with nothing changed, if they conflict.
+  bool append_widening(const TableBatch& other);
+  // Converts column `c` to type `to`, which must accept its type.
+  void widen_column(std::size_t c, ValueType to);
 };
 
 // Writes the fields of the row being filled.  Field indices follow the schema.
@@ -63,7 +66,7 @@ class RowWriter {
   double* float_vector(std::size_t field);
   std::size_t width(std::size_t field) const;
   // Turns integer field `field` into a float field, in the batch's schema and
-  // data (NA stays NA).
+  // data (NA stays NA); a no-op for fields of other types.
   void widen_to_float(std::size_t field);
   // The table `name` of the batch, created empty (no schema) if new; rows
   // the task appends are dropped again if the task fails.
@@ -133,7 +136,5 @@ class ResultBatch {
   std::vector<std::pair<std::string, TableBatch>> tables_;
   bool open_row_ = false;
 };
-
-ColumnData make_column(ValueType t);
 
 }  // namespace rsim::core

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "rsim/core/error.hpp"
+#include "rsim/core/field_types.hpp"
 
 namespace fs = std::filesystem;
 
@@ -428,7 +429,8 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std:
 }
 
 // The output schema: the declared fields, then any field a segment adds;
-// an integer field that some segment has as float becomes float.
+// fields join by core::widened (an integer field that some segment has as
+// float becomes float).
 core::Schema merge_schemas(core::Schema schema, const std::vector<std::string>& segments) {
   for (const auto& path : segments) {
     const SegmentHeader h = read_segment_header(path);
@@ -436,13 +438,10 @@ core::Schema merge_schemas(core::Schema schema, const std::vector<std::string>& 
       auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
       if (it == schema.end()) {
         schema.push_back(f);
-      } else if (*it != f) {
-        const bool widen = it->width == f.width &&
-                           ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
-                            (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
-        if (widen) it->type = core::ValueType::Float;
-        // otherwise the first type stays; the assembly fails the other segment's tasks
+      } else if (auto joined = core::widened(*it, f)) {
+        *it = std::move(*joined);
       }
+      // otherwise the first type stays; the assembly fails the other segment's tasks
     }
   }
   return schema;

@@ -4,13 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <map>
 
 #include "rsim/core/error.hpp"
+#include "rsim/core/field_types.hpp"
 #include "rsim/core/version.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/h5.hpp"
@@ -20,8 +18,6 @@ namespace rsim::io {
 
 namespace {
 
-using h5::check;
-using h5::check_id;
 using h5::Id;
 
 constexpr hsize_t kChunkBytes = 256 * 1024;
@@ -161,35 +157,6 @@ void write_records(hid_t file, const char* group, const std::map<std::uint64_t, 
   }
 }
 
-// Appends `add` to `to` where the columns agree but for integer against
-// double (both become double).  False if they disagree otherwise.
-bool append_widening(core::TableBatch& to, const core::TableBatch& add) {
-  if (to.schema.size() != add.schema.size()) return false;
-  core::TableBatch conv = add;
-  for (std::size_t c = 0; c < to.schema.size(); ++c) {
-    const auto a = to.schema[c].type, b = add.schema[c].type;
-    if (to.schema[c].name != add.schema[c].name) return false;
-    if (a == b) continue;
-    auto to_double = [](core::ColumnData& col) {
-      const auto& ints = std::get<std::vector<std::int64_t>>(col);
-      std::vector<double> d(ints.size());
-      for (std::size_t i = 0; i < ints.size(); ++i) d[i] = ints[i] == core::na_int ? core::na_float() : static_cast<double>(ints[i]);
-      col = std::move(d);
-    };
-    if (a == core::ValueType::Int && b == core::ValueType::Float) {
-      to_double(to.cols[c]);
-      to.schema[c].type = core::ValueType::Float;
-    } else if (a == core::ValueType::Float && b == core::ValueType::Int) {
-      to_double(conv.cols[c]);
-      conv.schema[c].type = core::ValueType::Float;
-    } else {
-      return false;
-    }
-  }
-  to.append(conv);
-  return true;
-}
-
 // /tables/<name>/task and one dataset per column, rows sorted by task id
 // (stable: a task's rows keep their order), so the content does not depend
 // on which rank ran which task.
@@ -300,8 +267,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
       std::string conflict;
       for (std::size_t c = 0; c < bs.size() && conflict.empty(); ++c) {
         const core::Field& want = schema[out_of[c]];
-        const bool widen = want.type == core::ValueType::Float && bs[c].type == core::ValueType::Int;
-        if (want.width != bs[c].width || (want.type != bs[c].type && !widen))
+        if (!core::accepts(want, bs[c]))
           conflict = "result field \"" + bs[c].name + "\" is " + core::type_name(bs[c].type) +
                      (bs[c].width > 1 ? "[" + std::to_string(bs[c].width) + "]" : std::string()) +
                      " in these tasks but " + core::type_name(want.type) +
@@ -345,10 +311,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
                 } else if constexpr (std::is_same_v<T, std::int64_t>) {
                   if (out_type == core::ValueType::Float) {  // widen integers
                     std::vector<double> v(cnt * w);
-                    for (std::size_t k = 0; k < v.size(); ++k) {
-                      const std::int64_t x = col[i * w + k];
-                      v[k] = x == core::na_int ? core::na_float() : static_cast<double>(x);
-                    }
+                    core::widen_ints(col.data() + i * w, v.size(), v.data());
                     write_rows(d, off, cnt, v.data());
                   } else {
                     write_rows(d, off, cnt, col.data() + i * w);
@@ -362,12 +325,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         i = j;
       }
       for (const auto& [name, t] : b.tables()) {
-        auto [it, fresh] = tables.try_emplace(name);
-        if (fresh) {
-          it->second.schema = t.schema;
-          for (const auto& f : t.schema) it->second.cols.push_back(core::make_column(f.type));
-          it->second.append(t);
-        } else if (!append_widening(it->second, t)) {
+        auto [it, fresh] = tables.try_emplace(name, t);
+        if (!fresh && !it->second.append_widening(t)) {
           throw core::IoError("table \"" + name + "\" has different columns in different checkpoints", path,
                               "tasks must return data frames with the same columns and column types");
         }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "rsim/core/error.hpp"
+#include "rsim/core/field_types.hpp"
 #include "rsim/run/native/builtin_kernels.hpp"
 #include "rsim/run/native/kernel.hpp"
 
@@ -39,10 +40,6 @@ std::string show(const core::Value& v) {
     return buf;
   }
   return core::to_string(v);
-}
-
-bool accepts(core::ValueType declared, core::ValueType given) {
-  return given == declared || (declared == core::ValueType::Float && given == core::ValueType::Int);
 }
 
 std::string example_of(core::ValueType t, const std::string& name) {
@@ -144,7 +141,7 @@ core::Value placeholder(core::ValueType t) {
 // Throws a ConfigError naming both types if a value of `r` has the wrong one.
 void check_types(const grid::JobSpec& spec, const grid::TaskSpace& space, const ParamRef& r) {
   for (const core::Value* v : values_of(space, r)) {
-    if (accepts(r.type, core::type_of(*v))) continue;
+    if (core::accepts(r.type, core::type_of(*v))) continue;
     const Origin o = origin_of(spec, space, r);
     throw core::ConfigError(o.loc,
                             kernel_label(spec) + " expects " + r.name + " to be " +
@@ -195,7 +192,7 @@ const std::vector<double>& KernelSetup::numeric_column(const std::string& name, 
 ParamRef KernelSetup::param(const std::string& name, core::ValueType type, std::optional<core::Value> def) {
   if (std::find(declared_.begin(), declared_.end(), name) != declared_.end())
     throw std::logic_error("kernel parameter \"" + name + "\" declared twice");
-  if (def && !accepts(type, core::type_of(*def)))
+  if (def && !core::accepts(type, core::type_of(*def)))
     throw std::logic_error("default of kernel parameter \"" + name + "\" is not a " + core::type_name(type));
   declared_.push_back(name);
 
