@@ -1,0 +1,312 @@
+#include "rsim/run/r/r_values.hpp"
+
+#include <variant>
+
+#include "rsim/core/field_types.hpp"
+
+namespace rsim::run {
+
+namespace {
+
+// R's integer NA is the int64 NA here.
+std::int64_t from_r_int(int v) { return v == NA_INTEGER ? core::na_int : v; }
+
+// Element k of a double or (non-factor) integer vector, as a double.
+double r_number(SEXP x, R_xlen_t k) {
+  return TYPEOF(x) == REALSXP ? REAL(x)[k] : core::widen_int(from_r_int(INTEGER(x)[k]));
+}
+
+// Element k of a character vector or factor (its label) in UTF-8; nullptr for NA.
+const char* r_string(SEXP x, R_xlen_t k) {
+  if (Rf_isFactor(x)) {
+    const int code = INTEGER(x)[k];
+    return code == NA_INTEGER ? nullptr : Rf_translateCharUTF8(STRING_ELT(Rf_getAttrib(x, R_LevelsSymbol), code - 1));
+  }
+  SEXP e = STRING_ELT(x, k);
+  return e == NA_STRING ? nullptr : Rf_translateCharUTF8(e);
+}
+
+// How a field type reads in messages to R users.
+const char* r_type_name(core::ValueType t, std::uint32_t width) {
+  if (width > 1) return "numeric vector";
+  switch (t) {
+    case core::ValueType::Int: return "integer";
+    case core::ValueType::Float: return "double";
+    case core::ValueType::String: return "character";
+    case core::ValueType::Bool: return "logical";
+  }
+  return "?";
+}
+
+std::string described(const core::Field& f) {
+  return r_type_name(f.type, f.width) + (f.width > 1 ? " of length " + std::to_string(f.width) : std::string());
+}
+
+// Element k of x into field f of the row (NA stays NA).
+void write_value(core::RowWriter& out, std::size_t f, const core::Field& want, SEXP x, R_xlen_t k) {
+  if (want.width > 1) {
+    double* dst = out.float_vector(f);
+    for (std::uint32_t e = 0; e < want.width; ++e) dst[e] = r_number(x, e);
+    return;
+  }
+  switch (want.type) {
+    case core::ValueType::Float: out.set_float(f, r_number(x, k)); break;
+    case core::ValueType::Int: out.set_int(f, from_r_int(INTEGER(x)[k])); break;
+    case core::ValueType::Bool:
+      if (LOGICAL(x)[k] != NA_LOGICAL) out.set_bool(f, LOGICAL(x)[k] != 0);
+      break;
+    case core::ValueType::String:
+      if (const char* s = r_string(x, k)) out.set_string(f, s);
+      break;
+  }
+}
+
+// --- data frames ----------------------------------------------------------------
+
+// The columns of data frame `df` (returned as table `name`) as fields.
+bool table_schema(const std::string& name, SEXP df, core::Schema& schema, core::TaskNotes& notes) {
+  SEXP cn = Rf_getAttrib(df, R_NamesSymbol);
+  for (R_xlen_t c = 0; c < XLENGTH(df); ++c) {
+    SEXP col = VECTOR_ELT(df, c);
+    const std::string cname = Rf_translateCharUTF8(STRING_ELT(cn, c));
+    const auto t = field_type_of(col);
+    if (!t) {
+      notes.message = "column \"" + cname + "\" of data frame \"" + name + "\" is a " + Rf_type2char(TYPEOF(col)) +
+                      "; table columns must be numeric, integer, logical, character or factor";
+      return false;
+    }
+    if (cname == "task" || cname.empty()) {
+      notes.message = "data frame \"" + name + "\" has a column named \"" + cname +
+                      "\"; rename it (rsim adds the task column itself)";
+      return false;
+    }
+    schema.push_back({cname, *t, 1});
+  }
+  return true;
+}
+
+// Joins the columns a task returned with those of the table so far (an
+// integer column meeting doubles becomes double).
+bool join_columns(const std::string& name, core::TableBatch& tb, const core::Schema& got, core::TaskNotes& notes) {
+  if (tb.schema.size() != got.size()) {
+    notes.message = "data frame \"" + name + "\" has " + std::to_string(got.size()) + " columns here but " +
+                    std::to_string(tb.schema.size()) + " in earlier tasks";
+    return false;
+  }
+  for (std::size_t c = 0; c < got.size(); ++c) {
+    const auto joined = core::widened(tb.schema[c], got[c]);
+    if (!joined) {
+      const core::Field& want = tb.schema[c];
+      notes.message = "column " + std::to_string(c + 1) + " of data frame \"" + name + "\" is " + got[c].name + " (" +
+                      r_type_name(got[c].type, 1) + ") here but " + want.name + " (" + r_type_name(want.type, 1) +
+                      ") in earlier tasks";
+      return false;
+    }
+    if (joined->type != tb.schema[c].type) tb.widen_column(c, joined->type);
+  }
+  return true;
+}
+
+// Appends the nrow elements of R vector `col` to a column (NA stays NA).
+void append_column(core::ColumnData& dst, SEXP col, R_xlen_t nrow) {
+  std::visit(
+      [&](auto& v) {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        for (R_xlen_t i = 0; i < nrow; ++i) {
+          if constexpr (std::is_same_v<T, double>) {
+            v.push_back(r_number(col, i));
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            v.push_back(from_r_int(INTEGER(col)[i]));
+          } else if constexpr (std::is_same_v<T, std::int8_t>) {
+            const int b = LOGICAL(col)[i];
+            v.push_back(b == NA_LOGICAL ? core::na_bool : static_cast<std::int8_t>(b != 0));
+          } else {
+            const char* s = r_string(col, i);
+            v.push_back(s ? std::string(s) : std::string());
+          }
+        }
+      },
+      dst);
+}
+
+// Appends the rows of data frame `df` to table `name` (/tables/<name>), with
+// the task id as an extra column.  The first data frame of a table fixes its
+// columns and types; integers widen into double columns, nothing else.
+bool append_table(const std::string& name, SEXP df, std::uint64_t task, core::RowWriter& out,
+                  core::TaskNotes& notes) {
+  core::Schema schema;
+  if (!table_schema(name, df, schema, notes)) return false;
+  core::TableBatch& tb = out.table(name);
+  if (tb.schema.empty() && tb.cols.empty()) {
+    tb.schema = schema;
+    for (const auto& f : schema) tb.cols.push_back(core::make_column(f.type));
+  }
+  if (!join_columns(name, tb, schema, notes)) return false;
+  const R_xlen_t nrow = XLENGTH(df) > 0 ? XLENGTH(VECTOR_ELT(df, 0)) : 0;
+  tb.task.insert(tb.task.end(), static_cast<std::size_t>(nrow), task);
+  for (std::size_t c = 0; c < schema.size(); ++c) append_column(tb.cols[c], VECTOR_ELT(df, static_cast<R_xlen_t>(c)), nrow);
+  return true;
+}
+
+}  // namespace
+
+SEXP value_to_r(const core::Value& v) {
+  switch (core::type_of(v)) {
+    case core::ValueType::Int: {
+      const std::int64_t x = std::get<std::int64_t>(v);
+      if (x > INT32_MAX || x <= INT32_MIN) return Rf_ScalarReal(static_cast<double>(x));  // beyond R integers
+      return Rf_ScalarInteger(static_cast<int>(x));
+    }
+    case core::ValueType::Float: return Rf_ScalarReal(std::get<double>(v));
+    case core::ValueType::String: return Rf_mkString(std::get<std::string>(v).c_str());
+    case core::ValueType::Bool: return Rf_ScalarLogical(std::get<bool>(v) ? 1 : 0);
+  }
+  return R_NilValue;
+}
+
+std::optional<core::ValueType> field_type_of(SEXP x) {
+  switch (TYPEOF(x)) {
+    case REALSXP: return core::ValueType::Float;
+    case INTSXP: return Rf_isFactor(x) ? core::ValueType::String : core::ValueType::Int;
+    case LGLSXP: return core::ValueType::Bool;
+    case STRSXP: return core::ValueType::String;
+    default: return std::nullopt;
+  }
+}
+
+// --- result fields -----------------------------------------------------------------
+
+bool ResultConverter::convert(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
+  if (res == R_NilValue) return true;
+  staged_.clear();
+  if (Rf_inherits(res, "data.frame")) return append_table("rows", res, task, out, notes);
+  if (TYPEOF(res) == VECSXP) {
+    if (!stage_list(res, task, out, notes)) return false;
+  } else if (const auto t = field_type_of(res)) {
+    if (!stage_vector(res, *t, notes)) return false;
+  } else {
+    notes.message = std::string("the task returned a ") + Rf_type2char(TYPEOF(res)) +
+                    "; return a named list of scalars, e.g. list(estimate = 1.2, p = 0.03)";
+    return false;
+  }
+  if (staged_.empty()) return true;  // only tables (or an empty list)
+  return check_field_set(notes) && write_fields(out, notes);
+}
+
+// A named list: scalars and numeric vectors are fields, data frames tables.
+bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
+  SEXP names = Rf_getAttrib(res, R_NamesSymbol);
+  if (names == R_NilValue && XLENGTH(res) > 0) {
+    notes.message = "the task returned an unnamed list; return a named list such as list(estimate = 1.2, p = 0.03)";
+    return false;
+  }
+  for (R_xlen_t i = 0; i < XLENGTH(res); ++i) {
+    SEXP x = VECTOR_ELT(res, i);
+    const std::string name = Rf_translateCharUTF8(STRING_ELT(names, i));
+    if (name.empty()) {
+      notes.message = "element " + std::to_string(i + 1) + " of the returned list has no name";
+      return false;
+    }
+    const auto t = field_type_of(x);
+    if (Rf_inherits(x, "data.frame")) {
+      if (!append_table(name, x, task, out, notes)) return false;
+    } else if (t && XLENGTH(x) == 1) {
+      staged_.push_back({name, *t, 1, x, 0});
+    } else if (x == R_NilValue) {
+      notes.message = "result field \"" + name + "\" is NULL; return NA for a missing value";
+      return false;
+    } else if ((t == core::ValueType::Float || t == core::ValueType::Int) && XLENGTH(x) > 1) {
+      staged_.push_back({name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x)), x, 0});
+    } else {
+      notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) +
+                      (Rf_isVector(x) ? " of length " + std::to_string(Rf_xlength(x)) : std::string()) +
+                      "; fields must be scalars, numeric vectors or data frames";
+      return false;
+    }
+  }
+  return true;
+}
+
+// An atomic vector: unnamed, a single field "value"; named, one field per element.
+bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::TaskNotes& notes) {
+  SEXP names = Rf_getAttrib(res, R_NamesSymbol);
+  if (names == R_NilValue) {
+    if (XLENGTH(res) != 1) {
+      notes.message = "the task returned an unnamed vector of length " + std::to_string(XLENGTH(res)) +
+                      "; name its elements, e.g. c(mean = m, sd = s)";
+      return false;
+    }
+    staged_.push_back({"value", type, 1, res, 0});
+    return true;
+  }
+  for (R_xlen_t i = 0; i < XLENGTH(res); ++i) {
+    std::string name = Rf_translateCharUTF8(STRING_ELT(names, i));
+    if (name.empty()) {
+      notes.message = "element " + std::to_string(i + 1) + " of the returned vector has no name";
+      return false;
+    }
+    staged_.push_back({std::move(name), type, 1, res, i});
+  }
+  return true;
+}
+
+// Each name once; the first task that returns fields fixes the schema, and
+// later tasks return as many fields.
+bool ResultConverter::check_field_set(core::TaskNotes& notes) {
+  for (std::size_t i = 1; i < staged_.size(); ++i)
+    for (std::size_t k = 0; k < i; ++k)
+      if (staged_[k].name == staged_[i].name) {
+        notes.message = "the task returned field \"" + staged_[i].name + "\" twice";
+        return false;
+      }
+  if (schema_.empty())
+    for (const auto& s : staged_) schema_.push_back({s.name, s.type, s.width});
+  if (staged_.size() == schema_.size()) return true;
+  std::string missing;
+  for (const auto& f : schema_) {
+    bool found = false;
+    for (const auto& s : staged_) found = found || s.name == f.name;
+    if (!found) missing += (missing.empty() ? "" : ", ") + f.name;
+  }
+  notes.message = "the task returned " + std::to_string(staged_.size()) + " fields where earlier tasks returned " +
+                  std::to_string(schema_.size()) + (missing.empty() ? "" : " (missing: " + missing + ")");
+  return false;
+}
+
+// The schema index of a staged field; `guess` first (tasks usually return
+// fields in the same order), schema_.size() if it has none.
+std::size_t ResultConverter::field_index(const Staged& s, std::size_t guess) const {
+  if (schema_[guess].name == s.name) return guess;
+  for (std::size_t k = 0; k < schema_.size(); ++k)
+    if (schema_[k].name == s.name) return k;
+  return schema_.size();
+}
+
+bool ResultConverter::write_fields(core::RowWriter& out, core::TaskNotes& notes) {
+  out.adopt_schema(schema_);
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& s = staged_[i];
+    const std::size_t f = field_index(s, i);
+    if (f == schema_.size()) {
+      notes.message = "result field \"" + s.name + "\" is new: earlier tasks did not return it";
+      return false;
+    }
+    const core::Field got{s.name, s.type, s.width};
+    const auto joined = core::widened(schema_[f], got);
+    if (!joined) {
+      notes.message = "result field \"" + s.name + "\" is " + described(got) + " here but " + described(schema_[f]) +
+                      " in earlier tasks";
+      return false;
+    }
+    if (joined->type != schema_[f].type) {
+      // Integers and doubles mix: the field becomes double (also in this batch),
+      // so results do not depend on which task a rank happened to run first.
+      schema_[f].type = joined->type;
+      out.widen_to_float(f);
+    }
+    write_value(out, f, schema_[f], s.x, s.index);
+  }
+  return true;
+}
+
+}  // namespace rsim::run
