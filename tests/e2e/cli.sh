@@ -63,3 +63,40 @@ expect_out "ETA"
 expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/q.h5"
 ! grep -q "ETA" <<<"$OUT" || fail "progress line printed although stderr is not a terminal"
 pass "progress line"
+
+# rsim inspect: the job as JSON, the grid.toml's and the result file's alike
+expect_exit 0 "$RSIM_BIN" inspect "$WORK/good.toml"
+$PY - "$OUT" <<'PY' || fail "inspect JSON: $OUT"
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["n_tasks"] == 3 and j["job"]["name"] == "cli" and j["task"]["kernel"] == "ttest_power", j
+assert "max_rss" in j["reserved_names"] and ".task" in j["reserved_names"]
+assert [p["name"] for p in j["grid"]["params"]] == ["n", "delta"]
+PY
+expect_exit 0 "$RSIM_BIN" inspect "$WORK/cli.h5"
+expect_out '"n_tasks": 3'
+expect_exit 0 "$RSIM_BIN" inspect --task 2 "$WORK/good.toml"
+expect_out '"replicate": 2'; expect_out '"delta": 0.5'
+expect_exit 1 "$RSIM_BIN" inspect --task 3 "$WORK/good.toml"
+expect_out "out of range"
+expect_exit 1 "$RSIM_BIN" inspect
+expect_out "usage: rsim inspect"
+pass "rsim inspect"
+
+# rsim status survives a damaged status file and torn error-log lines
+printf '{"state": "running", "n_tasks": 3, "updated": ' >"$WORK/cli.h5.status.json"
+expect_exit 0 "$RSIM_BIN" status "$WORK/cli.h5"
+expect_out "finished: 3 tasks"
+mkdir -p "$WORK/torn.h5.ckpt"
+printf '{"state": "running", "n_tasks": "many"}' >"$WORK/torn.h5.status.json"
+expect_exit 0 "$RSIM_BIN" status "$WORK/torn.h5"
+expect_out "state: running"
+printf 'not json at all' >"$WORK/torn.h5.status.json"
+expect_exit 0 "$RSIM_BIN" status "$WORK/torn.h5"
+expect_out "damaged"
+pass "rsim status: a damaged status file is reported, not fatal"
+
+# usage errors are printed in the one error format
+expect_exit 1 "$RSIM_BIN" --task x "$WORK/good.toml"
+expect_out "rsim: error: --task needs a task id"
+pass "one error format"

@@ -32,7 +32,7 @@ assert "plugin" not in f.attrs["task"] or True
 print("ok: coin_flips share within 4 MC SEs of p")
 PY
 expect_exit 0 "$RSIM_BIN" --task 5 "$WORK/g.toml"
-expect_out "heads = "
+expect_out "\"name\":\"heads\""
 pass "plugin built with find_package(rsim) runs at -n 2 and with --task"
 
 toml "$WORK/nok.toml" "$lib" coin_flops 'n = [5]'

@@ -59,4 +59,14 @@ if [ -n "${RSIM_WITH_R:-1}" ] && command -v Rscript >/dev/null; then
   [ "$CODE" -eq 4 ] || fail "R task in Sys.sleep: exit $CODE, wanted 4: $(cat "$WORK/s.out")"
   awk "BEGIN { exit !($SECS < 5) }" || fail "R task: took ${SECS}s to stop"
   pass "SIGTERM abandons a long R task: exit 4 after ${SECS}s"
+
+  # A stop while R is still starting (a slow script): recorded, and the run
+  # ends before its first task with exit 4, not killed by the signal.
+  printf 'Sys.sleep(4)\nf <- function(i) list(x = i)\n' >"$WORK/slow.R"
+  sed 's/s.R/slow.R/; s/name = "s"/name = "slow"/' "$WORK/s.toml" >"$WORK/slow.toml"
+  "$RSIM_BIN" "$WORK/slow.toml" -q >"$WORK/slow.out" 2>&1 &
+  stop_and_time $! TERM
+  [ "$CODE" -eq 4 ] || fail "SIGTERM during R set-up: exit $CODE, wanted 4: $(cat "$WORK/slow.out")"
+  grep -q "0 of 6 tasks are committed" "$WORK/slow.out" || fail "SIGTERM during set-up: $(cat "$WORK/slow.out")"
+  pass "SIGTERM during R set-up: exit 4, no task run"
 fi

@@ -120,29 +120,23 @@ class JobRun {
 
   // 3. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
   std::optional<core::ExitCode> plan() {
-    std::optional<core::ExitCode> nothing_to_do;  // rank 0: the job is already done
-    core::Schema earlier;                          // rank 0: fields committed by earlier runs
+    Plan plan;  // rank 0's
     if (auto c = collectively(comm_, [&] {
           if (comm_.rank() != 0) return;
           lock_.emplace(spec_.output);
-          nothing_to_do = prepare_output(spec_, ckpt_, opt_);
-          if (nothing_to_do) return;
-          io::remove_stale_temp_files(ckpt_);
-          fail_repeat_crashers(spec_, ckpt_);
-          const auto segments = io::list_segments(ckpt_);
-          committed_ = io::committed_ranges(segments, spec_.source_hash, spec_.source_path, opt_.rerun_failed);
-          earlier = io::merge_schemas({}, segments);
+          plan = plan_run(spec_, ckpt_, opt_);
         }))
       return c;
-    if (comm_.broadcast(static_cast<std::uint64_t>(nothing_to_do ? 1 + static_cast<int>(*nothing_to_do) : 0)) > 0)
-      return nothing_to_do.value_or(core::ExitCode::ok);
-    broadcast_committed();
+    if (comm_.broadcast(static_cast<std::uint64_t>(plan.nothing_to_do ? 1 + static_cast<int>(*plan.nothing_to_do) : 0)) > 0)
+      return plan.nothing_to_do.value_or(core::ExitCode::ok);
+    index_ = std::move(plan.index);
+    committed_ = broadcast_ranges(plan.committed);
     for (const auto& [b, e] : committed_) already_ += e - b;
     if (comm_.rank() == 0 && already_ > 0)
       std::fprintf(stderr, "rsim: resuming: %llu of %llu tasks already committed in %s\n",
                    static_cast<unsigned long long>(already_), static_cast<unsigned long long>(space_->n_tasks()),
                    ckpt_.c_str());
-    runner_->adopt_schema(decode_schema(comm_.broadcast(encode_schema(earlier))));
+    runner_->adopt_schema(decode_schema(comm_.broadcast(encode_schema(plan.earlier))));
     // The checkpoint folder appears only once set-up succeeded.
     return collectively(comm_, [&] {
       if (comm_.rank() == 0) io::make_dirs(ckpt_);
@@ -190,18 +184,25 @@ class JobRun {
   }
 
  private:
-  void broadcast_committed() {
+  io::TaskRanges broadcast_ranges(const io::TaskRanges& mine) const {
     std::string enc;
-    for (const auto& [b, e] : committed_) enc += std::to_string(b) + " " + std::to_string(e) + "\n";
+    for (const auto& [b, e] : mine) enc += std::to_string(b) + " " + std::to_string(e) + "\n";
     std::istringstream in(comm_.broadcast(enc));
-    committed_.clear();
+    io::TaskRanges out;
     std::uint64_t b, e;
-    while (in >> b >> e) committed_.emplace_back(b, e);
+    while (in >> b >> e) out.emplace_back(b, e);
+    return out;
+  }
+
+  std::vector<sched::Chunk> pending() const {
+    std::vector<sched::Chunk> out;
+    for (const auto& [b, e] : io::complement(space_->n_tasks(), committed_)) out.push_back({b, e});
+    return out;
   }
 
   // This rank's part of the run; true if it stopped early.
   bool run_rank(std::uint64_t run_id) {
-    sched::Scheduler sched(comm_, pending_tasks(space_->n_tasks(), committed_), spec_.schedule.chunk);
+    sched::Scheduler sched(comm_, pending(), spec_.schedule.chunk);
     io::SegmentWriter seg(ckpt_, spec_.source_hash, static_cast<std::uint32_t>(comm_.rank()), run_id);
     io::TaskMarker marker(ckpt_, static_cast<std::uint32_t>(comm_.rank()));
     if (spec_.schedule.memory_bytes > 0 && !core::limit_address_space(spec_.schedule.memory_bytes))
@@ -211,18 +212,29 @@ class JobRun {
     if (comm_.rank() == 0)
       monitor.emplace(!opt_.quiet && (opt_.progress || ::isatty(STDERR_FILENO)), facts_,
                       [&sched] { return sched.progress(); });
-    install_stop_signals();
+    install_stop_signals(true);
     std::error_code ec;
     fs::create_directories(facts_.errors_dir, ec);
     RankCounts counts;
-    run_tasks(sched, *runner_, seg, marker,
-              {spec_.schedule.checkpoint_s, spec_.schedule.retries, facts_.errors_dir, comm_.rank()}, counts);
+    SchedulerSource work(sched);
+    SegmentSink sink(seg);
+    run_tasks(work, *runner_, sink,
+              {spec_.schedule.checkpoint_s, spec_.schedule.retries, facts_.errors_dir, comm_.rank(), &marker, {}},
+              counts);
     const bool interrupted = sched.finish();
     if (monitor) {
       monitor->stop();
       last_ = sched.progress();
     }
     return interrupted;
+  }
+
+  // The index planning built, with this run's own segments added.
+  std::vector<std::string> segment_paths() {
+    index_->refresh();
+    std::vector<std::string> paths;
+    for (const auto& e : index_->entries()) paths.push_back(e.path);
+    return paths;
   }
 
   core::ExitCode assemble() {
@@ -240,7 +252,7 @@ class JobRun {
     }
     const auto t_write = core::MonoClock::now();
     const io::AssemblySummary sum =
-        io::assemble_results(spec_, *space_, io::list_segments(ckpt_), runner_->schema(), spec_.output, prov);
+        io::assemble_results(spec_, *space_, segment_paths(), runner_->schema(), spec_.output, prov);
     const double write_s = core::seconds_since(t_write);
     write_status(facts_, last_, run_s_, "finished", sum.failed());
     std::error_code ec;
@@ -272,7 +284,8 @@ class JobRun {
   std::vector<core::DataTable> data_;  // [data] inputs, loaded by every rank, shared by its tasks
   std::unique_ptr<run::Runner> runner_;
   std::optional<io::RunLock> lock_;    // rank 0: this run owns the job's files
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_;
+  std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
+  io::TaskRanges committed_;
   std::uint64_t already_ = 0;          // tasks committed by earlier runs
   JobFacts facts_;
   sched::Progress last_;
@@ -282,6 +295,7 @@ class JobRun {
 }  // namespace
 
 core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm) {
+  install_stop_signals(false);  // a stop during set-up ends the run before its first task
   JobRun job(opt, comm);
   if (auto c = job.read_grid()) return *c;
   if (auto c = job.set_up()) return *c;

@@ -123,14 +123,13 @@ core::Schema decode_schema(const std::string& text) {
 
 // A task that was running when its rank died, twice, is committed as failed
 // so the job can finish instead of crashing on it forever.
-void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt) {
-  const auto crashes = io::collect_crashes(ckpt);
+void fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index) {
+  const auto crashes = io::collect_crashes(index.dir());
   if (crashes.empty()) return;
-  const auto done = io::committed_ranges(io::list_segments(ckpt), spec.source_hash, spec.source_path);
+  const io::TaskRanges done = index.committed_ranges();
   auto committed = [&](std::uint64_t t) {
-    for (const auto& [b, e] : done)
-      if (t >= b && t < e) return true;
-    return false;
+    auto it = std::upper_bound(done.begin(), done.end(), std::make_pair(t, UINT64_MAX));
+    return it != done.begin() && t < std::prev(it)->second;
   };
   core::ResultBatch batch;
   for (const auto& [task, n] : crashes) {
@@ -147,19 +146,21 @@ void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt) {
   }
   if (batch.empty()) return;
   const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  io::SegmentWriter(ckpt, spec.source_hash, 0, now).commit(batch);
+  io::SegmentWriter(index.dir(), spec.source_hash, 0, now).commit(batch);
+  index.refresh();
 }
 
-std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
-                                        const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done) {
-  std::vector<sched::Chunk> out;
-  std::uint64_t at = 0;
-  for (const auto& [b, e] : done) {
-    if (b > at) out.push_back({at, std::min(b, n_tasks)});
-    at = std::max(at, e);
-  }
-  if (at < n_tasks) out.push_back({at, n_tasks});
-  return out;
+Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
+  Plan plan;
+  plan.nothing_to_do = prepare_output(spec, ckpt, opt);
+  if (plan.nothing_to_do) return plan;
+  io::remove_stale_temp_files(ckpt);
+  plan.index.emplace(ckpt, spec.source_hash, spec.source_path);
+  fail_repeat_crashers(spec, *plan.index);
+  plan.committed = plan.index->committed_ranges(opt.rerun_failed);
+  for (const auto& [b, e] : plan.committed) plan.already += e - b;
+  plan.earlier = plan.index->schema();
+  return plan;
 }
 
 }  // namespace rsim::job

@@ -13,7 +13,7 @@
 #include "rsim/job/job_run.hpp"
 #include "rsim/core/schema.hpp"
 #include "rsim/grid/job_spec.hpp"
-#include "rsim/sched/work_pool.hpp"
+#include "rsim/io/segment_index.hpp"
 
 namespace rsim::job {
 
@@ -26,12 +26,22 @@ void check_output(const std::string& output);
 // tasks).  Returns the exit code when there is nothing to do.
 std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
 
-// A task that was running when its rank died, twice, is committed as failed.
-void fail_repeat_crashers(const grid::JobSpec& spec, const std::string& ckpt);
+// What this run does, decided on rank 0 before any task runs.
+struct Plan {
+  std::optional<core::ExitCode> nothing_to_do;  // set: the job is done (or nothing to rerun); exit with it
+  io::TaskRanges committed;                     // tasks earlier runs committed (and that stay)
+  std::uint64_t already = 0;                    // how many tasks that is
+  core::Schema earlier;                         // fields earlier runs committed
+  std::optional<io::SegmentIndex> index;        // the checkpoints, read once; handed on to the assembly
+};
 
-// [0, n_tasks) minus the committed ranges.
-std::vector<sched::Chunk> pending_tasks(std::uint64_t n_tasks,
-                                        const std::vector<std::pair<std::uint64_t, std::uint64_t>>& done);
+// Plans the run from what earlier runs left: prepare_output(), then the
+// checkpoints (stale temp files removed, repeat crashers failed, indexed).
+Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
+
+// A task that was running when its rank died, twice, is committed as failed
+// (a segment of its own); `index` is refreshed to include it.
+void fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index);
 
 // A schema as text, to broadcast it.
 std::string encode_schema(const core::Schema& s);

@@ -5,7 +5,10 @@
 // process at once (the committed checkpoints still hold).
 namespace rsim::job {
 
-void install_stop_signals();
+// `interrupt_tasks`: also ask a running task to stop (the run phase).  Before
+// that (grid, set-up, planning) a signal is only recorded, and the run then
+// stops before its first task.
+void install_stop_signals(bool interrupt_tasks);
 // The first stop signal received, or 0.
 int stop_signal() noexcept;
 

@@ -14,8 +14,9 @@ namespace {
 constexpr std::size_t kMaxBatchRows = 1 << 16;
 }  // namespace
 
-bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& seg, io::TaskMarker& marker,
-               const LoopSettings& settings, RankCounts& n) {
+bool run_tasks(WorkSource& sched, run::Runner& runner, BatchSink& seg, const LoopSettings& settings, RankCounts& n) {
+  const std::function<int()> stop_signal = settings.stop_signal ? settings.stop_signal : job::stop_signal;
+  io::TaskMarker* const marker = settings.marker;
   const double checkpoint_s = settings.checkpoint_s;
   const std::uint32_t retries = settings.retries;
   core::ResultBatch batch(runner.schema());
@@ -40,7 +41,7 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       const auto t0 = core::MonoClock::now();
       core::RowWriter row = batch.begin_row(t);
       notes.clear();
-      marker.begin(t);
+      if (marker) marker->begin(t);
       // The high-water mark is reset per task, except that tasks shorter than
       // 50 us share one measurement window (so tiny tasks cost no syscalls).
       const bool measure = t0 - last_reset >= kMemoryWindow;
@@ -59,7 +60,7 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       }
       const auto t1 = core::MonoClock::now();
       if (measure || t1 - last_reset >= kMemoryWindow) peak = memory.peak_bytes();
-      marker.end();
+      if (marker) marker->end();
       if (notes.abandoned) {  // interrupted mid-task: it runs again on resume
         batch.cancel_row();
         stopped = true;
@@ -68,7 +69,8 @@ bool run_tasks(sched::Scheduler& sched, run::Runner& runner, io::SegmentWriter& 
       if (s != core::TaskStatus::ok) {
         batch.cancel_row();  // a failed task's fields are all NA, whatever it wrote first
         batch.begin_row(t);
-        append_error_line(settings.errors_dir, settings.rank, t, core::status_name(s), notes.message);
+        if (!settings.errors_dir.empty())
+          append_error_line(settings.errors_dir, settings.rank, t, core::status_name(s), notes.message);
         batch.add_error({t, std::move(notes.message), std::move(notes.calls)});
         ++n.failed;
       }

@@ -1,0 +1,61 @@
+#pragma once
+// One look at a job's checkpoint folder: for every committed segment, its
+// header (grid hash, rank, run, schema) and the tasks and statuses it holds,
+// each segment read and verified once (checksum, grid hash).  Planning asks
+// the index what is committed; the assembly is handed the same index and
+// decodes each segment's columns once more, in the index's order.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rsim/core/schema.hpp"
+#include "rsim/io/checkpoint.hpp"
+
+namespace rsim::io {
+
+struct SegmentEntry {
+  std::string path;
+  SegmentHeader header;
+  std::vector<std::uint64_t> tasks;      // in the segment's row order
+  std::vector<core::TaskStatus> status;  // per row
+};
+
+using TaskRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // sorted, disjoint [begin, end)
+
+class SegmentIndex {
+ public:
+  // Reads every segment of `dir` (none if it is absent).  Throws
+  // core::ConfigError for a segment of another grid.toml (`grid_path` names
+  // the file in the message), core::IoError for a damaged one.
+  SegmentIndex(std::string dir, std::string grid_hash, std::string grid_path);
+
+  // Reads the segments that appeared since (this run's own commits).
+  void refresh();
+
+  // Sorted by file name: the order in which later rows replace earlier ones.
+  const std::vector<SegmentEntry>& entries() const { return entries_; }
+  const std::string& dir() const { return dir_; }
+
+  // The tasks committed so far as merged ranges.  With `exclude_failed`,
+  // tasks whose latest row failed (error or timeout) count as not committed.
+  TaskRanges committed_ranges(bool exclude_failed = false) const;
+  std::uint64_t rows() const;  // rows over all segments (a task counted once per row)
+
+  // The declared fields, then those the segments add, in order; an integer
+  // field that some segment has as float becomes float; where segments
+  // disagree otherwise, the first type stays.
+  core::Schema schema(core::Schema declared = {}) const;
+
+ private:
+  void read(const std::string& path);
+  std::string dir_, grid_hash_, grid_path_;
+  std::vector<SegmentEntry> entries_;
+  std::set<std::string> seen_;
+};
+
+// [0, n_tasks) minus `done`.
+TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done);
+
+}  // namespace rsim::io
