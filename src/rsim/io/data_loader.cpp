@@ -1,10 +1,14 @@
 #include "rsim/io/data_loader.hpp"
 
+#include <csv.h>
+
 #include <cerrno>
-#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
+#include <optional>
+#include <set>
+#include <string_view>
 
 #include "rsim/core/error.hpp"
 #include "rsim/core/schema.hpp"
@@ -18,42 +22,13 @@ namespace {
 
 using h5::Id;
 
+constexpr std::size_t kBlockBytes = std::size_t{1} << 20;  // a data file is read and hashed 1 MiB at a time
+
 [[noreturn]] void bad(const grid::JobSpec& spec, const grid::DataSpec& d, std::uint32_t file_line,
                       const std::string& what, const std::string& fix) {
   std::string where = d.file;
   if (file_line > 0) where += ":" + std::to_string(file_line);
   throw core::ConfigError({spec.source_path, d.line, "data." + d.name}, what + " (" + where + ")", fix);
-}
-
-// Splits one CSV record (RFC 4180 quoting: "a, b" and "" inside quotes).
-std::vector<std::string> split_csv(const std::string& line, bool& ok) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  ok = true;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  if (quoted) ok = false;
-  out.push_back(cur);
-  return out;
 }
 
 bool parse_number(const std::string& s, double& v) {
@@ -68,36 +43,10 @@ bool parse_number(const std::string& s, double& v) {
   return end && *end == '\0' && end != s.c_str() && errno != ERANGE;
 }
 
-core::DataTable load_csv(const grid::JobSpec& spec, const grid::DataSpec& d, const std::string& bytes) {
+// Columns from the header and the cells: a column is numeric if every cell
+// parses as a number or is empty / NA (then missing), text otherwise.
+core::DataTable typed_table(const std::vector<std::string>& header, std::vector<std::vector<std::string>>& cells) {
   core::DataTable t;
-  std::vector<std::vector<std::string>> cells;  // per column
-  std::size_t pos = 0;
-  std::uint32_t line_no = 0;
-  std::vector<std::string> header;
-  while (pos < bytes.size()) {
-    const std::size_t e = bytes.find('\n', pos);
-    const std::string line = bytes.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
-    pos = e == std::string::npos ? bytes.size() : e + 1;
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    bool ok = true;
-    auto fields = split_csv(line, ok);
-    if (!ok) bad(spec, d, line_no, "an unterminated quote in the CSV file", "close every quoted field");
-    if (header.empty()) {
-      header = fields;
-      for (auto& h : header)
-        if (h.empty()) bad(spec, d, line_no, "a column without a name in the CSV header", "name every column");
-      cells.resize(header.size());
-      continue;
-    }
-    if (fields.size() != header.size())
-      bad(spec, d, line_no,
-          "a row with " + std::to_string(fields.size()) + " fields where the header has " +
-              std::to_string(header.size()),
-          "give every row as many fields as the header");
-    for (std::size_t c = 0; c < fields.size(); ++c) cells[c].push_back(std::move(fields[c]));
-  }
-  if (header.empty()) bad(spec, d, 0, "the CSV file is empty", "give a file with a header line and rows");
   t.rows = cells.empty() ? 0 : cells[0].size();
   for (std::size_t c = 0; c < header.size(); ++c) {
     core::DataColumn col;
@@ -110,6 +59,158 @@ core::DataTable load_csv(const grid::JobSpec& spec, const grid::DataSpec& d, con
     }
     t.columns.push_back(std::move(col));
   }
+  return t;
+}
+
+// One [data] CSV file parsed by libcsv in strict RFC 4180 mode: a quoted
+// field may hold commas, "" for one quote, and line breaks; fields are kept
+// exactly as written (no trimming); empty lines between records are skipped.
+// The file may be fed in pieces cut anywhere.  Physical lines (ended by LF,
+// CRLF or CR) are counted so that every error names file:line of the record.
+class CsvTable {
+ public:
+  CsvTable(const grid::JobSpec& spec, const grid::DataSpec& d) : spec_(spec), d_(d) {
+    csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI);
+    csv_set_space_func(&parser_, [](unsigned char) { return 0; });  // spaces are data
+  }
+  ~CsvTable() { csv_free(&parser_); }
+  CsvTable(const CsvTable&) = delete;
+  CsvTable& operator=(const CsvTable&) = delete;
+
+  // The next bytes of the file; a UTF-8 byte-order mark at its start is dropped.
+  void feed(std::string_view bytes);
+  // The table, once the whole file was fed.
+  core::DataTable finish();
+
+ private:
+  struct Problem {
+    std::uint32_t line;
+    std::string what, fix;
+  };
+  static void on_field(void* s, std::size_t n, void* self);
+  static void on_record(int, void* self) { static_cast<CsvTable*>(self)->end_record(); }
+  void parse(std::string_view piece);
+  void end_record();
+  void take_header(std::uint32_t line);
+  void take_row(std::uint32_t line);
+  [[noreturn]] void fail(const Problem& p) const { bad(spec_, d_, p.line, p.what, p.fix); }
+
+  const grid::JobSpec& spec_;
+  const grid::DataSpec& d_;
+  csv_parser parser_{};
+  bool started_ = false;           // a first piece was fed
+  char prev_ = '\0';               // the last byte fed
+  std::uint32_t line_ = 1;         // the physical line being fed
+  std::uint32_t record_line_ = 0;  // where the open record began; 0 between records
+  std::vector<std::string> row_;   // the open record's fields
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> cells_;  // per column
+  std::optional<Problem> problem_;               // the first one a callback found
+};
+
+void CsvTable::feed(std::string_view bytes) {
+  if (!started_ && !bytes.empty()) {
+    started_ = true;
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
+  }
+  std::size_t start = 0;  // libcsv gets one physical line at a time, so line_ is right in its callbacks
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (prev_ == '\n' || (prev_ == '\r' && bytes[i] != '\n')) {
+      parse(bytes.substr(start, i - start));
+      start = i;
+      ++line_;
+    }
+    prev_ = bytes[i];
+  }
+  parse(bytes.substr(start));
+}
+
+void CsvTable::parse(std::string_view piece) {
+  if (piece.empty()) return;
+  if (record_line_ == 0 && piece.find_first_not_of("\r\n") != std::string_view::npos) record_line_ = line_;
+  const std::size_t used = csv_parse(&parser_, piece.data(), piece.size(), on_field, on_record, this);
+  if (problem_) fail(*problem_);
+  if (used == piece.size()) return;
+  if (csv_error(&parser_) == CSV_EPARSE)
+    fail({line_, "a quote inside an unquoted field, or text after a closing quote, in the CSV file",
+          "quote the whole field and double every quote inside it: \"5'3\"\"\""});
+  throw core::IoError("out of memory reading the CSV file", d_.file, "give the job more memory, or a smaller file");
+}
+
+void CsvTable::on_field(void* s, std::size_t n, void* self) {
+  auto& row = static_cast<CsvTable*>(self)->row_;
+  row.emplace_back(n == 0 ? std::string() : std::string(static_cast<const char*>(s), n));
+}
+
+void CsvTable::end_record() {
+  const std::uint32_t line = record_line_ != 0 ? record_line_ : line_;
+  record_line_ = 0;
+  if (!problem_ && header_.empty()) {
+    take_header(line);
+  } else if (!problem_) {
+    take_row(line);
+  }
+  row_.clear();
+}
+
+void CsvTable::take_header(std::uint32_t line) {
+  std::set<std::string> seen;
+  for (const auto& name : row_) {
+    if (name.empty()) {
+      problem_ = Problem{line, "a column without a name in the CSV header", "name every column"};
+      return;
+    }
+    if (!seen.insert(name).second) {
+      problem_ = Problem{line, "the column name \"" + name + "\" appears twice in the CSV header",
+                         "give every column a different name"};
+      return;
+    }
+  }
+  header_ = std::move(row_);
+  cells_.resize(header_.size());
+}
+
+void CsvTable::take_row(std::uint32_t line) {
+  if (row_.size() != header_.size()) {
+    problem_ = Problem{
+        line,
+        "a row with " + std::to_string(row_.size()) + " fields where the header has " + std::to_string(header_.size()),
+        "give every row as many fields as the header"};
+    return;
+  }
+  for (std::size_t c = 0; c < row_.size(); ++c) cells_[c].push_back(std::move(row_[c]));
+}
+
+core::DataTable CsvTable::finish() {
+  if (csv_fini(&parser_, on_field, on_record, this) != 0)
+    fail({record_line_, "an unterminated quote in the CSV file", "close every quoted field"});
+  if (problem_) fail(*problem_);
+  if (header_.empty()) fail({0, "the CSV file is empty", "give a file with a header line and rows"});
+  return typed_table(header_, cells_);
+}
+
+// Reads the data file in blocks, giving each to `take`; returns the SHA-256
+// of its bytes.
+template <class Take>
+std::string read_blocks(const grid::JobSpec& spec, const grid::DataSpec& d, Take take) {
+  std::ifstream in(d.file, std::ios::binary);
+  if (!in) bad(spec, d, 0, "cannot read the data file", "check its permissions");
+  core::Sha256 hash;
+  std::string block(kBlockBytes, '\0');
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+    const std::string_view piece(block.data(), static_cast<std::size_t>(in.gcount()));
+    hash.update(piece);
+    take(piece);
+  }
+  if (in.bad()) throw core::IoError("cannot read the data file", d.file, "check the disk and the file's permissions");
+  return hash.hex();
+}
+
+core::DataTable load_csv(const grid::JobSpec& spec, const grid::DataSpec& d) {
+  CsvTable csv(spec, d);
+  const std::string hash = read_blocks(spec, d, [&csv](std::string_view b) { csv.feed(b); });
+  core::DataTable t = csv.finish();
+  t.sha256 = hash;
   return t;
 }
 
@@ -132,8 +233,7 @@ core::DataTable load_h5(const grid::JobSpec& spec, const grid::DataSpec& d) {
     bad(spec, d, 0, "dataset " + d.dataset + " has " + std::to_string(rank) + " dimensions",
         "give a vector or a matrix (rows x columns)");
   std::vector<double> all(dims[0] * dims[1]);
-  if (!all.empty())
-    RSIM_H5_CHECK(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), d.file);
+  if (!all.empty()) RSIM_H5_CHECK(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), d.file);
   t.rows = dims[0];
   std::vector<std::string> names;
   if (H5Aexists(ds, "columns") > 0) {
@@ -148,8 +248,9 @@ core::DataTable load_h5(const grid::JobSpec& spec, const grid::DataSpec& d) {
       H5free_memory(p);
     }
     if (names.size() != dims[1])
-      bad(spec, d, 0, "the \"columns\" attribute names " + std::to_string(names.size()) + " columns, the dataset has " +
-                          std::to_string(dims[1]),
+      bad(spec, d, 0,
+          "the \"columns\" attribute names " + std::to_string(names.size()) + " columns, the dataset has " +
+              std::to_string(dims[1]),
           "fix the attribute");
   }
   for (hsize_t c = 0; c < dims[1]; ++c) {
@@ -167,13 +268,16 @@ core::DataTable load_h5(const grid::JobSpec& spec, const grid::DataSpec& d) {
 std::vector<core::DataTable> load_data(const grid::JobSpec& spec) {
   std::vector<core::DataTable> out;
   for (const auto& d : spec.data) {
-    std::ifstream in(d.file, std::ios::binary);
-    if (!in) bad(spec, d, 0, "cannot read the data file", "check its permissions");
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    core::DataTable t = d.dataset.empty() ? load_csv(spec, d, bytes) : load_h5(spec, d);
+    core::DataTable t;
+    if (d.dataset.empty()) {
+      t = load_csv(spec, d);
+    } else {
+      const std::string hash = read_blocks(spec, d, [](std::string_view) {});
+      t = load_h5(spec, d);
+      t.sha256 = hash;
+    }
     t.name = d.name;
     t.file = d.file;
-    t.sha256 = core::sha256_hex(bytes);
     out.push_back(std::move(t));
   }
   return out;
