@@ -46,9 +46,9 @@ rsim_binary <- function(required = TRUE) {
 #' if (nzchar(rsim_binary(required = FALSE))) rsim_version()
 rsim_version <- function(binary = rsim_binary()) {
   if (!is.null(.rsim_cache$versions[[binary]])) return(.rsim_cache$versions[[binary]])
-  r <- tryCatch(processx::run(binary, "--version", error_on_status = FALSE, timeout = 30),
+  r <- keeping_rng(tryCatch(processx::run(binary, "--version", error_on_status = FALSE, timeout = 30),
     error = function(e) list(status = -1L, stdout = "", stderr = conditionMessage(e))
-  )
+  ))
   m <- regmatches(r$stdout, regexec("rsim ([^ ]+) \\(result format ([0-9]+)\\)", r$stdout))[[1]]
   if (r$status != 0L || length(m) != 3L) {
     cli::cli_abort(c("{.file {binary}} does not look like rsim: {.code {binary} --version} printed {.val {trimws(r$stdout)}} (exit code {r$status}).",

@@ -14,9 +14,19 @@ result_path <- function(x, call = parent.frame()) {
     cli::cli_abort("{.arg path} must be the path of an rsim result file (a single string).", call = call)
   }
   if (grepl("\\.toml$", x, ignore.case = TRUE) && file.exists(x) && !dir.exists(x)) {
-    return(grid_output(read_grid_toml(x, call = call)))
+    return(grid_result_path(x, call = call))
   }
   x
+}
+
+# The result file of a grid.toml, as `rsim inspect` names it.
+grid_result_path <- function(path, call = parent.frame()) {
+  if (!nzchar(rsim_binary(required = FALSE))) {
+    cli::cli_abort(c("{.file {path}} is a grid.toml: finding its result file needs the rsim program ({.code rsim inspect}).",
+      i = "Give the result file itself (the {.field [job] output} of grid.toml, default {.file <name>.h5}), or set {.envvar RSIM_BIN}."
+    ), call = call)
+  }
+  inspect_job(path, call = call)$files$output
 }
 
 # Opens an rsim result file for reading, or stops with a message that says

@@ -28,8 +28,9 @@
 #' this R session ends.
 #'
 #' @param path the result file of the job (the `[job] output` of
-#'   grid.toml), the grid.toml, or an `rsim_job` from [rsim_run()].  The job
-#'   may be running, interrupted or finished; it need not have started yet.
+#'   grid.toml), the grid.toml (read by the rsim program), or an `rsim_job`
+#'   from [rsim_run()].  The job may be running, interrupted or finished;
+#'   it need not have started yet.
 #' @param host the address to listen on.  `"0.0.0.0"` lets other machines
 #'   connect (anyone who can reach the port sees the job).
 #' @param port the TCP port; default a free port.

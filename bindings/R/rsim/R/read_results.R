@@ -15,7 +15,8 @@
 #' with the job's progress instead.
 #'
 #' @param path the result file (the `[job] output` of grid.toml), or the
-#'   grid.toml itself, or an `rsim_job` from [rsim_run()].
+#'   grid.toml itself (the rsim program names its result file), or an
+#'   `rsim_job` from [rsim_run()].
 #' @param status `"all"` (default) for every task, `"ok"` to drop tasks that
 #'   failed or did not run.
 #' @param columns `NULL` for all columns, or the names of the columns to

@@ -11,26 +11,32 @@
 #' session's random number generator state is restored afterwards.
 #'
 #' For a native job: runs `rsim --task T grid.toml` and returns the task's
-#' fields as a named list; a failed task raises its error message.  The
-#' binary is looked up as [rsim_binary()] does.
+#' fields as a named list; a failed task raises its error message.
 #'
-#' Given a result file, the grid.toml text recorded in the file is used;
-#' the R script is looked up next to the recorded grid.toml path, next to
-#' the result file, or at the path rsim recorded.  The script may have
-#' changed since the job ran: rsim records the grid.toml, not the script.
+#' Both need the rsim program, looked up as [rsim_binary()] does: it reads
+#' the grid.toml and gives the task's seed and grid parameters
+#' (`rsim inspect --task`).
+#'
+#' Given a result file, the job it records is used (the grid parameters
+#' as its `/grid` datasets store them); the R script is looked up where the
+#' job ran it, next to the recorded grid.toml path, next to the result
+#' file, or at the path rsim recorded.  The script may have changed since
+#' the job ran: rsim records the grid.toml, not the script.
 #'
 #' @inheritParams task_seed
 #' @return What the task returned: for an R task, the function's value; for
 #'   a native kernel, a named list of its fields.
 #' @export
 #' @examples
-#' dir <- tempfile("repro")
-#' dir.create(dir)
-#' sim <- function(n, shift) list(mean = mean(rnorm(n)) + shift)
-#' g <- write_grid(file.path(dir, "grid.toml"), sim,
-#'   grid = list(n = c(5, 50), shift = c(0, 1)), replicates = 3, seed = 11
-#' )
-#' reproduce_task(g, 7)   # point 2 (n = 50, shift = 0), replicate 1
+#' if (nzchar(rsim_binary(required = FALSE))) {
+#'   dir <- tempfile("repro")
+#'   dir.create(dir)
+#'   sim <- function(n, shift) list(mean = mean(rnorm(n)) + shift)
+#'   g <- write_grid(file.path(dir, "grid.toml"), sim,
+#'     grid = list(n = c(5, 50), shift = c(0, 1)), replicates = 3, seed = 11
+#'   )
+#'   reproduce_task(g, 7)   # point 2 (n = 50, shift = 0), replicate 1
+#' }
 #' \donttest{
 #' if (nzchar(rsim_binary(required = FALSE))) {
 #'   res <- rsim_run(g, np = 1, background = FALSE)
@@ -43,36 +49,38 @@ reproduce_task <- function(path_or_grid, task) {
   if (identical(job$backend, "r")) reproduce_r(job, task) else reproduce_native(job, task)
 }
 
-task_context <- function(job, task) {
-  point <- task %/% job$replicates
-  list(task = task, point = point, replicate = task - point * job$replicates)
-}
-
-find_script <- function(job) {
+# Where the job's R script may be: where rsim ran it, the same path below
+# each folder the grid.toml may be in, and the path the result file records.
+script_candidates <- function(job) {
   script <- job$task$script
   if (is.null(script)) cli::cli_abort("The job's [task] has no {.field script}.")
-  if (is_absolute(script)) {
-    cand <- script
-  } else {
-    cand <- file.path(job$grid_dirs, script)
-  }
+  if (is.null(job$file)) return(script)
+  src <- job$json$source$path
+  base <- if (!is.null(src) && is_absolute(src)) paste0(dirname(src), "/")
+  rel <- if (!is.null(base) && startsWith(script, base)) substring(script, nchar(base) + 1L) else basename(script)
+  cand <- c(script, file.path(job$grid_dirs, rel))
   detail <- job$task_detail
   if (!is.null(detail) && grepl("^R function .* in ", detail)) {
     cand <- c(cand, sub("^R function .*? in ", "", detail, perl = TRUE))
   }
+  unique(cand)
+}
+
+find_script <- function(job) {
+  cand <- script_candidates(job)
   hit <- cand[file.exists(cand) & !dir.exists(cand)]
   if (!length(hit)) {
-    cli::cli_abort(c("Cannot find the job's R script {.file {script}}.",
-      i = "Looked for {.file {unique(cand)}}.",
+    cli::cli_abort(c("Cannot find the job's R script {.file {basename(cand[1])}}.",
+      i = "Looked for {.file {cand}}.",
       i = "Run from the folder rsim ran in, or give the grid.toml instead of the result file."
     ))
   }
   normalizePath(hit[1])
 }
 
-reproduce_r <- function(job, task) {
-  script <- find_script(job)
-  fname <- job$task[["function"]]
+# Attaches the job's packages and sources its script into a new
+# environment, as rsim does on every rank; returns the environment.
+task_environment <- function(job, script) {
   for (p in job$task$packages) {
     if (!requireNamespace(p, quietly = TRUE)) {
       cli::cli_abort("The job needs package {.pkg {p}}, which is not installed.")
@@ -83,57 +91,50 @@ reproduce_r <- function(job, task) {
   }
   env <- new.env(parent = globalenv())
   source(script, local = env, echo = FALSE, keep.source = TRUE)
+  env
+}
+
+# Runs the job's set-up function, if any, as rsim does once per rank.
+run_setup <- function(job, env, script) {
+  setup <- job$task$setup
+  if (is.null(setup)) return(invisible())
+  sfun <- get0(setup, envir = env, mode = "function")
+  if (is.null(sfun)) cli::cli_abort("The script {.file {script}} defines no setup function {.fn {setup}}.")
+  sfun()
+  invisible()
+}
+
+reproduce_r <- function(job, task) {
+  view <- task_view(job, task)
+  seed <- r_seed(job, view)
+  script <- find_script(job)
+  fname <- job$task[["function"]]
+  env <- task_environment(job, script)
   fun <- get0(fname, envir = env, mode = "function")
   if (is.null(fun)) cli::cli_abort("The script {.file {script}} defines no function {.fn {fname}}.")
-  setup <- job$task$setup
-  if (!is.null(setup)) {
-    sfun <- get0(setup, envir = env, mode = "function")
-    if (is.null(sfun)) cli::cli_abort("The script {.file {script}} defines no setup function {.fn {setup}}.")
-    sfun()
-  }
-  ctx <- task_context(job, task)
-  args <- c(job$point_values(ctx$point), lapply(job$args, function(v) v))
-  if (".task" %in% names(formals(fun))) args$.task <- ctx
-
-  genv <- globalenv()
-  had <- exists(".Random.seed", envir = genv, inherits = FALSE)
-  old <- if (had) get(".Random.seed", envir = genv, inherits = FALSE)
-  on.exit(if (had) assign(".Random.seed", old, envir = genv) else if (exists(".Random.seed", envir = genv, inherits = FALSE)) rm(".Random.seed", envir = genv), add = TRUE)
-  assign(".Random.seed", lecuyer_stream(job$seed, task), envir = genv)
-  do.call(fname, args, envir = env)  # by name, so warnings and tracebacks read draw(...)
+  run_setup(job, env, script)
+  args <- c(view$params, job$args)
+  if (".task" %in% names(formals(fun))) args$.task <- view[c("task", "point", "replicate")]
+  keeping_rng({
+    assign(".Random.seed", seed, envir = globalenv())
+    do.call(fname, args, envir = env) # by name, so warnings and tracebacks read draw(...)
+  })
 }
 
 reproduce_native <- function(job, task) {
-  bin <- rsim_binary()
-  check_binary_format(bin, job$format_version)
-  grid <- job$grid_path
-  if (!is.null(job$file)) {
+  check_binary_format(rsim_binary(), job$format_version)
+  run <- function(grid) run_single_task(grid, task)
+  out <- if (is.null(job$file)) {
+    run(job$grid_path)
+  } else {
     # the grid.toml the job ran: the recorded file if unchanged, else a copy of its text
-    same <- !is.null(grid) && file.exists(grid) &&
-      identical(paste(readLines(grid, warn = FALSE), collapse = "\n"), sub("\n$", "", job$grid_text))
-    if (!same) {
-      grid <- file.path(tempfile("rsim-task"), "grid.toml")
-      dir.create(dirname(grid))
-      on.exit(unlink(dirname(grid), recursive = TRUE), add = TRUE)
-      writeBin(charToRaw(enc2utf8(job$grid_text)), grid)
-    }
+    grid <- recorded_grid_unchanged(job)
+    if (!is.null(grid)) run(grid) else with_recorded_grid(job$grid_text, job$grid_dirs, run)
   }
-  r <- processx::run(bin, c("--task", format(task, scientific = FALSE), grid), error_on_status = FALSE)
-  if (!r$status %in% c(0L, 3L)) {
-    cli::cli_abort(c("{.code rsim --task {format(task, scientific = FALSE)}} failed (exit code {r$status}).", x = "{trimws(r$stderr)}"))
-  }
-  lines <- strsplit(r$stdout, "\n", fixed = TRUE)[[1]]
-  start <- utils::tail(grep("^task = ", lines), 1L)
-  out <- parse_toml(lines[start:length(lines)], "rsim --task output")
   if (!identical(out$status, "ok")) {
     cli::cli_abort(c("Task {format(task, scientific = FALSE)} failed ({out$status}): {out$message}", i = "Where: {out$calls}"),
       class = "rsim_task_error"
     )
   }
-  fields <- strip_toml(out$fields)
-  fields <- lapply(fields, function(v) {
-    if (is.double(v)) v[is.nan(v)] <- NA_real_
-    v
-  })
-  fields
+  out$fields
 }

@@ -10,12 +10,15 @@
 #' * [task_seed()] and [reproduce_task()] rerun any single task in R.
 #'
 #' The rsim program is found through the option `rsim.binary`, the
-#' environment variable `RSIM_BIN` or the `PATH` ([rsim_binary()]).
-#' Reading result files needs no binary.
+#' environment variable `RSIM_BIN` or the `PATH` ([rsim_binary()]).  It is
+#' the one reader of grid.toml: this package writes grid.toml files but
+#' asks rsim (`rsim inspect`) what they mean, and rsim gives each task's
+#' grid point and seed.  Reading result files needs no binary.
 #'
 #' @keywords internal
 "_PACKAGE"
 
-# Per-session caches (binary versions, L'Ecuyer step matrices).
+# Per-session caches (binary versions, `rsim inspect` of grid files).
 .rsim_cache <- new.env(parent = emptyenv())
 .rsim_cache$versions <- list()
+.rsim_cache$inspect <- list()

@@ -4,6 +4,8 @@
 #' `np = 1`) as a background process and returns a job object to watch it.
 #' mpirun gets `--oversubscribe` (more ranks than cores are fine: idle ranks
 #' sleep), and `--allow-run-as-root` when R runs as root.
+#' The rsim program reads grid.toml first (`rsim inspect`): a mistake in
+#' it stops `rsim_run()` at once, with rsim's message.
 #'
 #' The job object is an environment of class `rsim_job` with these methods:
 #' * `job$status()`: state (`starting`, `running`, `finished`, `failed`,
@@ -56,6 +58,7 @@
 #' @return An `rsim_job`, or with `background = FALSE` the results data
 #'   frame.
 #' @seealso [rsim_binary()] for how the rsim program is found.
+#' @importFrom parallel detectCores
 #' @export
 #' @examples
 #' \donttest{
@@ -82,30 +85,27 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
   if (!is.character(grid) || length(grid) != 1L || is.na(grid)) {
     cli::cli_abort("{.arg grid} must be the path of a grid.toml (a single string).")
   }
-  g <- read_grid_toml(grid)
+  if (!file.exists(grid) || dir.exists(grid)) cli::cli_abort("The grid file {.file {grid}} does not exist.")
   if (length(np) == 1L && is.na(np)) np <- 1  # detectCores() could not tell
   if (!is.numeric(np) || length(np) != 1L || is.na(np) || np < 1 || np != round(np)) {
     cli::cli_abort("{.arg np} must be a whole number of ranks, at least 1.")
   }
   bin <- rsim_binary()
+  grid <- normalizePath(grid)
+  spec <- inspect_job(grid) # rsim reads the grid: a mistake in it stops here, with rsim's message
   if (!is.null(output)) {
     if (!is.character(output) || length(output) != 1L || !nzchar(output)) cli::cli_abort("{.arg output} must be a file path.")
     if (!is_absolute(output)) output <- file.path(getwd(), output)
     output <- normalize_path_soft(output)
   } else {
-    output <- grid_output(g)
+    output <- spec$files$output
   }
-  run_grid <- g$path
-  if (length(globals)) run_grid <- write_globals(g, globals)
-  # what rsim_run() needs from the grid; rsim itself checks the rest and
-  # explains any mistake
-  spec <- tryCatch(spec_from_grid(run_grid, call = environment()), error = function(e) NULL)
-  if (is.null(spec)) spec <- list(n_tasks = NA_real_, output = output)
+  run_grid <- if (length(globals)) write_globals(grid, spec, globals) else grid
 
   if (isTRUE(fresh) && isTRUE(rerun_failed)) {
     cli::cli_abort("{.arg fresh} starts over and {.arg rerun_failed} keeps the results: give one of them.")
   }
-  args <- c(run_grid, "-q", if (output != spec$output) c("-o", output),
+  args <- c(run_grid, "-q", if (output != spec$files$output) c("-o", output),
             if (isTRUE(fresh)) "--fresh", if (isTRUE(rerun_failed)) "--rerun-failed")
   if (np == 1) {
     cmd <- bin
@@ -128,9 +128,7 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
     stdout = file.path(logdir, "stdout"), stderr = file.path(logdir, "stderr"),
     cleanup = FALSE
   )
-  name <- g$toml$job$name
-  if (!is.character(name) || length(name) != 1L) name <- basename(run_grid)
-  job <- new_job(proc, grid = run_grid, output = output, n_tasks = spec$n_tasks, name = name,
+  job <- new_job(proc, grid = run_grid, output = output, n_tasks = as.numeric(spec$n_tasks), name = spec$job$name,
                  np = np, logdir = logdir, command = c(cmd, args))
   rstudio_register(job)
   if (background) return(job)
@@ -144,17 +142,17 @@ default_mpi_args <- function() {
 
 # Saves globals, a wrapper script that loads them and sources the task
 # script, and a grid.toml copy that runs the wrapper; returns its path.
-write_globals <- function(g, globals) {
+# `spec` is `rsim inspect` of `grid`.
+write_globals <- function(grid, spec, globals) {
   if (!is.list(globals) || is.null(names(globals)) || any(!nzchar(names(globals))) || anyDuplicated(names(globals))) {
     cli::cli_abort("{.arg globals} must be a named list of R objects, e.g. {.code list(data = df, model = fit)}.")
   }
-  if (!identical(g$toml$task$backend, "r")) {
-    cli::cli_abort("{.arg globals} reach R tasks only; {.file {g$path}} runs a native kernel.")
+  if (!identical(spec$task$backend, "r")) {
+    cli::cli_abort("{.arg globals} reach R tasks only; {.file {grid}} runs a native kernel.")
   }
-  script <- g$toml$task$script
-  if (!is_absolute(script)) script <- file.path(g$dir, script)
-  if (!file.exists(script)) cli::cli_abort("The task script {.file {script}} of {.file {g$path}} does not exist.")
-  base <- file.path(g$dir, paste0(tools::file_path_sans_ext(basename(g$path)), ".globals"))
+  script <- spec$task$script # absolute: rsim resolved it
+  dir <- dirname(grid)
+  base <- file.path(dir, paste0(tools::file_path_sans_ext(basename(grid)), ".globals"))
   rds <- paste0(base, ".rds")
   wrapper <- paste0(base, ".R")
   toml <- paste0(base, ".toml")
@@ -162,18 +160,24 @@ write_globals <- function(g, globals) {
   writeLines(c(
     "# Written by rsim::rsim_run(): loads the globals given to rsim_run(), then the task script.",
     sprintf("list2env(readRDS(%s), envir = environment())", deparse(normalizePath(rds))),
-    sprintf("source(%s, local = environment())", deparse(normalizePath(script)))
+    sprintf("source(%s, local = environment())", deparse(script))
   ), wrapper)
-  lines <- strsplit(g$text, "\n", fixed = TRUE)[[1]]
-  headers <- grep("^\\s*\\[", lines)
-  task_at <- grep("^\\s*\\[\\s*task\\s*\\]", lines)
-  end <- c(headers[headers > task_at], length(lines) + 1L)[1]
-  at <- task_at + grep("^\\s*script\\s*=", lines[seq.int(task_at + 1L, length.out = end - task_at - 1L)])
-  if (length(at) != 1L) cli::cli_abort("Cannot find the {.field script} line of [task] in {.file {g$path}}.")
+  lines <- readLines(grid, warn = FALSE, encoding = "UTF-8")
+  at <- task_script_line(lines)
+  if (length(at) != 1L) cli::cli_abort("Cannot find the {.field script} line of [task] in {.file {grid}}.")
   lines[at] <- sprintf("script = %s  # rsim_run(globals = ): loads %s, then %s",
-                       toml_quote(basename(wrapper)), basename(rds), g$toml$task$script)
+                       toml_quote(basename(wrapper)), basename(rds), relative_to(script, dir))
   writeLines(lines, toml)
   toml
+}
+
+# The line of `script = ...` in the [task] table of grid.toml lines.
+task_script_line <- function(lines) {
+  headers <- grep("^\\s*\\[", lines)
+  task_at <- grep("^\\s*\\[\\s*task\\s*\\]", lines)
+  if (length(task_at) != 1L) return(integer())
+  end <- c(headers[headers > task_at], length(lines) + 1L)[1]
+  task_at + grep("^\\s*script\\s*=", lines[seq.int(task_at + 1L, length.out = end - task_at - 1L)])
 }
 
 new_job <- function(proc, grid, output, n_tasks, name, np, logdir, command) {

@@ -24,8 +24,8 @@
 #'   While the job runs there is no result file yet: the answer is 503 with
 #'   the progress (`state`, `done`, `n_tasks`).  The query is checked
 #'   first all the same: paging always, and the filters too when `path` is
-#'   the grid.toml or the job (which tell the grid parameters); result
-#'   fields are known only once the result file exists.
+#'   the grid.toml or the job (whose grid parameters the rsim program
+#'   reads); result fields are known only once the result file exists.
 #' * `/errors`: the failed tasks.  From the result file (as
 #'   [read_errors()]: grid parameters, `status`, `message`, `calls`; same
 #'   filters and paging as `/results`), or while the job runs, the failures
@@ -98,13 +98,9 @@ grid_of <- function(x) {
 # them (to check queries before the result file exists), or NULL.
 grid_param_values <- function(grid) {
   if (is.null(grid)) return(NULL)
-  t <- tryCatch(read_grid_toml(grid)$toml, error = function(e) NULL)
-  if (length(t$grid)) return(lapply(t$grid, function(v) unlist(strip_toml(v), use.names = FALSE)))
-  if (length(t$points)) {
-    params <- unique(unlist(lapply(t$points, names)))
-    return(stats::setNames(lapply(params, function(p) unlist(lapply(t$points, `[[`, p), use.names = FALSE)), params))
-  }
-  NULL
+  job <- tryCatch(inspect_job(grid), error = function(e) NULL)
+  if (is.null(job) || !length(job$grid$params)) return(NULL)
+  json_param_values(job)
 }
 
 api_router <- function(path, grid = NULL) {

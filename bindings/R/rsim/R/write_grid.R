@@ -15,6 +15,13 @@
 #' written as TOML integers, because R users rarely write `10L`; wrap it in
 #' [I()] to keep it as floats.  `NA` is not allowed in a grid.
 #'
+#' When the rsim program is found ([rsim_binary()]), it reads the new
+#' grid.toml (`rsim inspect`) before `write_grid()` returns: a grid rsim
+#' would refuse, such as a parameter with a name rsim reserves for its own
+#' columns (`rank`, `max_rss`, `.task`, ...), is an error with rsim's
+#' message, and the grid.toml and script are left as they were before the
+#' call.  Without the program the files are written unchecked.
+#'
 #' @param file path of the grid.toml to write; its folder must exist.
 #' @param fun_or_script the task: an R function; or the path of an R script
 #'   defining it (then give `function_name`); or [native_kernel()] for a
@@ -159,9 +166,31 @@ write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, a
     sprintf("# rsim job %s, written by rsim::write_grid() on %s.", name, format(Sys.Date())),
     "", job, "", task, argtxt, if (length(gridtxt)) c("", gridtxt), if (length(sched)) c("", sched)
   )
-  if (!is.null(script_lines)) writeLines(enc2utf8(script_lines), script_file, useBytes = TRUE)
-  writeLines(enc2utf8(lines), file, useBytes = TRUE)
+  write_checked(file, lines, if (!is.null(script_lines)) script_file, script_lines)
   invisible(normalizePath(file))
+}
+
+# Writes grid.toml (and the task script), then, when the rsim program is
+# found, lets it read the grid: a grid rsim refuses is an error with rsim's
+# message, and both files are put back as they were before.
+write_checked <- function(file, lines, script_file = NULL, script_lines = NULL, call = parent.frame()) {
+  paths <- c(file, script_file)
+  before <- lapply(paths, function(p) if (file.exists(p)) readBin(p, "raw", file.size(p)))
+  if (!is.null(script_file)) writeLines(enc2utf8(script_lines), script_file, useBytes = TRUE)
+  writeLines(enc2utf8(lines), file, useBytes = TRUE)
+  if (!nzchar(rsim_binary(required = FALSE))) return(invisible())
+  tryCatch(inspect_job(file, call = call), rsim_binary_error = function(e) {
+    for (i in seq_along(paths)) {
+      if (is.null(before[[i]])) unlink(paths[i]) else writeBin(before[[i]], paths[i])
+    }
+    lines <- strsplit(e$stderr, "\n", fixed = TRUE)[[1]]
+    kept <- if (is.null(before[[1]])) "is not written" else "is left as it was"
+    cli::cli_abort(c("rsim refuses the grid.toml {.fn write_grid} wrote, so {.file {file}} {kept}.",
+      i = "Change what rsim names below and call {.fn write_grid} again."
+    ), body = stats::setNames(lines, rep(" ", length(lines))), class = "rsim_binary_error",
+    stderr = e$stderr, status = e$status, call = call)
+  })
+  invisible()
 }
 
 #' A built-in native kernel as the task of [write_grid()]
@@ -184,8 +213,6 @@ print.rsim_native_kernel <- function(x, ...) {
   cat(sprintf("<rsim native kernel %s>\n", x$kernel))
   invisible(x)
 }
-
-reserved_names <- c("task", "point", "replicate", "status", "elapsed", "rank", "attempts", "warnings")
 
 deparse_function <- function(f) {
   deparse(f, width.cutoff = 80L, control = c("keepNA", "keepInteger", "niceNames", "showAttributes", "useSource"))
@@ -273,7 +300,6 @@ grid_toml_lines <- function(grid) {
     if (!ncol(grid)) return(structure(character(), params = character()))
     nm <- names(grid)
     check_param_names(nm, "grid")
-    check_reserved(nm)
     if (!nrow(grid)) cli::cli_abort("{.arg grid} has no rows: give at least one grid point.")
     vals <- lapply(nm, function(p) grid_literals(grid[[p]], sprintf("Column `%s` of `grid`", p)))
     keys <- toml_key(nm)
@@ -287,21 +313,11 @@ grid_toml_lines <- function(grid) {
   if (!length(grid)) return(structure(character(), params = character()))
   nm <- names(grid)
   check_param_names(nm, "grid")
-  check_reserved(nm)
   vals <- vapply(nm, function(p) {
     v <- grid_literals(grid[[p]], sprintf("`grid$%s`", p))
     paste0("[", paste(v, collapse = ", "), "]")
   }, "")
   structure(c("[grid]", sprintf("%s = %s", toml_key(nm), vals)), params = nm)
-}
-
-check_reserved <- function(nm) {
-  bad <- intersect(nm, reserved_names)
-  if (length(bad)) {
-    cli::cli_abort(c("{.arg grid}: {.val {bad}} {?is a reserved name/are reserved names} (a column rsim writes for every task).",
-      i = "Rename it, e.g. {.val {paste0(bad[1], '_')}}; reserved: {.val {reserved_names}}."
-    ))
-  }
 }
 
 check_args <- function(args, params) {
@@ -355,4 +371,54 @@ relative_to <- function(path, dir) {
   p <- normalizePath(path, mustWork = TRUE)
   d <- normalizePath(dir, mustWork = TRUE)
   if (startsWith(p, paste0(d, "/"))) substring(p, nchar(d) + 2L) else p
+}
+
+# --- TOML literals ------------------------------------------------------------
+
+# A TOML basic string: quotes, backslashes and control characters escaped.
+toml_quote <- function(x) {
+  x <- enc2utf8(as.character(x))
+  x <- gsub("\\", "\\\\", x, fixed = TRUE)
+  x <- gsub("\"", "\\\"", x, fixed = TRUE)
+  x <- gsub("\n", "\\n", x, fixed = TRUE)
+  x <- gsub("\t", "\\t", x, fixed = TRUE)
+  x <- gsub("\r", "\\r", x, fixed = TRUE)
+  x <- gsub("\b", "\\b", x, fixed = TRUE)
+  x <- gsub("\f", "\\f", x, fixed = TRUE)
+  ctl <- grepl("[\x01-\x1f\x7f]", x, perl = TRUE)
+  if (any(ctl)) {
+    x[ctl] <- vapply(x[ctl], function(s) {
+      cp <- utf8ToInt(s)
+      bad <- cp < 32L | cp == 127L
+      parts <- vapply(cp, intToUtf8, "")
+      parts[bad] <- sprintf("\\u%04x", cp[bad])
+      paste(parts, collapse = "")
+    }, "", USE.NAMES = FALSE)
+  }
+  paste0("\"", x, "\"")
+}
+
+toml_key <- function(x) ifelse(grepl("^[A-Za-z0-9_-]+$", x), x, toml_quote(x))
+
+# TOML literals of an atomic vector (no NA), by type.
+toml_values <- function(x) {
+  if (is.logical(x)) return(ifelse(x, "true", "false"))
+  if (is.integer(x)) return(as.character(x))
+  if (is.double(x)) {
+    s <- formatC(x, digits = 17L, format = "g")
+    s <- trimws(s)
+    s[x == Inf] <- "inf"
+    s[x == -Inf] <- "-inf"
+    s[is.nan(x)] <- "nan"
+    fin <- is.finite(x)
+    # shortest representation that round-trips
+    short <- formatC(x, digits = 15L, format = "g")
+    same <- fin & as.numeric(short) == x
+    s[same] <- trimws(short[same])
+    need_dot <- fin & !grepl("[.eE]", s)
+    s[need_dot] <- paste0(s[need_dot], ".0")
+    s <- sub("e\\+?(-?)0*([0-9])", "e\\1\\2", s)
+    return(s)
+  }
+  toml_quote(x)
 }

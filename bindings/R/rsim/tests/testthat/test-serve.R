@@ -104,6 +104,7 @@ test_that("before the result file: /results is 503 with the progress, after chec
   expect_match(out$body$error, "no results yet: the job is")
   expect_identical(results(f, "page=x")$status, 400L)
   expect_identical(results(f, "zzz=1")$status, 503L)  # the grid is unknown from the .h5 path alone
+  skip_if_no_rsim() # rsim reads the grid.toml
   expect_identical(results(f, "zzz=1", grid = g)$status, 400L)
   expect_identical(results(f, "n=x", grid = g)$status, 400L)
   expect_identical(results(f, "n=10&delta=0.5&fields=whatever", grid = g)$status, 503L)

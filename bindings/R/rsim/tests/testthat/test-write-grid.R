@@ -1,3 +1,9 @@
+# The TOML lines of a grid.toml without its comments and blank lines.
+toml_lines <- function(g) {
+  x <- readLines(g)
+  x[nzchar(x) & !startsWith(x, "#")]
+}
+
 test_that("a function and a list of vectors give a Cartesian grid and a script", {
   dir <- new_dir("wg")
   simulate <- function(n, delta, test, sd = 1) {
@@ -9,18 +15,12 @@ test_that("a function and a list of vectors give a Cartesian grid and a script",
     replicates = 100, seed = 20261129, args = list(sd = 2, label = "a\\b"), packages = "stats", name = "demo"
   )
   expect_identical(g, normalizePath(file.path(dir, "grid.toml")))
-  x <- parse_toml(readLines(g))
-  expect_identical(x$job$name, "demo")
-  expect_identical(x$job$seed, 20261129L)
-  expect_identical(x$job$replicates, 100L)
-  expect_identical(x$task$backend, "r")
-  expect_identical(x$task$script, "grid.R")
-  expect_identical(x$task[["function"]], "simulate")
-  expect_identical(x$task$packages, "stats")
-  expect_identical(x$grid$n, c(10L, 20L)) # whole-number doubles are written as integers
-  expect_identical(x$grid$delta, c(0, 0.5))
-  expect_identical(x$grid$test, c("welch", "stu\"dent"))
-  expect_identical(x$args, list(sd = 2L, label = "a\\b"))
+  expect_identical(toml_lines(g), c(
+    "[job]", "name = \"demo\"", "seed = 20261129", "replicates = 100",
+    "[task]", "backend = \"r\"", "script = \"grid.R\"", "function = \"simulate\"", "packages = [\"stats\"]",
+    "[args]", "sd = 2", "label = \"a\\\\b\"",
+    "[grid]", "n = [10, 20]", "delta = [0.0, 0.5]", "test = [\"welch\", \"stu\\\"dent\"]"
+  ))
   env <- new.env()
   sys.source(file.path(dir, "grid.R"), env, keep.source = TRUE)
   set.seed(1)
@@ -30,15 +30,38 @@ test_that("a function and a list of vectors give a Cartesian grid and a script",
   expect_true(any(grepl("a comment survives", readLines(file.path(dir, "grid.R")))))
 })
 
+test_that("rsim reads the grid write_grid() wrote with the types R had", {
+  skip_if_no_rsim()
+  dir <- new_dir("wg")
+  g <- write_grid(file.path(dir, "grid.toml"), function(n, delta, test, sd, label) list(x = 1),
+    grid = list(n = c(10, 20), delta = c(0, 0.5), test = c("welch", "stu\"dent")),
+    replicates = 100, seed = 20261129, args = list(sd = 2, label = "a\\b"), packages = "stats", name = "demo"
+  )
+  job <- rsim:::job_spec(g)
+  expect_identical(job[c("name", "seed", "replicates", "n_points", "n_tasks")],
+                   list(name = "demo", seed = 20261129, replicates = 100, n_points = 8, n_tasks = 800))
+  expect_identical(job$task, list(backend = "r", script = file.path(dir, "grid.R"), "function" = "simulate",
+                                  packages = "stats"))
+  expect_identical(job$args, list(sd = 2L, label = "a\\b")) # whole-number doubles are written as integers
+  expect_identical(rsim:::json_param_values(job$json),
+                   list(n = c(10L, 20L), delta = c(0, 0.5), test = c("welch", "stu\"dent")))
+})
+
 test_that("a data frame gives [[points]]; I() keeps floats", {
   dir <- new_dir("wg")
   pts <- data.frame(n = c(5, 50), dist = factor(c("exponential", "lognormal")), ok = c(TRUE, FALSE), w = I(c(1, 2)))
   g <- write_grid(file.path(dir, "p.toml"), native_kernel("mean_ci_coverage"), grid = pts, seed = 1)
-  x <- parse_toml(readLines(g))
-  expect_length(x$points, 2)
-  expect_identical(x$points[[2]], list(n = 50L, dist = "lognormal", ok = FALSE, w = 2))
-  expect_identical(x$task, list(backend = "native", kernel = "mean_ci_coverage"))
-  expect_identical(x$job$name, "p")
+  expect_identical(toml_lines(g), c(
+    "[job]", "name = \"p\"", "seed = 1", "replicates = 1", "[task]", "backend = \"native\"", "kernel = \"mean_ci_coverage\"",
+    "[[points]]", "n = 5", "dist = \"exponential\"", "ok = true", "w = 1.0",
+    "[[points]]", "n = 50", "dist = \"lognormal\"", "ok = false", "w = 2.0"
+  ))
+  skip_if_no_rsim()
+  job <- rsim:::job_spec(g)
+  expect_identical(job$json$grid$kind, "points")
+  expect_identical(rsim:::json_param_values(job$json),
+                   list(n = c(5L, 50L), dist = c("exponential", "lognormal"), ok = c(TRUE, FALSE), w = c(1, 2)))
+  expect_identical(job$task, list(backend = "native", packages = character(), kernel = "mean_ci_coverage"))
 })
 
 test_that("a script path and settings are written as given", {
@@ -49,13 +72,26 @@ test_that("a script path and settings are written as given", {
     seed = "184467440", function_name = "f", setup = "prep",
     output = "out/res.h5", chunk = 10, checkpoint = "30s", timeout = 60, retries = 2
   )
-  x <- parse_toml(readLines(g))
-  expect_identical(x$task$script, "R/f.R")
-  expect_identical(x$task$setup, "prep")
-  expect_identical(x$job$output, "out/res.h5")
-  expect_identical(x$job$seed, 184467440L)
-  expect_identical(x$schedule, list(chunk = 10L, checkpoint = "30s", timeout = 60, retries = 2L))
-  expect_identical(x$grid$a, c(TRUE, FALSE))
+  expect_identical(toml_lines(g), c(
+    "[job]", "name = \"g\"", "output = \"out/res.h5\"", "seed = 184467440", "replicates = 1",
+    "[task]", "backend = \"r\"", "script = \"R/f.R\"", "function = \"f\"", "setup = \"prep\"",
+    "[grid]", "a = [true, false]",
+    "[schedule]", "chunk = 10", "checkpoint = \"30s\"", "timeout = 60.0", "retries = 2"
+  ))
+  skip_if_no_rsim()
+  j <- rsim:::job_spec(g)$json
+  expect_identical(j$files$output, file.path(dir, "out", "res.h5"))
+  expect_identical(j$task$setup, "prep")
+  expect_identical(j$schedule[c("chunk", "timeout_s", "retries", "checkpoint_s")],
+                   list(chunk = 10L, timeout_s = 60, retries = 2L, checkpoint_s = 30))
+})
+
+test_that("a seed beyond 2^53 is written exactly", {
+  dir <- new_dir("wg")
+  g <- write_grid(file.path(dir, "g.toml"), native_kernel("uniform"), seed = "18446744073709551615")
+  expect_true("seed = \"18446744073709551615\"" %in% toml_lines(g))
+  skip_if_no_rsim()
+  expect_identical(rsim:::job_spec(g)$seed_text, "18446744073709551615")
 })
 
 test_that("bad input gives clear errors", {
@@ -66,7 +102,6 @@ test_that("bad input gives clear errors", {
   expect_error(write_grid(f, fun, grid = list(n = c(1, NA)), seed = 1), "missing values")
   expect_error(write_grid(f, fun, grid = list(1:3), seed = 1), "needs a name")
   expect_error(write_grid(f, fun, grid = list(`my n` = 1:3), seed = 1), "not a valid name")
-  expect_error(write_grid(f, fun, grid = list(rank = 1:3), seed = 1), "reserved")
   expect_error(write_grid(f, fun, grid = list(n = list(1, 2)), seed = 1), "vector of numbers, strings or logicals")
   expect_error(write_grid(f, fun, grid = list(n = integer()), seed = 1), "has no values")
   expect_error(write_grid(f, fun, grid = list(n = 1:3), seed = 1, args = list(n = 2)), "both in `args` and in `grid`")
@@ -83,6 +118,25 @@ test_that("bad input gives clear errors", {
   expect_error(write_grid(f, native_kernel("uniform"), seed = 1, packages = "MASS"), "R tasks only")
   expect_error(native_kernel("no such"), "built-in kernel")
   expect_false(file.exists(f))
+})
+
+test_that("write_grid() refuses the names rsim reserves, with rsim's message", {
+  skip_if_no_rsim()
+  dir <- new_dir("wg")
+  f <- file.path(dir, "grid.toml")
+  for (name in c("max_rss", ".task", "rank")) {
+    e <- expect_error(write_grid(f, function(n) list(x = n), grid = stats::setNames(list(1:2), name), seed = 1),
+                      "rsim refuses the grid.toml", class = "rsim_binary_error")
+    expect_match(e$stderr, sprintf("(grid.%s): \"%s\" is a reserved name", name, name), fixed = TRUE)
+    expect_match(e$stderr, "fix: rename the parameter", fixed = TRUE)
+    expect_false(file.exists(f))
+    expect_false(file.exists(file.path(dir, "grid.R")))
+  }
+  # an earlier grid.toml and script are left as they were
+  g <- write_grid(f, function(n) list(x = n), grid = list(n = 1:2), seed = 1)
+  before <- list(readLines(g), readLines(file.path(dir, "grid.R")))
+  expect_error(write_grid(f, function(max_rss) list(x = 1), grid = list(max_rss = 1:2), seed = 1), "is left as it was")
+  expect_identical(list(readLines(g), readLines(file.path(dir, "grid.R"))), before)
 })
 
 test_that("write_grid() round-trips through rsim: grid columns as given", {
