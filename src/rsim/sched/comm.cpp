@@ -52,12 +52,6 @@ Comm::~Comm() {
   if (!finalized) MPI_Finalize();
 }
 
-void Comm::barrier() const {
-  MPI_Request req;
-  RSIM_MPI(MPI_Ibarrier(MPI_COMM_WORLD, &req), "barrier");
-  wait_sleeping(req, "barrier");
-}
-
 std::string Comm::broadcast(const std::string& s, int root) const {
   std::uint64_t n = broadcast(static_cast<std::uint64_t>(s.size()), root);
   std::string out = rank_ == root ? s : std::string(n, '\0');
@@ -74,14 +68,6 @@ std::uint64_t Comm::broadcast(std::uint64_t v, int root) const {
   RSIM_MPI(MPI_Ibcast(&v, 1, MPI_UINT64_T, root, MPI_COMM_WORLD, &req), "broadcast");
   wait_sleeping(req, "broadcast");
   return v;
-}
-
-bool Comm::all(bool mine) const {
-  int in = mine ? 1 : 0, out = 0;
-  MPI_Request req;
-  RSIM_MPI(MPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD, &req), "agreeing on set-up");
-  wait_sleeping(req, "agreeing on set-up");
-  return out != 0;
 }
 
 int Comm::first_true(bool mine) const {

@@ -1,6 +1,6 @@
 #pragma once
 // The MPI world of one rsim run: initialisation, rank and size, and the few
-// collectives the CLI needs, all waiting without busy-spinning.
+// collectives the job needs, all waiting without busy-spinning.
 #include <cstdint>
 #include <string>
 
@@ -23,12 +23,9 @@ class Comm {
   int size() const { return size_; }
   bool threads_ok() const { return threads_ok_; }
 
-  void barrier() const;
   // Rank root's string on every rank.
   std::string broadcast(const std::string& s, int root = 0) const;
   std::uint64_t broadcast(std::uint64_t v, int root = 0) const;
-  // True on every rank iff `mine` is true on every rank.
-  bool all(bool mine) const;
   // The smallest rank whose `mine` is true, or -1.
   int first_true(bool mine) const;
   // Ends every rank of the job at once (after a fatal error mid-run).

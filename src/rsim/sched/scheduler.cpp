@@ -169,7 +169,6 @@ void Scheduler::serve() {
     MPI_Request sreq;
     RSIM_MPI(MPI_Isend(reply, 3, MPI_UINT64_T, src, kTagChunk, MPI_COMM_WORLD, &sreq), kWhere);
     wait_sleeping(sreq, kWhere);
-    handouts_.fetch_add(1);
   }
   if (!notices_sent_) send_notices(stop_.load() ? 1 : 0);
 }

@@ -60,8 +60,6 @@ class Scheduler {
   bool finish();
   // Rank 0: the whole job's progress; elsewhere this rank's own.
   Progress progress() const;
-  // Hand-outs answered to other ranks (rank 0), for diagnostics.
-  std::uint64_t handouts() const { return handouts_.load(); }
 
  private:
   void serve();  // rank 0's hand-out thread
@@ -73,7 +71,6 @@ class Scheduler {
   std::thread server_;
   std::vector<std::atomic<std::uint64_t>> done_, failed_;  // per rank, rank 0's view
   std::uint64_t total_ = 0;
-  std::atomic<std::uint64_t> handouts_{0};
   std::atomic<bool> stop_{false};  // rank 0: the job is stopping early
   void send_notices(std::uint64_t interrupted);  // rank 0 thread: closing/stop notice to every worker
   bool notices_sent_ = false;
