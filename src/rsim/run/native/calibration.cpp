@@ -10,10 +10,12 @@
 namespace rsim::run {
 namespace {
 
+enum Column : std::size_t { kU };  // both kernels' one field
+
 class Uniform : public Kernel {
  public:
   core::Schema setup(KernelSetup&) override { return {{"u", core::ValueType::Float}}; }
-  void run(const TaskParams&, core::Philox& rng, core::RowWriter& out) override { out.set_float(0, rng.uniform()); }
+  void run(const TaskParams&, core::Philox& rng, core::RowWriter& out) override { out.set_float(kU, rng.uniform()); }
 };
 
 class BusyWait : public Kernel {
@@ -29,7 +31,7 @@ class BusyWait : public Kernel {
                                           std::chrono::duration<double, std::milli>(p.get_float(ms_)));
     double u = rng.uniform();
     while (clock::now() < until) u = u * 0.5 + 0.25;  // keeps the core busy, result stays in (0, 1)
-    out.set_float(0, rng.uniform());
+    out.set_float(kU, rng.uniform());
     (void)u;
   }
 

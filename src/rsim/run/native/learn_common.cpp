@@ -413,11 +413,13 @@ core::Schema GaussianCvKernel::setup(KernelSetup& s) {
   bz_.resize(p);
   bz_all_.resize(p);
   inactive_.resize(p);
-  return {{"cv_loss", core::ValueType::Float},
-          {"cv_se", core::ValueType::Float},
-          {"nonzero", core::ValueType::Int},
-          {"intercept", core::ValueType::Float},
-          {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)}};
+  core::Schema fields(kCoef + 1);
+  fields[kCvLoss] = {"cv_loss", core::ValueType::Float};
+  fields[kCvSe] = {"cv_se", core::ValueType::Float};
+  fields[kNonzero] = {"nonzero", core::ValueType::Int};
+  fields[kIntercept] = {"intercept", core::ValueType::Float};
+  fields[kCoef] = {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)};
+  return fields;
 }
 
 void GaussianCvKernel::build_problem(const GaussianSums& sums, bool standardize, const std::vector<char>& exclude) {
@@ -494,17 +496,17 @@ void GaussianCvKernel::run(const TaskParams& p, core::Philox& rng, core::RowWrit
     cv_.add(sse / static_cast<double>(folds_.size(f)), folds_.size(f));
   }
 
-  double* coef = out.float_vector(4);
+  double* coef = out.float_vector(kCoef);
   std::int64_t nonzero = 0;
   for (std::size_t j = 0; j < np; ++j) {
     coef[j] = bz_all_[j] / d_.scale[j];
     intercept -= coef[j] * d_.center[j];
     nonzero += coef[j] != 0;
   }
-  out.set_float(0, cv_.mean());
-  out.set_float(1, cv_.se());
-  out.set_int(2, nonzero);
-  out.set_float(3, intercept);
+  out.set_float(kCvLoss, cv_.mean());
+  out.set_float(kCvSe, cv_.se());
+  out.set_int(kNonzero, nonzero);
+  out.set_float(kIntercept, intercept);
 }
 
 }  // namespace rsim::run::learn

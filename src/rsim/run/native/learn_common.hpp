@@ -134,6 +134,8 @@ class GaussianCvKernel : public Kernel {
   // Turns the solution b_ into z-scale coefficients bz_ and intercept (centred y).
   double to_z_scale();
 
+  enum Column : std::size_t { kCvLoss, kCvSe, kNonzero, kIntercept, kCoef };
+
   CommonParams common_;
   Design d_;
   Folds folds_;

@@ -64,9 +64,14 @@ class LogisticCv : public Kernel {
     all_sq_.assign(p, 0.0);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < p; ++j) all_sum_[j] += d_.row(i)[j], all_sq_[j] += d_.row(i)[j] * d_.row(i)[j];
-    return {{"cv_loss", core::ValueType::Float},     {"cv_se", core::ValueType::Float},
-            {"cv_misclass", core::ValueType::Float}, {"nonzero", core::ValueType::Int},
-            {"intercept", core::ValueType::Float},   {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)}};
+    core::Schema fields(kCoef + 1);
+    fields[kCvLoss] = {"cv_loss", core::ValueType::Float};
+    fields[kCvSe] = {"cv_se", core::ValueType::Float};
+    fields[kCvMisclass] = {"cv_misclass", core::ValueType::Float};
+    fields[kNonzero] = {"nonzero", core::ValueType::Int};
+    fields[kIntercept] = {"intercept", core::ValueType::Float};
+    fields[kCoef] = {"coef", core::ValueType::Float, static_cast<std::uint32_t>(p)};
+    return fields;
   }
 
   void run(const TaskParams& tp, core::Philox& rng, core::RowWriter& out) override {
@@ -114,21 +119,23 @@ class LogisticCv : public Kernel {
     }
 
     double intercept = b0z_all;
-    double* coef = out.float_vector(5);
+    double* coef = out.float_vector(kCoef);
     std::int64_t nonzero = 0;
     for (std::size_t j = 0; j < p; ++j) {
       coef[j] = bz_all_[j] / d_.scale[j];
       intercept -= coef[j] * d_.center[j];
       nonzero += coef[j] != 0;
     }
-    out.set_float(0, cv_.mean());
-    out.set_float(1, cv_.se());
-    out.set_float(2, wrong / static_cast<double>(d_.n));
-    out.set_int(3, nonzero);
-    out.set_float(4, intercept);
+    out.set_float(kCvLoss, cv_.mean());
+    out.set_float(kCvSe, cv_.se());
+    out.set_float(kCvMisclass, wrong / static_cast<double>(d_.n));
+    out.set_int(kNonzero, nonzero);
+    out.set_float(kIntercept, intercept);
   }
 
  private:
+  enum Column : std::size_t { kCvLoss, kCvSe, kCvMisclass, kNonzero, kIntercept, kCoef };
+
   // Per fold and column: sum, sum of squares, smallest and largest z.
   void fold_stats() {
     const std::size_t p = d_.p, k = folds_.k();
