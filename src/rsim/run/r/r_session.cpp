@@ -23,6 +23,15 @@ const char* const kRuntimeCode =
 #include "r_runtime.R.inc"
     ;
 
+// Evaluates `expr` in the global environment; throws
+// core::BackendError("<what>: <R's message>", fix) if R signals an error.
+SEXP eval_checked(SEXP expr, const std::string& what, const std::string& fix) {
+  int err = 0;
+  SEXP res = R_tryEvalSilent(expr, R_GlobalEnv, &err);
+  if (err) throw core::BackendError(what + ": " + r_error_text(), "embedded R", fix);
+  return res;
+}
+
 void start_embedded_r() {
   static RInside* r = nullptr;  // never destroyed: R cannot be restarted in a process
   if (r) return;
@@ -102,13 +111,6 @@ std::string r_error_text() {
   if (s.rfind("C stack usage", 0) == 0 && s.find("too close to the limit") != std::string::npos)
     s = "C stack usage is too close to the limit (runaway recursion?)";
   return s;
-}
-
-SEXP eval_checked(SEXP expr, const std::string& what, const std::string& fix) {
-  int err = 0;
-  SEXP res = R_tryEvalSilent(expr, R_GlobalEnv, &err);
-  if (err) throw core::BackendError(what + ": " + r_error_text(), "embedded R", fix);
-  return res;
 }
 
 // --- set-up ------------------------------------------------------------------

@@ -43,10 +43,6 @@ class KeptObjects {
 // dropped, so results stay identical across runs and rank counts.
 std::string r_error_text();
 
-// Evaluates `expr` in the global environment; throws
-// core::BackendError("<what>: <R's message>", fix) if R signals an error.
-SEXP eval_checked(SEXP expr, const std::string& what, const std::string& fix);
-
 class RSession {
  public:
   // Starts R if this process has not yet, and evaluates rsim's runtime.

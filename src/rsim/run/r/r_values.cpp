@@ -1,5 +1,6 @@
 #include "rsim/run/r/r_values.hpp"
 
+#include <optional>
 #include <variant>
 
 #include "rsim/core/field_types.hpp"
@@ -7,6 +8,19 @@
 namespace rsim::run {
 
 namespace {
+
+// The field type of an R vector's elements: double -> float, integer ->
+// integer, factor -> string (its labels), logical -> boolean, character ->
+// string; nothing for any other R type.
+std::optional<core::ValueType> field_type_of(SEXP x) {
+  switch (TYPEOF(x)) {
+    case REALSXP: return core::ValueType::Float;
+    case INTSXP: return Rf_isFactor(x) ? core::ValueType::String : core::ValueType::Int;
+    case LGLSXP: return core::ValueType::Bool;
+    case STRSXP: return core::ValueType::String;
+    default: return std::nullopt;
+  }
+}
 
 // R's integer NA is the int64 NA here.
 std::int64_t from_r_int(int v) { return v == NA_INTEGER ? core::na_int : v; }
@@ -162,16 +176,6 @@ SEXP value_to_r(const core::Value& v) {
     case core::ValueType::Bool: return Rf_ScalarLogical(std::get<bool>(v) ? 1 : 0);
   }
   return R_NilValue;
-}
-
-std::optional<core::ValueType> field_type_of(SEXP x) {
-  switch (TYPEOF(x)) {
-    case REALSXP: return core::ValueType::Float;
-    case INTSXP: return Rf_isFactor(x) ? core::ValueType::String : core::ValueType::Int;
-    case LGLSXP: return core::ValueType::Bool;
-    case STRSXP: return core::ValueType::String;
-    default: return std::nullopt;
-  }
 }
 
 // --- result fields -----------------------------------------------------------------

@@ -8,7 +8,6 @@
 // Anything else fails the task, never the job, with a message saying what
 // came back and what was expected.
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,11 +23,6 @@ namespace rsim::run {
 
 // A grid or [args] value as an R scalar; integers beyond R's range as doubles.
 SEXP value_to_r(const core::Value& v);
-
-// The field type of an R vector's elements: double -> float, integer ->
-// integer, factor -> string (its labels), logical -> boolean, character ->
-// string; nothing for any other R type.
-std::optional<core::ValueType> field_type_of(SEXP x);
 
 class ResultConverter {
  public:
