@@ -100,8 +100,11 @@ core::TableBatch table(ValueType type, std::initializer_list<std::int64_t> value
   t.cols = {core::make_column(type), core::make_column(ValueType::String)};
   for (std::int64_t v : values) {
     t.task.push_back(task);
-    if (type == ValueType::Int) std::get<std::vector<std::int64_t>>(t.cols[0]).push_back(v);
-    else std::get<std::vector<double>>(t.cols[0]).push_back(v == core::na_int ? core::na_float() : static_cast<double>(v) + 0.5);
+    if (type == ValueType::Int)
+      std::get<std::vector<std::int64_t>>(t.cols[0]).push_back(v);
+    else
+      std::get<std::vector<double>>(t.cols[0]).push_back(v == core::na_int ? core::na_float()
+                                                                            : static_cast<double>(v) + 0.5);
     std::get<std::vector<std::string>>(t.cols[1]).push_back("r" + std::to_string(v));
   }
   return t;

@@ -158,7 +158,8 @@ bool append_table(const std::string& name, SEXP df, std::uint64_t task, core::Ro
   if (!join_columns(name, tb, schema, notes)) return false;
   const R_xlen_t nrow = XLENGTH(df) > 0 ? XLENGTH(VECTOR_ELT(df, 0)) : 0;
   tb.task.insert(tb.task.end(), static_cast<std::size_t>(nrow), task);
-  for (std::size_t c = 0; c < schema.size(); ++c) append_column(tb.cols[c], VECTOR_ELT(df, static_cast<R_xlen_t>(c)), nrow);
+  for (std::size_t c = 0; c < schema.size(); ++c)
+    append_column(tb.cols[c], VECTOR_ELT(df, static_cast<R_xlen_t>(c)), nrow);
   return true;
 }
 
