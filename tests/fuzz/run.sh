@@ -19,7 +19,7 @@ clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -I"$src/src" -I"$build/src" \
   "$src/tests/fuzz/fuzz_grid_reader.cpp" "$src/src/rsim/grid/grid_reader.cpp" "$src/src/rsim/grid/task_space.cpp" \
   "$src/src/rsim/core/error.cpp" "$src/src/rsim/core/value.cpp" "$src/src/rsim/core/sha256.cpp" \
-  -ltomlplusplus -o "$out/fuzz_grid_reader"
+  -ltomlplusplus -lnettle -o "$out/fuzz_grid_reader"
 cp "$src"/tests/fuzz/corpus/* "$out/corpus/"
 "$out/fuzz_grid_reader" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" 2>&1 | tail -n 12

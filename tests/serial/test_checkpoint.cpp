@@ -9,6 +9,7 @@
 
 #include "rsim/core/error.hpp"
 #include "rsim/io/checkpoint.hpp"
+#include "rsim/io/segment_index.hpp"
 
 namespace fs = std::filesystem;
 using namespace rsim;
@@ -143,7 +144,7 @@ TEST_F(Checkpoint, CommittedRangesMergeAcrossSegments) {
   w.commit(sample(40, 2));   // 40..41
   io::SegmentWriter w2(dir_.string(), "h", 1, 1);
   w2.commit(sample(0, 3));   // 0..2
-  const auto r = io::committed_ranges(io::list_segments(dir_.string()), "h", "g.toml");
+  const auto r = io::SegmentIndex(dir_.string(), "h", "g.toml").committed_ranges();
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> want = {{0, 3}, {10, 20}, {40, 42}};
   EXPECT_EQ(r, want);
 }
@@ -152,7 +153,7 @@ TEST_F(Checkpoint, SegmentOfAnotherGridIsRefused) {
   io::SegmentWriter w(dir_.string(), "sha256:old", 0, 1);
   w.commit(sample(0, 3));
   try {
-    io::committed_ranges(io::list_segments(dir_.string()), "sha256:new", "g.toml");
+    io::SegmentIndex(dir_.string(), "sha256:new", "g.toml");
     FAIL() << "a checkpoint of another grid.toml was accepted";
   } catch (const core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("different grid.toml"), std::string::npos) << e.what();

@@ -13,6 +13,7 @@
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/result_file.hpp"
+#include "rsim/io/segment_index.hpp"
 
 namespace fs = std::filesystem;
 using namespace rsim;
@@ -113,7 +114,8 @@ class ResultFile : public ::testing::Test {
 
   io::AssemblySummary assemble(const core::Schema& declared) {
     io::Provenance p{"2026-11-29T00:00:00Z", "2026-11-29T00:00:01Z", 2, "native kernel x", {}};
-    return io::assemble_results(spec_, *space_, io::list_segments((dir_ / "ckpt").string()), declared, out(), p);
+    const io::SegmentIndex index((dir_ / "ckpt").string(), spec_.source_hash, spec_.source_path);
+    return io::assemble_results(spec_, *space_, index, "", declared, out(), p);
   }
   std::string out() const { return (dir_ / "rf.h5").string(); }
 
@@ -259,10 +261,11 @@ TEST_F(ResultFile, FieldOfAnotherTypeOnOneRankFailsThoseTasksNotTheAssembly) {
   H5Fclose(f);
 }
 
+// The index refuses it before the assembly starts (the one place grid hashes are checked).
 TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
   io::SegmentWriter w((dir_ / "ckpt").string(), "sha256:other", 0, 5);
   w.commit(batch(0, 4));
-  EXPECT_THROW(assemble(batch(0, 0).schema()), core::IoError);
+  EXPECT_THROW(assemble(batch(0, 0).schema()), core::ConfigError);
   EXPECT_FALSE(fs::exists(out()));
 }
 

@@ -55,21 +55,6 @@ SegmentHeader read_segment_header(const std::string& path);
 // The committed segments in `dir`, sorted by name; none if `dir` is absent.
 std::vector<std::string> list_segments(const std::string& dir);
 
-// The task ids already committed in `segments`, as sorted, merged
-// [begin, end) ranges.  Throws core::ConfigError if a segment was written
-// for another grid.toml (hash differs), IoError if one is damaged.
-// With `exclude_failed`, tasks whose latest row failed (error or timeout)
-// count as not committed, so they run again (--rerun-failed).
-std::vector<std::pair<std::uint64_t, std::uint64_t>> committed_ranges(const std::vector<std::string>& segments,
-                                                                      const std::string& grid_hash,
-                                                                      const std::string& grid_path,
-                                                                      bool exclude_failed = false);
-
-// The fields of `declared` and then those the segments add, in order; an
-// integer field that some segment has as float becomes float.  Where
-// segments disagree otherwise, the first type stays.
-core::Schema merge_schemas(core::Schema declared, const std::vector<std::string>& segments);
-
 // Removes the temporary files of commits a killed run left half-written
 // (they were never renamed into place, so they hold nothing committed).
 void remove_stale_temp_files(const std::string& dir);

@@ -157,167 +157,194 @@ OutputInfo inspect_output(const std::string& path) {
   if (has_attr(f, "n_not_run"))
     info.n_not_run = read_num_attr<std::uint64_t>(f, "n_not_run", H5T_NATIVE_UINT64, path);
   if (has_attr(f, "grid_toml")) info.grid_toml = read_str_attr(f, "grid_toml", path);
+  if (has_attr(f, "grid_path")) info.grid_path = read_str_attr(f, "grid_path", path);
   if (has_attr(f, "job_json")) info.job_json = read_str_attr(f, "job_json", path);
   return info;
 }
 
-std::uint64_t export_output_to_segments(const std::string& path, const std::string& dir,
-                                        const std::string& grid_hash) {
-  h5::quiet_errors();
-  const std::string& where = path;
-  Id f = RSIM_H5(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), where);
-  Id d_status = RSIM_H5(H5Dopen2(f, "tasks/status", H5P_DEFAULT), where);
-  Id d_elapsed = RSIM_H5(H5Dopen2(f, "tasks/elapsed", H5P_DEFAULT), where);
-  Id d_rank = RSIM_H5(H5Dopen2(f, "tasks/rank", H5P_DEFAULT), where);
-  Id d_attempts = RSIM_H5(H5Dopen2(f, "tasks/attempts", H5P_DEFAULT), where);
-  Id d_warn = RSIM_H5(H5Dopen2(f, "tasks/warnings", H5P_DEFAULT), where);
-  // (files from before /tasks/max_rss existed have none: -1, unknown)
-  Id d_rss = H5Lexists(f, "tasks/max_rss", H5P_DEFAULT) > 0 ? RSIM_H5(H5Dopen2(f, "tasks/max_rss", H5P_DEFAULT), where)
-                                                              : Id();
-  const hsize_t n_tasks = dims_of(d_status, where).first;
+namespace {
 
-  // The result fields.
+// An open result file with its per-task and field datasets.
+struct OpenOutput {
+  std::string where;
+  Id f, status, elapsed, rank, attempts, warnings, rss;  // rss absent (-1) in files before /tasks/max_rss
+  hsize_t n_tasks = 0;
   core::Schema schema;
-  std::vector<Id> d_fields;
-  {
+  std::vector<Id> fields;
+
+  explicit OpenOutput(const std::string& path) : where(path) {
+    h5::quiet_errors();
+    f = RSIM_H5(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), where);
+    status = RSIM_H5(H5Dopen2(f, "tasks/status", H5P_DEFAULT), where);
+    n_tasks = dims_of(status, where).first;
     Id g = RSIM_H5(H5Gopen2(f, "results", H5P_DEFAULT), where);
     H5G_info_t gi;
     RSIM_H5_CHECK(H5Gget_info(g, &gi), where);
     for (hsize_t i = 0; i < gi.nlinks; ++i) {
       const std::string name = member_name(g, i, where);
-      d_fields.push_back(RSIM_H5(H5Dopen2(g, name.c_str(), H5P_DEFAULT), where + "/results/" + name));
-      schema.push_back({name, type_of_dataset(d_fields.back(), where),
-                        static_cast<std::uint32_t>(dims_of(d_fields.back(), where).second)});
+      fields.push_back(RSIM_H5(H5Dopen2(g, name.c_str(), H5P_DEFAULT), where + "/results/" + name));
+      schema.push_back({name, type_of_dataset(fields.back(), where),
+                        static_cast<std::uint32_t>(dims_of(fields.back(), where).second)});
     }
   }
-  auto errors = read_records(f, "errors", where);
-  auto warnings = read_records(f, "warnings", where);
+  void open_meta() {
+    elapsed = RSIM_H5(H5Dopen2(f, "tasks/elapsed", H5P_DEFAULT), where);
+    rank = RSIM_H5(H5Dopen2(f, "tasks/rank", H5P_DEFAULT), where);
+    attempts = RSIM_H5(H5Dopen2(f, "tasks/attempts", H5P_DEFAULT), where);
+    warnings = RSIM_H5(H5Dopen2(f, "tasks/warnings", H5P_DEFAULT), where);
+    if (H5Lexists(f, "tasks/max_rss", H5P_DEFAULT) > 0) rss = RSIM_H5(H5Dopen2(f, "tasks/max_rss", H5P_DEFAULT), where);
+  }
+  std::vector<std::int8_t> statuses(hsize_t b, hsize_t n) const {
+    std::vector<std::int8_t> out(n);
+    Id st = status_type(where);
+    read_rows(status, st, b, n, 1, out.data(), where);
+    return out;
+  }
+};
 
-  // Tables, whole.
+// Every table of the file, whole, rows sorted by task (as rsim writes them).
+std::vector<std::pair<std::string, core::TableBatch>> read_tables(hid_t f, const std::string& where) {
   std::vector<std::pair<std::string, core::TableBatch>> tables;
-  if (H5Lexists(f, "tables", H5P_DEFAULT) > 0) {
-    Id g = RSIM_H5(H5Gopen2(f, "tables", H5P_DEFAULT), where);
-    H5G_info_t gi;
-    RSIM_H5_CHECK(H5Gget_info(g, &gi), where);
-    for (hsize_t i = 0; i < gi.nlinks; ++i) {
-      char name[1024];
-      H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-      Id tg = RSIM_H5(H5Gopen2(g, name, H5P_DEFAULT), where);
-      core::TableBatch t;
-      Id dt = RSIM_H5(H5Dopen2(tg, "task", H5P_DEFAULT), where);
-      const hsize_t rows = dims_of(dt, where).first;
-      std::vector<std::int64_t> task(rows);
-      read_rows(dt, H5T_NATIVE_INT64, 0, rows, 1, task.data(), where);
-      t.task.assign(task.begin(), task.end());
-      H5G_info_t ti;
-      RSIM_H5_CHECK(H5Gget_info(tg, &ti), where);
-      for (hsize_t c = 0; c < ti.nlinks; ++c) {
-        const std::string cname = member_name(tg, c, where);
-        if (cname == "task") continue;
-        Id dc = RSIM_H5(H5Dopen2(tg, cname.c_str(), H5P_DEFAULT), where);
-        const core::ValueType vt = type_of_dataset(dc, where);
-        t.schema.push_back({cname, vt, 1});
-        t.cols.push_back(core::make_column(vt));
-        read_column(dc, vt, 1, 0, rows, t.cols.back(), where);
-      }
-      tables.emplace_back(name, std::move(t));
+  if (H5Lexists(f, "tables", H5P_DEFAULT) <= 0) return tables;
+  Id g = RSIM_H5(H5Gopen2(f, "tables", H5P_DEFAULT), where);
+  H5G_info_t gi;
+  RSIM_H5_CHECK(H5Gget_info(g, &gi), where);
+  for (hsize_t i = 0; i < gi.nlinks; ++i) {
+    char name[1024];
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
+    Id tg = RSIM_H5(H5Gopen2(g, name, H5P_DEFAULT), where);
+    core::TableBatch t;
+    Id dt = RSIM_H5(H5Dopen2(tg, "task", H5P_DEFAULT), where);
+    const hsize_t rows = dims_of(dt, where).first;
+    std::vector<std::int64_t> task(rows);
+    read_rows(dt, H5T_NATIVE_INT64, 0, rows, 1, task.data(), where);
+    t.task.assign(task.begin(), task.end());
+    H5G_info_t ti;
+    RSIM_H5_CHECK(H5Gget_info(tg, &ti), where);
+    for (hsize_t c = 0; c < ti.nlinks; ++c) {
+      const std::string cname = member_name(tg, c, where);
+      if (cname == "task") continue;
+      Id dc = RSIM_H5(H5Dopen2(tg, cname.c_str(), H5P_DEFAULT), where);
+      const core::ValueType vt = type_of_dataset(dc, where);
+      t.schema.push_back({cname, vt, 1});
+      t.cols.push_back(core::make_column(vt));
+      read_column(dc, vt, 1, 0, rows, t.cols.back(), where);
+    }
+    tables.emplace_back(name, std::move(t));
+  }
+  return tables;
+}
+
+// Copies elements [from, to) of each column of `src` onto the end of `dst`'s.
+void append_slices(std::vector<core::ColumnData>& dst, const std::vector<core::ColumnData>& src, std::size_t from,
+                   std::size_t to) {
+  for (std::size_t c = 0; c < src.size(); ++c)
+    std::visit(
+        [&](auto& d) {
+          using V = std::decay_t<decltype(d)>;
+          const V& s = std::get<V>(src[c]);
+          d.insert(d.end(), s.begin() + static_cast<std::ptrdiff_t>(from), s.begin() + static_cast<std::ptrdiff_t>(to));
+        },
+        dst[c]);
+}
+
+// Rows `rows` (of width w) of a column, in that order.
+core::ColumnData select_rows(const core::ColumnData& src, const std::vector<std::size_t>& rows, std::size_t w) {
+  return std::visit(
+      [&](const auto& s) -> core::ColumnData {
+        std::decay_t<decltype(s)> out;
+        out.reserve(rows.size() * w);
+        for (const std::size_t r : rows)
+          out.insert(out.end(), s.begin() + static_cast<std::ptrdiff_t>(r * w),
+                     s.begin() + static_cast<std::ptrdiff_t>((r + 1) * w));
+        return out;
+      },
+      src);
+}
+
+// The rows of tasks [b, e) of every table, as the batch's tables.
+void add_table_rows(core::ResultBatch& batch, const std::vector<std::pair<std::string, core::TableBatch>>& tables,
+                    std::uint64_t b, std::uint64_t e) {
+  for (const auto& [name, t] : tables) {
+    const auto lo = std::lower_bound(t.task.begin(), t.task.end(), b);
+    const auto hi = std::lower_bound(lo, t.task.end(), e);
+    if (lo == hi) continue;
+    core::TableBatch part;
+    part.schema = t.schema;
+    for (const auto& fld : t.schema) part.cols.push_back(core::make_column(fld.type));
+    part.task.assign(lo, hi);
+    append_slices(part.cols, t.cols, static_cast<std::size_t>(lo - t.task.begin()),
+                  static_cast<std::size_t>(hi - t.task.begin()));
+    batch.mutable_tables().emplace_back(name, std::move(part));
+  }
+}
+
+}  // namespace
+
+core::Schema output_schema(const std::string& path) { return OpenOutput(path).schema; }
+
+TaskRanges output_tasks(const std::string& path, bool exclude_failed) {
+  const OpenOutput out(path);
+  TaskRanges ranges;
+  constexpr hsize_t kBlock = 1 << 20;
+  for (hsize_t b = 0; b < out.n_tasks; b += kBlock) {
+    const hsize_t n = std::min(kBlock, out.n_tasks - b);
+    const std::vector<std::int8_t> st = out.statuses(b, n);
+    for (hsize_t i = 0; i < n; ++i) {
+      const auto s = static_cast<core::TaskStatus>(st[i]);
+      const bool keep = exclude_failed ? s == core::TaskStatus::ok : s != core::TaskStatus::not_run;
+      if (!keep) continue;
+      if (!ranges.empty() && ranges.back().second == b + i) ++ranges.back().second;
+      else ranges.emplace_back(b + i, b + i + 1);
     }
   }
+  return ranges;
+}
 
-  // Rows in blocks, regrouped by the rank that ran them.
-  std::map<std::int32_t, std::pair<std::unique_ptr<SegmentWriter>, core::ResultBatch>> by_rank;
-  auto batch_of = [&](std::int32_t r) -> std::pair<std::unique_ptr<SegmentWriter>, core::ResultBatch>& {
-    auto it = by_rank.find(r);
-    if (it == by_rank.end()) {
-      it = by_rank.emplace(r, std::make_pair(std::make_unique<SegmentWriter>(dir, grid_hash,
-                                                                              static_cast<std::uint32_t>(std::max(r, 0)), 0),
-                                             core::ResultBatch(schema)))
-               .first;
-    }
-    return it->second;
-  };
-  std::uint64_t written = 0;
+void read_output_rows(const std::string& path, const RowBlockFn& fn) {
+  OpenOutput out(path);
+  out.open_meta();
+  const std::string& where = out.where;
+  const auto errors = read_records(out.f, "errors", where);
+  const auto warnings = read_records(out.f, "warnings", where);
+  const auto tables = read_tables(out.f, where);
   constexpr hsize_t kBlock = 1 << 16;
-  for (hsize_t b = 0; b < n_tasks; b += kBlock) {
-    const hsize_t n = std::min(kBlock, n_tasks - b);
-    std::vector<std::int8_t> status(n);
+  core::ResultBatch batch(out.schema);
+  std::vector<std::int32_t> ranks;
+  for (hsize_t b = 0; b < out.n_tasks; b += kBlock) {
+    const hsize_t n = std::min(kBlock, out.n_tasks - b);
+    const std::vector<std::int8_t> status = out.statuses(b, n);
     std::vector<double> elapsed(n);
     std::vector<std::int32_t> rank(n), attempts(n), warns(n);
-    std::vector<std::int64_t> rss(n);
-    {
-      Id st = status_type(where);
-      read_rows(d_status, st, b, n, 1, status.data(), where);
-    }
-    read_rows(d_elapsed, H5T_NATIVE_DOUBLE, b, n, 1, elapsed.data(), where);
-    read_rows(d_rank, H5T_NATIVE_INT32, b, n, 1, rank.data(), where);
-    read_rows(d_attempts, H5T_NATIVE_INT32, b, n, 1, attempts.data(), where);
-    read_rows(d_warn, H5T_NATIVE_INT32, b, n, 1, warns.data(), where);
-    if (d_rss.get() >= 0) read_rows(d_rss, H5T_NATIVE_INT64, b, n, 1, rss.data(), where);
-    else std::fill(rss.begin(), rss.end(), -1);
+    std::vector<std::int64_t> rss(n, -1);
+    read_rows(out.elapsed, H5T_NATIVE_DOUBLE, b, n, 1, elapsed.data(), where);
+    read_rows(out.rank, H5T_NATIVE_INT32, b, n, 1, rank.data(), where);
+    read_rows(out.attempts, H5T_NATIVE_INT32, b, n, 1, attempts.data(), where);
+    read_rows(out.warnings, H5T_NATIVE_INT32, b, n, 1, warns.data(), where);
+    if (out.rss.get() >= 0) read_rows(out.rss, H5T_NATIVE_INT64, b, n, 1, rss.data(), where);
     std::vector<core::ColumnData> cols;
-    for (std::size_t c = 0; c < schema.size(); ++c) {
-      cols.push_back(core::make_column(schema[c].type));
-      read_column(d_fields[c], schema[c].type, schema[c].width, b, n, cols.back(), where);
+    for (std::size_t c = 0; c < out.schema.size(); ++c) {
+      cols.push_back(core::make_column(out.schema[c].type));
+      read_column(out.fields[c], out.schema[c].type, out.schema[c].width, b, n, cols.back(), where);
     }
-    for (hsize_t i = 0; i < n; ++i) {
-      if (status[i] == static_cast<std::int8_t>(core::TaskStatus::not_run)) continue;
+    batch.clear();
+    batch.mutable_tables().clear();
+    ranks.clear();
+    std::vector<std::size_t> ran;  // the rows of tasks that ran
+    for (hsize_t i = 0; i < n; ++i)
+      if (status[i] != static_cast<std::int8_t>(core::TaskStatus::not_run)) ran.push_back(i);
+    for (const std::size_t i : ran) {
       const std::uint64_t task = b + i;
-      auto& [writer, batch] = batch_of(rank[i]);
       batch.append_meta(task, static_cast<core::TaskStatus>(status[i]), elapsed[i], attempts[i], warns[i], rss[i]);
-      auto& bc = batch.mutable_columns();
-      for (std::size_t c = 0; c < schema.size(); ++c) {
-        const std::size_t w = schema[c].width;
-        std::visit(
-            [&](auto& dst) {
-              using V = std::decay_t<decltype(dst)>;
-              const V& src = std::get<V>(cols[c]);
-              dst.insert(dst.end(), src.begin() + static_cast<std::ptrdiff_t>(i * w),
-                         src.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
-            },
-            bc[c]);
-      }
+      ranks.push_back(rank[i]);
       if (auto e = errors.find(task); e != errors.end()) batch.add_error(e->second);
       if (auto w = warnings.find(task); w != warnings.end()) batch.add_warning(w->second);
-      for (const auto& [name, t] : tables) {
-        auto lo = std::lower_bound(t.task.begin(), t.task.end(), task);
-        auto hi = std::upper_bound(lo, t.task.end(), task);
-        if (lo == hi) continue;
-        core::TableBatch one;
-        one.schema = t.schema;
-        const auto first = static_cast<std::size_t>(lo - t.task.begin());
-        const auto count = static_cast<std::size_t>(hi - lo);
-        one.task.assign(lo, hi);
-        for (std::size_t c = 0; c < t.cols.size(); ++c) {
-          one.cols.push_back(core::make_column(t.schema[c].type));
-          std::visit(
-              [&](auto& dst) {
-                using V = std::decay_t<decltype(dst)>;
-                const V& src = std::get<V>(t.cols[c]);
-                dst.assign(src.begin() + static_cast<std::ptrdiff_t>(first),
-                           src.begin() + static_cast<std::ptrdiff_t>(first + count));
-              },
-              one.cols.back());
-        }
-        auto& mine = batch.mutable_tables();
-        auto it = std::find_if(mine.begin(), mine.end(), [&](const auto& p) { return p.first == name; });
-        if (it == mine.end()) {
-          core::TableBatch empty;
-          empty.schema = t.schema;
-          for (const auto& fld : t.schema) empty.cols.push_back(core::make_column(fld.type));
-          mine.emplace_back(name, std::move(empty));
-          it = std::prev(mine.end());
-        }
-        it->second.append(one);
-      }
-      ++written;
-      if (batch.size() >= kBlock) {
-        writer->commit(batch);
-        batch.clear();
-      }
     }
+    for (std::size_t c = 0; c < out.schema.size(); ++c)
+      batch.mutable_columns()[c] = select_rows(cols[c], ran, out.schema[c].width);
+    add_table_rows(batch, tables, b, b + n);
+    if (!batch.empty()) fn(batch, ranks);
   }
-  for (auto& [r, wb] : by_rank) wb.first->commit(wb.second);
-  return written;
 }
 
 }  // namespace rsim::io

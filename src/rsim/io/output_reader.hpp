@@ -1,9 +1,14 @@
 #pragma once
 // Reading an existing result file back: what it is (so a rerun never
-// overwrites a foreign file or mixes grids) and its rows as checkpoint
-// segments (so --rerun-failed can build on a finished job).
+// overwrites a foreign file or mixes grids), which tasks it holds, and its
+// rows (so --rerun-failed builds on a finished job without re-encoding it).
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
+
+#include "rsim/core/result_batch.hpp"
+#include "rsim/io/segment_index.hpp"
 
 namespace rsim::io {
 
@@ -14,15 +19,25 @@ struct OutputInfo {
   std::string grid_hash;
   std::uint64_t n_tasks = 0, n_ok = 0, n_failed = 0, n_not_run = 0;
   std::string grid_toml;       // the grid.toml text the file was made from
+  std::string grid_path;       // and its path as rsim was given it
   std::string job_json;        // the job as `rsim inspect` shows it; "" in files before it was stored
 };
 
 // Never throws for a file that is not HDF5 or not rsim's: is_rsim says so.
 OutputInfo inspect_output(const std::string& path);
 
-// Writes every task of `path` that ran (status other than not_run) as
-// checkpoint segments in `dir`, one writer per rank that ran them, named so
-// they sort before any segment a later run writes.  Returns the rows written.
-std::uint64_t export_output_to_segments(const std::string& path, const std::string& dir, const std::string& grid_hash);
+// The result fields of an rsim result file, in the order tasks returned them.
+core::Schema output_schema(const std::string& path);
+
+// The tasks of `path` that ran (status other than not_run; with
+// `exclude_failed`, those whose status is ok) as merged ranges.
+TaskRanges output_tasks(const std::string& path, bool exclude_failed);
+
+// Every row of `path` that ran, in task order, in blocks of up to 65,536
+// tasks with their errors, warnings and table rows; `ranks` holds the rank
+// that ran each row.  The result file of an earlier run is read this way as
+// the base of a rerun (--rerun-failed, or a file with tasks missing).
+using RowBlockFn = std::function<void(const core::ResultBatch& rows, const std::vector<std::int32_t>& ranks)>;
+void read_output_rows(const std::string& path, const RowBlockFn& fn);
 
 }  // namespace rsim::io

@@ -26,11 +26,17 @@ struct AssemblySummary {
   std::uint64_t failed() const { return error + timeout; }
 };
 
-// Reads every segment, writes `output` (via output + ".tmp" and a rename)
-// and returns the task counts.  `schema` is what the backend declared; the
-// segments' schemas must agree with it (integer fields widen to float).
-AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpace& space,
-                                 const std::vector<std::string>& segments, const core::Schema& schema,
-                                 const std::string& output, const Provenance& prov);
+class SegmentIndex;
+
+// Writes `output` (via output + ".tmp" and a rename) from the rows of `base`
+// (an earlier result file of this job, or "" for none) and then of every
+// segment of `index`, each read once, in that order: a later row of a task
+// replaces an earlier one.  Returns the task counts.  `declared` is what the
+// backend declared; the fields base and segments add join it (integer
+// fields widen to float; a conflicting type fails those tasks, not the
+// assembly).
+AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpace& space, const SegmentIndex& index,
+                                 const std::string& base, const core::Schema& declared, const std::string& output,
+                                 const Provenance& prov);
 
 }  // namespace rsim::io

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "rsim/core/error.hpp"
+#include "rsim/core/field_types.hpp"
 
 namespace rsim::io {
 
@@ -21,6 +22,17 @@ void SegmentIndex::refresh() {
   }
   if (added)
     std::sort(entries_.begin(), entries_.end(), [](const SegmentEntry& a, const SegmentEntry& b) { return a.path < b.path; });
+}
+
+void SegmentIndex::add_new_unread() {
+  for (const auto& path : list_segments(dir_)) {
+    if (!seen_.insert(path).second) continue;
+    SegmentEntry e;
+    e.path = path;
+    e.read = false;
+    entries_.push_back(std::move(e));
+  }
+  std::sort(entries_.begin(), entries_.end(), [](const SegmentEntry& a, const SegmentEntry& b) { return a.path < b.path; });
 }
 
 void SegmentIndex::read(const std::string& path) {
@@ -95,21 +107,23 @@ TaskRanges SegmentIndex::committed_ranges(bool exclude_failed) const {
   return cut_out(merge(std::move(runs)), cut);
 }
 
-core::Schema SegmentIndex::schema(core::Schema schema) const {
-  for (const auto& seg : entries_) {
-    for (const auto& f : seg.header.schema) {
-      auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
-      if (it == schema.end()) {
-        schema.push_back(f);
-        continue;
-      }
-      const bool widen = *it != f && it->width == f.width &&
-                         ((it->type == core::ValueType::Int && f.type == core::ValueType::Float) ||
-                          (it->type == core::ValueType::Float && f.type == core::ValueType::Int));
-      if (widen) it->type = core::ValueType::Float;  // otherwise the first type stays
-    }
+core::Schema merge_schema(core::Schema schema, const core::Schema& add) {
+  for (const auto& f : add) {
+    auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
+    if (it == schema.end()) schema.push_back(f);
+    else if (auto w = core::widened(*it, f)) *it = *w;  // otherwise the first type stays
   }
   return schema;
+}
+
+core::Schema SegmentIndex::schema(core::Schema schema) const {
+  for (const auto& seg : entries_) schema = merge_schema(std::move(schema), seg.header.schema);
+  return schema;
+}
+
+TaskRanges unite(TaskRanges a, const TaskRanges& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return merge(std::move(a));
 }
 
 TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done) {

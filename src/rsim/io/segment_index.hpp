@@ -20,6 +20,7 @@ struct SegmentEntry {
   SegmentHeader header;
   std::vector<std::uint64_t> tasks;      // in the segment's row order
   std::vector<core::TaskStatus> status;  // per row
+  bool read = true;                      // false: added by add_new_unread(), only `path` is set
 };
 
 using TaskRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // sorted, disjoint [begin, end)
@@ -33,6 +34,9 @@ class SegmentIndex {
 
   // Reads the segments that appeared since (this run's own commits).
   void refresh();
+  // Lists the segments that appeared since without reading them (entries
+  // with only a path): for the assembly, which reads each segment anyway.
+  void add_new_unread();
 
   // Sorted by file name: the order in which later rows replace earlier ones.
   const std::vector<SegmentEntry>& entries() const { return entries_; }
@@ -54,6 +58,13 @@ class SegmentIndex {
   std::vector<SegmentEntry> entries_;
   std::set<std::string> seen_;
 };
+
+// `into`, then the fields of `add` it lacks; an integer field that `add`
+// has as float becomes float; otherwise the first type stays.
+core::Schema merge_schema(core::Schema into, const core::Schema& add);
+
+// The union of two sets of ranges, merged.
+TaskRanges unite(TaskRanges a, const TaskRanges& b);
 
 // [0, n_tasks) minus `done`.
 TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done);

@@ -67,6 +67,14 @@ ordered_json seed_rules() {
           {"native", "Philox4x64-10 keyed by (seed, task id)"}};
 }
 
+// The grid.toml path a result file recorded, absolute (an old file may hold
+// it relative to where rsim ran: then it is taken relative to the file's folder).
+std::string recorded_grid_path(const std::string& result_file, const std::string& recorded) {
+  const std::filesystem::path p(recorded);
+  if (p.is_absolute()) return recorded;
+  return (std::filesystem::absolute(result_file).parent_path() / p.filename()).string();
+}
+
 }  // namespace
 
 std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
@@ -91,7 +99,8 @@ std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
                 {"logs", spec.output + ".logs"},
                 {"status", spec.output + ".status.json"},
                 {"lock", spec.output + ".lock"}};
-  j["source"] = {{"path", spec.source_path}, {"hash", spec.source_hash}};
+  j["source"] = {{"path", std::filesystem::absolute(spec.source_path).lexically_normal().string()},
+                 {"hash", spec.source_hash}};
   j["reserved_names"] = grid::reserved_names();
   j["seed_rules"] = seed_rules();
   return j.dump(2);
@@ -124,19 +133,17 @@ core::ExitCode inspect(const std::string& path, const std::uint64_t* task) {
     if (!info.is_rsim)
       throw core::UsageError(path + " is neither a grid.toml nor an rsim result file",
                              "give the job's grid.toml or its result file");
-    if (info.job_json.empty())
-      throw core::IoError("the result file was written by an rsim without `rsim inspect` (no job_json attribute)",
-                          path, "inspect the job's grid.toml instead");
     if (task) {
       // The stored view has no per-task part: rebuild the job from its
-      // recorded grid.toml text, whose paths resolve against the recorded folder.
-      const ordered_json j = ordered_json::parse(info.job_json);
-      const std::string src = j["source"]["path"].get<std::string>();
-      const grid::JobSpec spec = grid::parse_job_spec(info.grid_toml, src);
+      // recorded grid.toml text (paths resolve against the recorded folder).
+      const grid::JobSpec spec = grid::parse_job_spec(info.grid_toml, recorded_grid_path(path, info.grid_path));
       const grid::TaskSpace space(spec);
       std::printf("%s\n", task_json(spec, space, *task).c_str());
       return core::ExitCode::ok;
     }
+    if (info.job_json.empty())
+      throw core::IoError("the result file was written by an rsim without `rsim inspect` (no job_json attribute)",
+                          path, "inspect the job's grid.toml instead, or give --task T");
     std::printf("%s\n", info.job_json.c_str());
     return core::ExitCode::ok;
   }

@@ -130,6 +130,7 @@ class JobRun {
     if (comm_.broadcast(static_cast<std::uint64_t>(plan.nothing_to_do ? 1 + static_cast<int>(*plan.nothing_to_do) : 0)) > 0)
       return plan.nothing_to_do.value_or(core::ExitCode::ok);
     index_ = std::move(plan.index);
+    base_ = plan.base;
     committed_ = broadcast_ranges(plan.committed);
     for (const auto& [b, e] : committed_) already_ += e - b;
     if (comm_.rank() == 0 && already_ > 0)
@@ -229,12 +230,11 @@ class JobRun {
     return interrupted;
   }
 
-  // The index planning built, with this run's own segments added.
-  std::vector<std::string> segment_paths() {
-    index_->refresh();
-    std::vector<std::string> paths;
-    for (const auto& e : index_->entries()) paths.push_back(e.path);
-    return paths;
+  // The result file from the base file (if any) and the checkpoints:
+  // those planning indexed, then this run's own.
+  io::AssemblySummary assemble_file(const io::Provenance& prov) {
+    index_->add_new_unread();
+    return io::assemble_results(spec_, *space_, *index_, base_, runner_->schema(), spec_.output, prov);
   }
 
   core::ExitCode assemble() {
@@ -252,7 +252,7 @@ class JobRun {
     }
     const auto t_write = core::MonoClock::now();
     const io::AssemblySummary sum =
-        io::assemble_results(spec_, *space_, segment_paths(), runner_->schema(), spec_.output, prov);
+        assemble_file(prov);
     const double write_s = core::seconds_since(t_write);
     write_status(facts_, last_, run_s_, "finished", sum.failed());
     std::error_code ec;
@@ -285,6 +285,7 @@ class JobRun {
   std::unique_ptr<run::Runner> runner_;
   std::optional<io::RunLock> lock_;    // rank 0: this run owns the job's files
   std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
+  std::string base_;                       // rank 0: an earlier result file whose rows stay
   io::TaskRanges committed_;
   std::uint64_t already_ = 0;          // tasks committed by earlier runs
   JobFacts facts_;

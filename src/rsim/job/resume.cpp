@@ -13,6 +13,7 @@
 #include "rsim/core/version.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
+#include "rsim/io/segment_index.hpp"
 #include "rsim/io/task_marker.hpp"
 
 namespace fs = std::filesystem;
@@ -40,29 +41,8 @@ std::string move_aside(const std::string& path, const std::string& stamp) {
   if (ec) throw core::IoError("cannot move aside: " + ec.message(), path, "move it yourself, then rerun");
   return to;
 }
-}  // namespace
-
-// What an earlier run left decides what this run does (rank 0, before any
-// task): --fresh moves it aside; a result file of another grid.toml, or not
-// rsim's, is refused; a finished job is not run again (--rerun-failed turns
-// its rows into checkpoints and reruns the failed tasks).  Returns the exit
-// code when there is nothing to do.
-std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
-  std::error_code ec;
-  if (opt.fresh) {
-    std::string stamp = core::utc_now_iso();
-    stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
-    for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
-      if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
-    return std::nullopt;
-  }
-  const io::OutputInfo info = io::inspect_output(spec.output);
-  if (!info.exists) {
-    if (opt.rerun_failed && !fs::is_directory(ckpt, ec))
-      throw core::UsageError("--rerun-failed: there is no result file " + spec.output + " to rerun failed tasks of",
-                             "run the job first (without --rerun-failed)");
-    return std::nullopt;
-  }
+// The result file must be rsim's, readable by this rsim, and of this job.
+void check_same_job(const grid::JobSpec& spec, const io::OutputInfo& info) {
   if (!info.is_rsim)
     throw core::IoError("the output path exists and is not an rsim result file", spec.output,
                         "choose another output, move the file away, or use --fresh to move it aside");
@@ -76,29 +56,50 @@ std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const st
                                 info.grid_hash + ", now " + spec.source_hash + ")",
                             "restore the grid.toml it was made from, use --fresh to move the old results aside, "
                             "or set another output");
-  if (fs::is_directory(ckpt, ec)) return std::nullopt;  // an interrupted rerun: resume from its checkpoints
+}
+}  // namespace
+
+// What an earlier run left decides what this run does (rank 0, before any
+// task): --fresh moves it aside; a result file of another grid.toml, or not
+// rsim's, is refused; a finished job is not run again.  A result file of
+// this job that is kept (--rerun-failed, tasks missing, an interrupted
+// rerun) becomes the plan's base: the assembly starts from its rows.
+void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt, Plan& plan) {
+  std::error_code ec;
+  if (opt.fresh) {
+    std::string stamp = core::utc_now_iso();
+    stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+    for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
+      if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
+    return;
+  }
+  const io::OutputInfo info = io::inspect_output(spec.output);
+  if (!info.exists) {
+    if (opt.rerun_failed && !fs::is_directory(ckpt, ec))
+      throw core::UsageError("--rerun-failed: there is no result file " + spec.output + " to rerun failed tasks of",
+                             "run the job first (without --rerun-failed)");
+    return;
+  }
+  check_same_job(spec, info);
+  plan.base = spec.output;
+  if (fs::is_directory(ckpt, ec)) return;  // an interrupted rerun: resume from its checkpoints
   if (opt.rerun_failed) {
     if (info.n_failed == 0 && info.n_not_run == 0) {
       std::printf("rsim: %s: no failed tasks in %s; nothing to rerun\n", spec.name.c_str(), spec.output.c_str());
-      return core::ExitCode::ok;
+      plan.nothing_to_do = core::ExitCode::ok;
+      return;
     }
-    io::make_dirs(ckpt);
-    const std::uint64_t n = io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
     std::printf("rsim: --rerun-failed: %llu failed of %llu tasks run again; the other rows are kept\n",
-                static_cast<unsigned long long>(info.n_failed), static_cast<unsigned long long>(n));
-    return std::nullopt;
+                static_cast<unsigned long long>(info.n_failed), static_cast<unsigned long long>(info.n_tasks));
+    return;
   }
-  if (info.n_not_run > 0) {  // a result file with tasks missing: build on it
-    io::make_dirs(ckpt);
-    io::export_output_to_segments(spec.output, ckpt, spec.source_hash);
-    return std::nullopt;
-  }
+  if (info.n_not_run > 0) return;  // a result file with tasks missing: build on it
   std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
               spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
               static_cast<unsigned long long>(info.n_failed));
   std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
   std::fflush(stdout);
-  return info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
+  plan.nothing_to_do = info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
 }
 
 std::string encode_schema(const core::Schema& s) {
@@ -123,10 +124,9 @@ core::Schema decode_schema(const std::string& text) {
 
 // A task that was running when its rank died, twice, is committed as failed
 // so the job can finish instead of crashing on it forever.
-void fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index) {
+bool fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done) {
   const auto crashes = io::collect_crashes(index.dir());
-  if (crashes.empty()) return;
-  const io::TaskRanges done = index.committed_ranges();
+  if (crashes.empty()) return false;
   auto committed = [&](std::uint64_t t) {
     auto it = std::upper_bound(done.begin(), done.end(), std::make_pair(t, UINT64_MAX));
     return it != done.begin() && t < std::prev(it)->second;
@@ -144,22 +144,25 @@ void fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index) {
     std::fprintf(stderr, "rsim: task %llu crashed its rank %d times; marking it failed\n",
                  static_cast<unsigned long long>(task), n);
   }
-  if (batch.empty()) return;
+  if (batch.empty()) return false;
   const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   io::SegmentWriter(index.dir(), spec.source_hash, 0, now).commit(batch);
   index.refresh();
+  return true;
 }
 
 Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
   Plan plan;
-  plan.nothing_to_do = prepare_output(spec, ckpt, opt);
+  prepare_output(spec, ckpt, opt, plan);
   if (plan.nothing_to_do) return plan;
   io::remove_stale_temp_files(ckpt);
   plan.index.emplace(ckpt, spec.source_hash, spec.source_path);
-  fail_repeat_crashers(spec, *plan.index);
-  plan.committed = plan.index->committed_ranges(opt.rerun_failed);
+  const io::TaskRanges from_base = plan.base.empty() ? io::TaskRanges{} : io::output_tasks(plan.base, opt.rerun_failed);
+  plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
+  if (fail_repeat_crashers(spec, *plan.index, plan.committed))
+    plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
   for (const auto& [b, e] : plan.committed) plan.already += e - b;
-  plan.earlier = plan.index->schema();
+  plan.earlier = plan.index->schema(plan.base.empty() ? core::Schema{} : io::output_schema(plan.base));
   return plan;
 }
 

@@ -5,26 +5,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
-
 
 #include "rsim/core/error.hpp"
-#include "rsim/job/job_run.hpp"
 #include "rsim/core/schema.hpp"
 #include "rsim/grid/job_spec.hpp"
 #include "rsim/io/segment_index.hpp"
+#include "rsim/job/job_run.hpp"
 
 namespace rsim::job {
 
 // Before any task runs: the output must be a writable file path.
 void check_output(const std::string& output);
-
-// --fresh moves an earlier run's files aside; a result file of another
-// grid.toml, or not rsim's, is refused; a finished job is not run again
-// (--rerun-failed turns its rows into checkpoints and reruns the failed
-// tasks).  Returns the exit code when there is nothing to do.
-std::optional<core::ExitCode> prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
 
 // What this run does, decided on rank 0 before any task runs.
 struct Plan {
@@ -33,15 +24,25 @@ struct Plan {
   std::uint64_t already = 0;                    // how many tasks that is
   core::Schema earlier;                         // fields earlier runs committed
   std::optional<io::SegmentIndex> index;        // the checkpoints, read once; handed on to the assembly
+  std::string base;                             // an earlier result file of this job whose rows stay, or ""
 };
 
+// --fresh moves an earlier run's files aside; a result file of another
+// grid.toml, or not rsim's, is refused; a finished job is not run again
+// (plan.nothing_to_do); a result file of this job that is kept
+// (--rerun-failed, tasks missing, an interrupted rerun) becomes plan.base.
+void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt, Plan& plan);
+
 // Plans the run from what earlier runs left: prepare_output(), then the
-// checkpoints (stale temp files removed, repeat crashers failed, indexed).
+// base file's tasks and the checkpoints (stale temp files removed, repeat
+// crashers failed, indexed once).
 Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
 
-// A task that was running when its rank died, twice, is committed as failed
-// (a segment of its own); `index` is refreshed to include it.
-void fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index);
+// A task that was running when its rank died, twice, and is not in `done`
+// (with --rerun-failed a failed row does not count), is committed as failed
+// (a segment of its own); `index` is refreshed to include it.  True if it
+// marked any.
+bool fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done);
 
 // A schema as text, to broadcast it.
 std::string encode_schema(const core::Schema& s);

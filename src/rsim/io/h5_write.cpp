@@ -1,0 +1,78 @@
+#include "rsim/io/h5_write.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "rsim/io/h5_types.hpp"
+
+namespace rsim::io {
+
+using h5::Id;
+
+namespace {
+constexpr hsize_t kChunkBytes = 256 * 1024;
+
+void attr(hid_t obj, const char* name, hid_t type, const void* value, const std::string& where) {
+  Id space = RSIM_H5(H5Screate(H5S_SCALAR), where);
+  Id a = RSIM_H5(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), where);
+  RSIM_H5_CHECK(H5Awrite(a, type, value), where);
+}
+}  // namespace
+
+Id ordered_group(hid_t parent, const char* name, const std::string& where) {
+  Id gcpl = RSIM_H5(H5Pcreate(H5P_GROUP_CREATE), where);
+  RSIM_H5_CHECK(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), where);
+  return RSIM_H5(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), where);
+}
+
+Dataset create_dataset(hid_t parent, const std::string& name, Id type, hsize_t n, hsize_t width,
+                       const void* fill, const std::string& where) {
+  Dataset d;
+  d.where = where;
+  d.width = width;
+  d.type = std::move(type);
+  const int rank = width > 1 ? 2 : 1;
+  const hsize_t dims[2] = {n, width};
+  Id space = RSIM_H5(H5Screate_simple(rank, dims, nullptr), where);
+  Id dcpl = RSIM_H5(H5Pcreate(H5P_DATASET_CREATE), where);
+  if (n > 0) {
+    const std::size_t row_bytes = std::max<std::size_t>(1, H5Tget_size(d.type)) * width;
+    const hsize_t rows = std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, n);
+    const hsize_t chunk[2] = {rows, width};
+    RSIM_H5_CHECK(H5Pset_chunk(dcpl, rank, chunk), where);
+  }
+  if (fill) RSIM_H5_CHECK(H5Pset_fill_value(dcpl, d.type, fill), where);
+  d.id = RSIM_H5(H5Dcreate2(parent, name.c_str(), d.type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), where);
+  return d;
+}
+
+// Writes rows [offset, offset + count) from `buf` (count x width values of the dataset's type).
+void write_rows(const Dataset& d, hsize_t offset, hsize_t count, const void* buf) {
+  if (count == 0) return;
+  Id fspace = RSIM_H5(H5Dget_space(d.id), d.where);
+  const hsize_t start[2] = {offset, 0};
+  const hsize_t cnt[2] = {count, d.width};
+  RSIM_H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr), d.where);
+  Id mspace = RSIM_H5(H5Screate_simple(d.width > 1 ? 2 : 1, cnt, nullptr), d.where);
+  RSIM_H5_CHECK(H5Dwrite(d.id, d.type, mspace, fspace, H5P_DEFAULT, buf), d.where);
+}
+
+void write_strings(const Dataset& d, hsize_t offset, const std::string* first, std::size_t count) {
+  std::vector<const char*> ptrs(count);
+  for (std::size_t i = 0; i < count; ++i) ptrs[i] = first[i].c_str();
+  write_rows(d, offset, count, ptrs.data());
+}
+
+void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where) {
+  Id t = string_type(where);
+  const char* p = v.c_str();
+  attr(obj, name, t, &p, where);
+}
+void attr_i64(hid_t obj, const char* name, std::int64_t v, const std::string& where) {
+  attr(obj, name, H5T_NATIVE_INT64, &v, where);
+}
+void attr_u64(hid_t obj, const char* name, std::uint64_t v, const std::string& where) {
+  attr(obj, name, H5T_NATIVE_UINT64, &v, where);
+}
+
+}  // namespace rsim::io

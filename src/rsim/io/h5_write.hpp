@@ -1,0 +1,35 @@
+#pragma once
+// Writing HDF5 datasets and attributes the way the result file wants them:
+// chunked datasets with a fill value, row blocks written in one call,
+// groups that remember creation order, scalar attributes.  Every call goes
+// through RSIM_H5.
+#include <cstdint>
+#include <string>
+
+#include "rsim/io/h5.hpp"
+
+namespace rsim::io {
+
+// A group that remembers the order its members were created in, so readers
+// can list result fields and table columns in the order tasks returned them.
+h5::Id ordered_group(hid_t parent, const char* name, const std::string& where);
+
+// A 1-D (width 1) or 2-D dataset of n rows, chunked at about 256 KiB.
+struct Dataset {
+  h5::Id id;
+  h5::Id type;
+  hsize_t width = 1;
+  std::string where;
+};
+Dataset create_dataset(hid_t parent, const std::string& name, h5::Id type, hsize_t n, hsize_t width,
+                       const void* fill, const std::string& where);
+
+// Writes rows [offset, offset + count) from `buf` (count x width values of the dataset's type).
+void write_rows(const Dataset& d, hsize_t offset, hsize_t count, const void* buf);
+void write_strings(const Dataset& d, hsize_t offset, const std::string* first, std::size_t count);
+
+void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where);
+void attr_i64(hid_t obj, const char* name, std::int64_t v, const std::string& where);
+void attr_u64(hid_t obj, const char* name, std::uint64_t v, const std::string& where);
+
+}  // namespace rsim::io

@@ -1,0 +1,278 @@
+#include "rsim/io/result_writers.hpp"
+
+#include <algorithm>
+
+#include "rsim/core/error.hpp"
+#include "rsim/core/field_types.hpp"
+#include "rsim/core/version.hpp"
+#include "rsim/io/h5_types.hpp"
+
+namespace rsim::io {
+
+using h5::Id;
+
+void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& where) {
+  Id g = ordered_group(file, "grid", where);
+  const hsize_t n = space.n_points();
+  constexpr hsize_t kBlock = 1 << 16;
+  for (std::size_t j = 0; j < space.n_params(); ++j) {
+    const auto& p = space.param(j);
+    Dataset d = create_dataset(g, p.name, value_type(p.type, where), n, 1, nullptr, where + "/grid/" + p.name);
+    for (hsize_t b = 0; b < n; b += kBlock) {
+      const hsize_t m = std::min(kBlock, n - b);
+      switch (p.type) {
+        case core::ValueType::Int: {
+          std::vector<std::int64_t> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<std::int64_t>(space.value(b + i, j));
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::Float: {
+          std::vector<double> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<double>(space.value(b + i, j));
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::Bool: {
+          std::vector<std::int8_t> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<bool>(space.value(b + i, j)) ? 1 : 0;
+          write_rows(d, b, m, v.data());
+          break;
+        }
+        case core::ValueType::String: {
+          std::vector<const char*> v(m);
+          for (hsize_t i = 0; i < m; ++i) v[i] = std::get<std::string>(space.value(b + i, j)).c_str();
+          write_rows(d, b, m, v.data());
+          break;
+        }
+      }
+    }
+  }
+}
+
+namespace {
+// /<group>/task, /<group>/message (and /<group>/calls), one row per task, by task id.
+void write_record_group(hid_t file, const char* group, const std::map<std::uint64_t, core::ErrorRecord>& records,
+                   bool with_calls, const std::string& where) {
+  Id g = RSIM_H5(H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  const std::string at = where + "/" + group;
+  const hsize_t n = records.size();
+  std::vector<std::int64_t> t;
+  std::vector<std::string> msg, calls;
+  for (const auto& [task, e] : records) {
+    t.push_back(static_cast<std::int64_t>(task));
+    msg.push_back(e.message);
+    calls.push_back(e.calls);
+  }
+  Dataset d_task = create_dataset(g, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), where), n, 1, nullptr, at + "/task");
+  write_rows(d_task, 0, n, t.data());
+  Dataset d_msg = create_dataset(g, "message", string_type(where), n, 1, nullptr, at + "/message");
+  write_strings(d_msg, 0, msg.data(), n);
+  if (with_calls) {
+    Dataset d_calls = create_dataset(g, "calls", string_type(where), n, 1, nullptr, at + "/calls");
+    write_strings(d_calls, 0, calls.data(), n);
+  }
+}
+
+}  // namespace
+
+// --- /tasks ------------------------------------------------------------------
+TaskWriter::TaskWriter(hid_t file, hsize_t n_tasks, const std::string& where)
+    : n_(n_tasks), where_(where), group_(RSIM_H5(H5Gcreate2(file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where)) {
+  const auto not_run = static_cast<std::int8_t>(core::TaskStatus::not_run);
+  const double nan = core::na_float();  // elapsed of a task not run: R's NA
+  const std::int32_t minus1 = -1, zero = 0;
+  const std::int64_t unknown = -1;
+  auto type = [&](hid_t t) { return RSIM_H5(H5Tcopy(t), where); };
+  status_ = create_dataset(group_, "status", status_type(where), n_, 1, &not_run, where + "/tasks/status");
+  elapsed_ = create_dataset(group_, "elapsed", type(H5T_NATIVE_DOUBLE), n_, 1, &nan, where + "/tasks/elapsed");
+  rank_ = create_dataset(group_, "rank", type(H5T_NATIVE_INT32), n_, 1, &minus1, where + "/tasks/rank");
+  attempts_ = create_dataset(group_, "attempts", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/attempts");
+  warnings_ = create_dataset(group_, "warnings", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/warnings");
+  rss_ = create_dataset(group_, "max_rss", type(H5T_NATIVE_INT64), n_, 1, &unknown, where + "/tasks/max_rss");
+}
+
+void TaskWriter::write(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
+                       const std::vector<std::int32_t>& ranks, std::size_t i, hsize_t off, hsize_t cnt) {
+  write_rows(status_, off, cnt, status.data() + i);
+  write_rows(elapsed_, off, cnt, b.elapsed().data() + i);
+  write_rows(rank_, off, cnt, ranks.data() + i);
+  write_rows(attempts_, off, cnt, b.attempts().data() + i);
+  write_rows(warnings_, off, cnt, b.warnings().data() + i);
+  write_rows(rss_, off, cnt, b.max_rss().data() + i);
+}
+
+AssemblySummary TaskWriter::count() const {
+  AssemblySummary sum;
+  constexpr hsize_t kBlock = 1 << 20;
+  std::vector<std::int8_t> buf;
+  for (hsize_t b = 0; b < n_; b += kBlock) {
+    const hsize_t m = std::min(kBlock, n_ - b);
+    buf.resize(m);
+    Id fspace = RSIM_H5(H5Dget_space(status_.id), where_);
+    const hsize_t start[1] = {b}, cnt[1] = {m};
+    RSIM_H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr), where_);
+    Id mspace = RSIM_H5(H5Screate_simple(1, cnt, nullptr), where_);
+    RSIM_H5_CHECK(H5Dread(status_.id, status_.type, mspace, fspace, H5P_DEFAULT, buf.data()), where_);
+    for (const std::int8_t s : buf) {
+      switch (static_cast<core::TaskStatus>(s)) {
+        case core::TaskStatus::ok: ++sum.ok; break;
+        case core::TaskStatus::error: ++sum.error; break;
+        case core::TaskStatus::timeout: ++sum.timeout; break;
+        default: ++sum.not_run; break;
+      }
+    }
+  }
+  return sum;
+}
+
+// --- /results ----------------------------------------------------------------
+namespace {
+std::string shown(const core::Field& f) {
+  return std::string(core::type_name(f.type)) + (f.width > 1 ? "[" + std::to_string(f.width) + "]" : std::string());
+}
+}  // namespace
+
+FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const std::string& where)
+    : schema_(std::move(schema)), group_(ordered_group(file, "results", where)) {
+  const double na_f = core::na_float();
+  const std::int64_t na_i = core::na_int;
+  const std::int8_t na_b = core::na_bool;
+  for (const auto& f : schema_) {
+    const void* fill = f.type == core::ValueType::Float ? static_cast<const void*>(&na_f)
+                       : f.type == core::ValueType::Int ? static_cast<const void*>(&na_i)
+                       : f.type == core::ValueType::Bool ? static_cast<const void*>(&na_b)
+                                                         : nullptr;
+    datasets_.push_back(
+        create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
+  }
+}
+
+std::string FieldWriter::use(const core::Schema& bs) {
+  out_of_.resize(bs.size());
+  for (std::size_t c = 0; c < bs.size(); ++c) {
+    const auto it = std::find_if(schema_.begin(), schema_.end(), [&](const core::Field& f) { return f.name == bs[c].name; });
+    if (it == schema_.end())
+      throw std::logic_error("FieldWriter: field " + bs[c].name + " is not in the file's schema");
+    out_of_[c] = static_cast<std::size_t>(it - schema_.begin());
+    if (!core::accepts(*it, bs[c]))
+      return "result field \"" + bs[c].name + "\" is " + shown(bs[c]) + " in these tasks but " + shown(*it) +
+             " in tasks run earlier or on other ranks; return the same type from every task";
+  }
+  return "";
+}
+
+void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, hsize_t cnt) {
+  const core::Schema& bs = b.schema();
+  for (std::size_t c = 0; c < bs.size(); ++c) {
+    const Dataset& d = datasets_[out_of_[c]];
+    const std::size_t w = bs[c].width;
+    const core::ValueType out_type = schema_[out_of_[c]].type;
+    std::visit(
+        [&](const auto& col) {
+          using T = typename std::decay_t<decltype(col)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            write_strings(d, off, col.data() + i, cnt);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            if (out_type == core::ValueType::Float) {  // widen integers
+              std::vector<double> v(cnt * w);
+              core::widen_ints(col.data() + i * w, v.size(), v.data());
+              write_rows(d, off, cnt, v.data());
+            } else {
+              write_rows(d, off, cnt, col.data() + i * w);
+            }
+          } else {
+            write_rows(d, off, cnt, col.data() + i * w);
+          }
+        },
+        b.columns()[c]);
+  }
+}
+
+// --- /tables -----------------------------------------------------------------
+void TableWriter::add(const std::string& name, const core::TableBatch& t, const std::string& source) {
+  auto [it, fresh] = tables_.try_emplace(name, t);
+  if (!fresh && !it->second.append_widening(t))
+    throw core::IoError("table \"" + name + "\" has different columns in different checkpoints", source,
+                        "tasks must return data frames with the same columns and column types");
+}
+
+// /tables/<name>/task and one dataset per column, rows sorted by task id
+// (stable: a task's rows keep their order), so the content does not depend
+// on which rank ran which task.
+void TableWriter::write(hid_t file, const std::string& where) const {
+  const auto& tables = tables_;
+  Id g = RSIM_H5(H5Gcreate2(file, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  for (const auto& [name, t] : tables) {
+    const std::string at = where + "/tables/" + name;
+    Id tg = ordered_group(g, name.c_str(), at);
+    const std::size_t n = t.rows();
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.task[a] < t.task[b]; });
+    std::vector<std::int64_t> task(n);
+    for (std::size_t i = 0; i < n; ++i) task[i] = static_cast<std::int64_t>(t.task[order[i]]);
+    Dataset d_task = create_dataset(tg, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), at), n, 1, nullptr, at + "/task");
+    write_rows(d_task, 0, n, task.data());
+    for (std::size_t c = 0; c < t.schema.size(); ++c) {
+      const core::Field& f = t.schema[c];
+      Dataset d = create_dataset(tg, f.name, value_type(f.type, at), n, 1, nullptr, at + "/" + f.name);
+      std::visit(
+          [&](const auto& col) {
+            using T = typename std::decay_t<decltype(col)>::value_type;
+            std::vector<T> sorted(n);
+            for (std::size_t i = 0; i < n; ++i) sorted[i] = col[order[i]];
+            if constexpr (std::is_same_v<T, std::string>) write_strings(d, 0, sorted.data(), n);
+            else write_rows(d, 0, n, sorted.data());
+          },
+          t.cols[c]);
+    }
+  }
+}
+
+// --- /errors, /warnings ---------------------------------------------------------
+void RecordWriter::forget(const std::vector<std::uint64_t>& tasks) {
+  if (errors_.empty() && warnings_.empty()) return;
+  for (const std::uint64_t t : tasks) {
+    errors_.erase(t);
+    warnings_.erase(t);
+  }
+}
+
+void RecordWriter::write(hid_t file, const std::string& where) const {
+  write_record_group(file, "errors", errors_, true, where);
+  write_record_group(file, "warnings", warnings_, false, where);
+}
+
+// --- root attributes -----------------------------------------------------------
+void write_attributes(hid_t file, const grid::JobSpec& spec, const grid::TaskSpace& space, const Provenance& prov,
+                      const AssemblySummary& sum, const std::string& where) {
+  attr_i64(file, "format_version", core::kFormatVersion, where);
+  attr_str(file, "rsim_version", core::kVersion, where);
+  attr_str(file, "job_name", spec.name, where);
+  attr_str(file, "grid_toml", spec.source_text, where);
+  attr_str(file, "grid_hash", spec.source_hash, where);
+  attr_str(file, "grid_path", spec.source_path, where);
+  attr_u64(file, "seed", spec.seed, where);
+  attr_u64(file, "replicates", spec.replicates, where);
+  attr_u64(file, "n_points", space.n_points(), where);
+  attr_u64(file, "n_tasks", space.n_tasks(), where);
+  attr_str(file, "grid_kind", spec.cartesian ? "cartesian" : "points", where);
+  {
+    std::string names;  // the parameters in grid.toml order (HDF5 lists /grid alphabetically)
+    for (const auto& p : space.params()) names += (names.empty() ? "" : ",") + p.name;
+    attr_str(file, "grid_params", names, where);
+  }
+  attr_str(file, "backend", spec.task.backend, where);
+  attr_str(file, "task", prov.task_detail, where);
+  attr_u64(file, "n_ranks", prov.n_ranks, where);
+  attr_str(file, "created", prov.created, where);
+  attr_str(file, "finished", prov.finished, where);
+  attr_u64(file, "n_ok", sum.ok, where);
+  attr_u64(file, "n_failed", sum.failed(), where);
+  attr_u64(file, "n_not_run", sum.not_run, where);
+  attr_i64(file, "complete", sum.not_run == 0 ? 1 : 0, where);
+  for (const auto& [k, v] : prov.extra) attr_str(file, k.c_str(), v, where);
+}
+
+}  // namespace rsim::io

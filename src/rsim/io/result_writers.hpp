@@ -1,0 +1,86 @@
+#pragma once
+// The parts of the result file, one writer each (layout: docs/format.md):
+// /grid, /tasks (status and metadata per task), /results (one dataset per
+// field), /tables, /errors and /warnings, and the root attributes.  The
+// assembly feeds them blocks of finished rows in commit order; a later row
+// of a task replaces an earlier one.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rsim/core/result_batch.hpp"
+#include "rsim/grid/job_spec.hpp"
+#include "rsim/grid/task_space.hpp"
+#include "rsim/io/h5_write.hpp"
+#include "rsim/io/result_file.hpp"
+
+namespace rsim::io {
+
+// /grid/<param>: the parameter values of every point.
+void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& where);
+
+// /tasks/*: every task starts "not run" with NA metadata; rows overwrite it.
+class TaskWriter {
+ public:
+  TaskWriter(hid_t file, hsize_t n_tasks, const std::string& where);
+  // Rows [i, i + cnt) of `b` are tasks [off, off + cnt); `status` and
+  // `ranks` are per row of `b`.
+  void write(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
+             const std::vector<std::int32_t>& ranks, std::size_t i, hsize_t off, hsize_t cnt);
+  // The statuses as the file holds them (overlapping rows count once).
+  AssemblySummary count() const;
+
+ private:
+  hsize_t n_;
+  std::string where_;
+  h5::Id group_;
+  Dataset status_, elapsed_, rank_, attempts_, warnings_, rss_;
+};
+
+// /results/<field>: one dataset per field of the job's schema, NA-filled.
+class FieldWriter {
+ public:
+  FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const std::string& where);
+  // Maps the fields of the next batches; returns "" if they can join the
+  // file's fields, else a message naming the field and both types (the
+  // batch's tasks then fail instead of the assembly).
+  std::string use(const core::Schema& batch_schema);
+  void write(const core::ResultBatch& b, std::size_t i, hsize_t off, hsize_t cnt);
+
+ private:
+  core::Schema schema_;
+  h5::Id group_;
+  std::vector<Dataset> datasets_;
+  std::vector<std::size_t> out_of_;  // file field of each batch field
+};
+
+// /tables/<name>/: rows of every table, written sorted by task id.
+class TableWriter {
+ public:
+  // Throws core::IoError naming `source` if its columns cannot join.
+  void add(const std::string& name, const core::TableBatch& t, const std::string& source);
+  void write(hid_t file, const std::string& where) const;
+
+ private:
+  std::map<std::string, core::TableBatch> tables_;
+};
+
+// /errors and /warnings: one record per task, the latest row's.
+class RecordWriter {
+ public:
+  // A later row of these tasks replaces their earlier records.
+  void forget(const std::vector<std::uint64_t>& tasks);
+  void error(const core::ErrorRecord& e) { errors_[e.task] = e; }
+  void warning(const core::ErrorRecord& w) { warnings_[w.task] = w; }
+  void write(hid_t file, const std::string& where) const;
+
+ private:
+  std::map<std::uint64_t, core::ErrorRecord> errors_, warnings_;
+};
+
+// The root attributes: format, job, grid, counts, provenance.
+void write_attributes(hid_t file, const grid::JobSpec& spec, const grid::TaskSpace& space, const Provenance& prov,
+                      const AssemblySummary& sum, const std::string& where);
+
+}  // namespace rsim::io
