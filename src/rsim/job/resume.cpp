@@ -124,16 +124,18 @@ core::Schema decode_schema(const std::string& text) {
 
 // A task that was running when its rank died, twice, is committed as failed
 // so the job can finish instead of crashing on it forever.
-bool fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done) {
+io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done) {
   const auto crashes = io::collect_crashes(index.dir());
-  if (crashes.empty()) return false;
+  if (crashes.empty()) return {};
   auto committed = [&](std::uint64_t t) {
     auto it = std::upper_bound(done.begin(), done.end(), std::make_pair(t, UINT64_MAX));
     return it != done.begin() && t < std::prev(it)->second;
   };
   core::ResultBatch batch;
+  io::TaskRanges marked;
   for (const auto& [task, n] : crashes) {
     if (n < 2 || committed(task)) continue;
+    marked.emplace_back(task, task + 1);
     batch.begin_row(task);
     batch.add_error({task,
                      "the task was running when its rank died, " + std::to_string(n) +
@@ -144,11 +146,11 @@ bool fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, co
     std::fprintf(stderr, "rsim: task %llu crashed its rank %d times; marking it failed\n",
                  static_cast<unsigned long long>(task), n);
   }
-  if (batch.empty()) return false;
+  if (batch.empty()) return {};
   const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   io::SegmentWriter(index.dir(), spec.source_hash, 0, now).commit(batch);
   index.refresh();
-  return true;
+  return marked;
 }
 
 Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
@@ -159,8 +161,8 @@ Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptio
   plan.index.emplace(ckpt, spec.source_hash, spec.source_path);
   const io::TaskRanges from_base = plan.base.empty() ? io::TaskRanges{} : io::output_tasks(plan.base, opt.rerun_failed);
   plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
-  if (fail_repeat_crashers(spec, *plan.index, plan.committed))
-    plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
+  // A task marked failed for crashing is done, --rerun-failed or not.
+  plan.committed = io::unite(plan.committed, fail_repeat_crashers(spec, *plan.index, plan.committed));
   for (const auto& [b, e] : plan.committed) plan.already += e - b;
   plan.earlier = plan.index->schema(plan.base.empty() ? core::Schema{} : io::output_schema(plan.base));
   return plan;

@@ -40,9 +40,9 @@ Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptio
 
 // A task that was running when its rank died, twice, and is not in `done`
 // (with --rerun-failed a failed row does not count), is committed as failed
-// (a segment of its own); `index` is refreshed to include it.  True if it
-// marked any.
-bool fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done);
+// (a segment of its own); `index` is refreshed to include it.  Returns the
+// tasks it marked.
+io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done);
 
 // A schema as text, to broadcast it.
 std::string encode_schema(const core::Schema& s);
