@@ -10,7 +10,7 @@
 
 namespace rsim::core {
 
-// Exit codes of the CLI (design.md); the Slurm scripts key on them.
+// Exit codes of the CLI (docs/architecture.md); the Slurm scripts key on them.
 enum class ExitCode : int {
   ok = 0,
   usage = 1,          // bad command line or bad grid.toml

@@ -247,30 +247,22 @@ void RecordWriter::write(hid_t file, const std::string& where) const {
 // --- root attributes -----------------------------------------------------------
 void write_attributes(hid_t file, const grid::JobSpec& spec, const grid::TaskSpace& space, const Provenance& prov,
                       const AssemblySummary& sum, const std::string& where) {
+  std::string params;  // the parameters in grid.toml order (HDF5 lists /grid alphabetically)
+  for (const auto& p : space.params()) params += (params.empty() ? "" : ",") + p.name;
+  const std::pair<const char*, std::string> strings[] = {
+      {"rsim_version", core::kVersion},     {"job_name", spec.name},
+      {"grid_toml", spec.source_text},      {"grid_hash", spec.source_hash},
+      {"grid_path", spec.source_path},      {"grid_kind", spec.cartesian ? "cartesian" : "points"},
+      {"grid_params", params},              {"backend", spec.task.backend},
+      {"task", prov.task_detail},           {"created", prov.created},
+      {"finished", prov.finished}};
+  const std::pair<const char*, std::uint64_t> counts[] = {
+      {"seed", spec.seed},         {"replicates", spec.replicates}, {"n_points", space.n_points()},
+      {"n_tasks", space.n_tasks()}, {"n_ranks", prov.n_ranks},        {"n_ok", sum.ok},
+      {"n_failed", sum.failed()},  {"n_not_run", sum.not_run}};
   attr_i64(file, "format_version", core::kFormatVersion, where);
-  attr_str(file, "rsim_version", core::kVersion, where);
-  attr_str(file, "job_name", spec.name, where);
-  attr_str(file, "grid_toml", spec.source_text, where);
-  attr_str(file, "grid_hash", spec.source_hash, where);
-  attr_str(file, "grid_path", spec.source_path, where);
-  attr_u64(file, "seed", spec.seed, where);
-  attr_u64(file, "replicates", spec.replicates, where);
-  attr_u64(file, "n_points", space.n_points(), where);
-  attr_u64(file, "n_tasks", space.n_tasks(), where);
-  attr_str(file, "grid_kind", spec.cartesian ? "cartesian" : "points", where);
-  {
-    std::string names;  // the parameters in grid.toml order (HDF5 lists /grid alphabetically)
-    for (const auto& p : space.params()) names += (names.empty() ? "" : ",") + p.name;
-    attr_str(file, "grid_params", names, where);
-  }
-  attr_str(file, "backend", spec.task.backend, where);
-  attr_str(file, "task", prov.task_detail, where);
-  attr_u64(file, "n_ranks", prov.n_ranks, where);
-  attr_str(file, "created", prov.created, where);
-  attr_str(file, "finished", prov.finished, where);
-  attr_u64(file, "n_ok", sum.ok, where);
-  attr_u64(file, "n_failed", sum.failed(), where);
-  attr_u64(file, "n_not_run", sum.not_run, where);
+  for (const auto& [name, v] : strings) attr_str(file, name, v, where);
+  for (const auto& [name, v] : counts) attr_u64(file, name, v, where);
   attr_i64(file, "complete", sum.not_run == 0 ? 1 : 0, where);
   for (const auto& [k, v] : prov.extra) attr_str(file, k.c_str(), v, where);
 }
