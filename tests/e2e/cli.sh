@@ -100,3 +100,9 @@ pass "rsim status: a damaged status file is reported, not fatal"
 expect_exit 1 "$RSIM_BIN" --task x "$WORK/good.toml"
 expect_out "rsim: error: --task needs a task id"
 pass "one error format"
+
+# a second run of a finished job does nothing and leaves no lock file behind
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml"
+expect_out "already complete"
+[ ! -e "$WORK/cli.h5.lock" ] || fail "the lock file stays after a run with nothing to do"
+pass "nothing to do: no lock file left"

@@ -77,6 +77,14 @@ std::string recorded_grid_path(const std::string& result_file, const std::string
 
 }  // namespace
 
+void check_task_id(const grid::TaskSpace& space, std::uint64_t task) {
+  if (task < space.n_tasks()) return;
+  throw core::UsageError("task " + std::to_string(task) + " is out of range: the job has " +
+                             std::to_string(space.n_tasks()) + " tasks (ids 0 to " +
+                             std::to_string(space.n_tasks() - 1) + ")",
+                         "give --task a task id below " + std::to_string(space.n_tasks()));
+}
+
 std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
   ordered_json j;
   j["inspect_format"] = kInspectFormat;
@@ -107,11 +115,7 @@ std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
 }
 
 std::string task_json(const grid::JobSpec& spec, const grid::TaskSpace& space, std::uint64_t task) {
-  if (task >= space.n_tasks())
-    throw core::UsageError("task " + std::to_string(task) + " is out of range: the job has " +
-                               std::to_string(space.n_tasks()) + " tasks (ids 0 to " +
-                               std::to_string(space.n_tasks() - 1) + ")",
-                           "give --task a task id below " + std::to_string(space.n_tasks()));
+  check_task_id(space, task);
   const std::uint64_t point = space.point_of(task);
   ordered_json params = ordered_json::object();
   for (std::size_t j = 0; j < space.n_params(); ++j) params[space.param(j).name] = value_json(space.value(point, j));

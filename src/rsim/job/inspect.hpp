@@ -16,6 +16,9 @@ namespace rsim::job {
 // Version of the JSON below; bumped when a key changes meaning or goes.
 constexpr int kInspectFormat = 1;
 
+// Throws core::UsageError unless `task` is a task id of the job.
+void check_task_id(const grid::TaskSpace& space, std::uint64_t task);
+
 // The job as one JSON object (text).
 std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space);
 

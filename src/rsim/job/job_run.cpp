@@ -125,6 +125,7 @@ class JobRun {
           if (comm_.rank() != 0) return;
           lock_.emplace(spec_.output);
           plan = plan_run(spec_, ckpt_, opt_);
+          if (plan.nothing_to_do) lock_->release_and_remove();  // nothing to guard: leave no lock file
         }))
       return c;
     if (comm_.broadcast(static_cast<std::uint64_t>(plan.nothing_to_do ? 1 + static_cast<int>(*plan.nothing_to_do) : 0)) > 0)

@@ -7,6 +7,7 @@
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/data_loader.hpp"
+#include "rsim/job/inspect.hpp"
 #include "rsim/job/json_values.hpp"
 #include "rsim/run/runner.hpp"
 
@@ -51,11 +52,7 @@ ordered_json fields_json(const core::ResultBatch& b) {
 core::ExitCode run_single_task(const std::string& grid_path, std::uint64_t task) {
   grid::JobSpec spec = grid::read_job_spec(grid_path);
   const grid::TaskSpace space(spec);
-  if (task >= space.n_tasks())
-    throw core::UsageError("task " + std::to_string(task) + " is out of range: the job has " +
-                               std::to_string(space.n_tasks()) + " tasks (ids 0 to " +
-                               std::to_string(space.n_tasks() - 1) + ")",
-                           "give --task a task id below " + std::to_string(space.n_tasks()));
+  check_task_id(space, task);
   const std::vector<core::DataTable> data = io::load_data(spec);
   auto runner = run::make_runner(spec, space, {0, "", &data});
   core::ResultBatch batch(runner->schema());
