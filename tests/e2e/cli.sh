@@ -106,3 +106,15 @@ expect_exit 0 "$RSIM_BIN" "$WORK/good.toml"
 expect_out "already complete"
 [ ! -e "$WORK/cli.h5.lock" ] || fail "the lock file stays after a run with nothing to do"
 pass "nothing to do: no lock file left"
+
+# a torn line in an error log (a rank killed mid-write) leaves the status file valid JSON
+mkdir -p "$WORK/torn2.h5.logs"
+printf '{"task": 1, "status": "error", "message": "ok line", "time": "2026-01-01T00:00:00Z"}\n{"task": 2, "sta' \
+  >"$WORK/torn2.h5.logs/errors-r00001.jsonl"
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/torn2.h5"
+$PY - "$WORK/torn2.h5.status.json" <<'PY' || fail "status file is not valid JSON: $(cat "$WORK/torn2.h5.status.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert [e["message"] for e in j["recent_errors"]] == ["ok line"], j["recent_errors"]
+PY
+pass "a torn error-log line is skipped; the status file stays valid JSON"
