@@ -94,6 +94,23 @@ case_ "task out of range" 1 'out of range' -- "$RSIM_BIN" --task 8 good.toml
 case_ "contradicting options" 1 'contradict' -- "$RSIM_BIN" --fresh --rerun-failed good.toml
 case_ "rerun-failed without results" 1 'no result file' -- "$RSIM_BIN" --rerun-failed good.toml -o fresh.h5
 
+# Output paths that would destroy an input or the finished result file.
+sed 's/^name = "good"$/name = "good"\noutput = "good.h5\\u0000"/' good.toml >nul.toml
+case_ "output with a NUL byte" 1 'control character' -- "$RSIM_BIN" nul.toml
+cp good.toml self.toml
+case_ "output is the grid.toml (--fresh)" 1 'the output path is the grid.toml' -- "$RSIM_BIN" --fresh self.toml -o self.toml
+cmp -s good.toml self.toml || fail "--fresh with the output equal to the grid.toml moved or changed it"
+case_ "output is the grid.toml" 1 'the output path is the grid.toml' -- "$RSIM_BIN" self.toml -o ./self.toml
+
+# A file system without flock (Lustre without -o flock): said so, not "another run".
+cat >noflock.c <<'C'
+#include <errno.h>
+int flock(int fd, int op) { (void)fd; (void)op; errno = ENOLCK; return -1; }
+C
+cc -shared -fPIC -o noflock.so noflock.c
+case_ "no flock on the file system" 2 'must support flock' -- env LD_PRELOAD="$WORK/noflock.so" "$RSIM_BIN" good.toml -o nolock.h5
+grep -q "another rsim run" <<<"$OUT" && fail "a flock failure reported as another run"
+
 # A damaged checkpoint: refused with its name; nothing else is touched.
 cp -r part.h5.ckpt damaged.h5.ckpt
 seg=$(ls damaged.h5.ckpt/seg-* | head -1)

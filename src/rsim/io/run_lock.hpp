@@ -9,7 +9,8 @@ namespace rsim::io {
 
 class RunLock {
  public:
-  // Throws core::IoError naming the holder (pid, host) if another run has it.
+  // Throws core::IoError naming the holder (pid, host) if another run has
+  // it, and a different IoError if the file system cannot flock.
   explicit RunLock(const std::string& output);
   ~RunLock();
   RunLock(const RunLock&) = delete;
@@ -18,6 +19,7 @@ class RunLock {
   void release_and_remove();
 
  private:
+  [[noreturn]] void refuse(int err);  // flock failed with `err`: closes and throws
   std::string path_;
   int fd_ = -1;
 };

@@ -105,7 +105,7 @@ class JobRun {
     // The output path itself (a folder? a missing folder?) before set-up,
     // which creates the logs folder next to it.
     return collectively(comm_, [&] {
-      if (comm_.rank() == 0) check_output(spec_.output);
+      if (comm_.rank() == 0) check_output(spec_);
     });
   }
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "rsim/core/clock.hpp"
 #include "rsim/core/result_batch.hpp"
@@ -20,7 +22,34 @@ namespace fs = std::filesystem;
 
 namespace rsim::job {
 
-void check_output(const std::string& output) {
+namespace {
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+// The inputs a job reads: its output must be none of them (--fresh would
+// move the input aside; a run would overwrite it).
+std::vector<std::pair<std::string, std::string>> inputs_of(const grid::JobSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> in = {{"the grid.toml", spec.source_path}};
+  if (!spec.task.script.empty()) in.emplace_back("the task script", spec.task.script);
+  if (!spec.task.plugin.empty()) in.emplace_back("the plugin", spec.task.plugin);
+  for (const auto& d : spec.data) in.emplace_back("the [data] file " + d.name, d.file);
+  return in;
+}
+}  // namespace
+
+void check_output(const grid::JobSpec& spec) {
+  const std::string& output = spec.output;
+  for (const char c : output)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw core::ConfigError({spec.source_path, 0, "job.output"}, "the output path holds a control character",
+                              "write a plain file name such as \"study.h5\" (no \\u0000, tabs or line breaks)");
+  for (const auto& [what, path] : inputs_of(spec))
+    if (same_file(output, path))
+      throw core::ConfigError({spec.source_path, 0, "job.output"}, "the output path is " + what + " (" + path + ")",
+                              "choose another output path, e.g. \"" + spec.name + ".h5\"");
   std::error_code ec;
   if (fs::is_directory(output, ec))
     throw core::IoError("the output path is a folder", output, "set [job] output or --output to a file name such as study.h5");

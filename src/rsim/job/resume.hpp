@@ -14,8 +14,10 @@
 
 namespace rsim::job {
 
-// Before any task runs: the output must be a writable file path.
-void check_output(const std::string& output);
+// Before any task runs: the output must be a writable file path, free of
+// control characters, and none of the job's inputs (grid.toml, script,
+// plugin, [data] files).  ConfigError or IoError otherwise.
+void check_output(const grid::JobSpec& spec);
 
 // What this run does, decided on rank 0 before any task runs.
 struct Plan {
