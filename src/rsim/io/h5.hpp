@@ -32,6 +32,8 @@ class Id {
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }  // NOLINT: handles are passed straight to H5* calls
   void reset() noexcept;
+  // Gives up ownership (the caller closes it, checked).
+  hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

@@ -20,11 +20,29 @@ namespace {
 
 using h5::Id;
 
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
+// Flushes `path` (a file or a folder) to stable storage; on NFS, Lustre or
+// a full quota a write error may surface only here, so it is an error.
+void fsync_path(const std::string& path, const char* what, bool folder = false) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw core::IoError(std::string("cannot open ") + what + " to flush it: " + std::strerror(errno), path,
+                        "check the file system; the checkpoints are kept, rerun to assemble again");
+  bool ok = ::fsync(fd) == 0;
+  const int err = errno;
+  if (!ok && folder && err == EINVAL) ok = true;  // a file system that cannot flush folders
+  const bool closed = ::close(fd) == 0;
+  if (!ok || !closed)
+    throw core::IoError(std::string("cannot flush ") + what + " to disk: " + std::strerror(ok ? errno : err), path,
+                        "check the file system (space, quota, server); the checkpoints are kept, rerun to "
+                        "assemble again");
+}
+
+// Closes the new result file, checked: a deferred write error surfaces
+// here on NFS.  (HDF5 1.10 then keeps the half-closed file and crashes
+// closing it at exit; the checkpoints are kept all the same.)
+void close_checked(hid_t file, const std::string& tmp) {
+  h5::check(H5Fclose(file), "H5Fclose", tmp,
+            "check the file system (space, quota, server); the checkpoints are kept, rerun to assemble again");
 }
 
 // The writers of one result file, fed blocks of finished rows in commit order.
@@ -98,26 +116,30 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   {
     Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp);
     write_grid(file, space, where);
-    Assembly a(file, space, schema, where);
-    if (!base.empty())
-      read_output_rows(base, [&](const core::ResultBatch& b, const std::vector<std::int32_t>& ranks) {
-        a.feed(b, ranks, base);
-      });
-    for (const auto& e : index.entries()) {
-      const Segment seg = read_segment(e.path);
-      a.feed(seg.batch, std::vector<std::int32_t>(seg.batch.size(), static_cast<std::int32_t>(seg.header.rank)), e.path);
+    {  // every dataset and group closed before the file is
+      Assembly a(file, space, schema, where);
+      if (!base.empty())
+        read_output_rows(base, [&](const core::ResultBatch& b, const std::vector<std::int32_t>& ranks) {
+          a.feed(b, ranks, base);
+        });
+      for (const auto& e : index.entries()) {
+        const Segment seg = read_segment(e.path);
+        a.feed(seg.batch, std::vector<std::int32_t>(seg.batch.size(), static_cast<std::int32_t>(seg.header.rank)),
+               e.path);
+      }
+      sum = a.finish(file, where);
     }
-    sum = a.finish(file, where);
     write_attributes(file, spec, space, prov, sum, where);
     RSIM_H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+    close_checked(file.release(), tmp);
   }
-  fsync_path(tmp);
+  fsync_path(tmp, "the new result file");
   std::error_code ec;
   std::filesystem::rename(tmp, output, ec);
   if (ec)
     throw core::IoError("cannot move the finished result file into place: " + ec.message(), output,
                         "check that the path is not a folder and its folder is writable; the results are in " + tmp);
-  fsync_path(std::filesystem::path(output).parent_path().string());
+  fsync_path(std::filesystem::path(output).parent_path().string(), "the output folder", true);
   return sum;
 }
 

@@ -238,6 +238,22 @@ class JobRun {
     return io::assemble_results(spec_, *space_, *index_, base_, runner_->schema(), spec_.output, prov);
   }
 
+  // Every rank finished, yet tasks have no row: a checkpoint rank 0 cannot
+  // see (an output folder that is not shared) or that was lost.  The file
+  // is written with them as not_run; the checkpoints stay for the rerun.
+  core::ExitCode missing_tasks(const io::AssemblySummary& sum) {
+    write_status(facts_, last_, run_s_, "incomplete", sum.failed());
+    print_error(core::IoError(std::to_string(sum.not_run) + " of " + std::to_string(space_->n_tasks()) +
+                                  " tasks have no result although every rank finished: a checkpoint that rank 0 "
+                                  "cannot see or that was lost; " + spec_.output +
+                                  " is written with them as not_run and the checkpoints are kept",
+                              ckpt_,
+                              "put the output on a file system every rank shares, then run the same command "
+                              "again: it runs the missing tasks")
+                    .what());
+    return core::ExitCode::runtime;
+  }
+
   core::ExitCode assemble() {
     io::Provenance prov;
     prov.created = created_;
@@ -255,6 +271,7 @@ class JobRun {
     const io::AssemblySummary sum =
         assemble_file(prov);
     const double write_s = core::seconds_since(t_write);
+    if (sum.not_run > 0) return missing_tasks(sum);
     write_status(facts_, last_, run_s_, "finished", sum.failed());
     std::error_code ec;
     fs::remove_all(ckpt_, ec);
