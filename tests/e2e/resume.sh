@@ -36,3 +36,13 @@ expect_exit 0 mpirun_rsim 2 -- "$WORK/g.toml" -q
 expect_out "rsim: resuming:"
 $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/resume.h5" || fail "resumed file differs"
 pass "killed after $segs segments, resumed: $(grep -o 'resuming: [0-9]* of [0-9]*' <<<"$OUT")"
+
+# An empty or partly deleted checkpoint folder next to a complete result file
+# (a second Ctrl-C during cleanup, a walltime kill): nothing is recomputed.
+mkdir "$WORK/resume.h5.ckpt"
+expect_exit 0 mpirun_rsim 2 -- "$WORK/g.toml" -q
+expect_out "rsim: resuming: 400000 of 400000"
+grep -q "ran 0 tasks" <<<"$OUT" || fail "tasks were run again: $OUT"
+$PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/resume.h5" || fail "file differs after the empty-checkpoint rerun"
+[ ! -e "$WORK/resume.h5.ckpt" ] || fail "the empty checkpoint folder stays"
+pass "an empty checkpoint folder beside a complete result: nothing recomputed"
