@@ -261,6 +261,38 @@ TEST_F(ResultFile, FieldOfAnotherTypeOnOneRankFailsThoseTasksNotTheAssembly) {
   H5Fclose(f);
 }
 
+// A task committed twice (a rerun, or a task in two checkpoints) keeps the
+// table rows of its latest row only; a later row with no table rows drops
+// the earlier ones.
+TEST_F(ResultFile, TableRowsOfATaskInTwoSegmentsAreTheLatestOnly) {
+  auto rows = [](std::vector<std::pair<std::uint64_t, int>> tasks) {  // (task, table rows)
+    core::ResultBatch b;
+    for (const auto& [t, n] : tasks) {
+      auto row = b.begin_row(t);
+      for (int k = 0; k < n; ++k) {
+        core::TableBatch& d = row.table("d");
+        if (d.schema.empty()) {
+          d.schema = {{"x", core::ValueType::Float}};
+          d.cols = {core::make_column(core::ValueType::Float)};
+        }
+        d.task.push_back(t);
+        std::get<std::vector<double>>(d.cols[0]).push_back(static_cast<double>(100 * n + k));
+      }
+      b.end_row(core::TaskStatus::ok, 0.01, 1);
+    }
+    return b;
+  };
+  io::SegmentWriter w((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+  w.commit(rows({{0, 2}, {1, 2}, {2, 1}}));
+  w.commit(rows({{1, 3}, {2, 0}}));  // task 1 again with 3 rows, task 2 again with none
+  assemble({});
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(read_all<std::int64_t>(f, "tables/d/task", H5T_NATIVE_INT64), (std::vector<std::int64_t>{0, 0, 1, 1, 1}));
+  EXPECT_EQ(read_all<double>(f, "tables/d/x", H5T_NATIVE_DOUBLE), (std::vector<double>{200, 201, 300, 301, 302}));
+  H5Fclose(f);
+}
+
 // The index refuses it before the assembly starts (the one place grid hashes are checked).
 TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
   io::SegmentWriter w((dir_ / "ckpt").string(), "sha256:other", 0, 5);

@@ -62,6 +62,7 @@ class Assembly {
       for (auto& s : status)
         if (s == core::TaskStatus::ok) s = core::TaskStatus::error;
     records_.forget(b.tasks());
+    tables_.forget(b.tasks());
     write_runs(b, status, ranks, conflict.empty(), source);
     for (const auto& [name, t] : b.tables()) tables_.add(name, t, source);
     for (const auto& e : b.errors()) records_.error(e);

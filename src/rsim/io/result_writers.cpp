@@ -190,26 +190,44 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
 }
 
 // --- /tables -----------------------------------------------------------------
+void TableWriter::forget(const std::vector<std::uint64_t>& tasks) {
+  ++source_;
+  if (latest_.empty()) return;
+  for (const std::uint64_t t : tasks)
+    if (auto it = latest_.find(t); it != latest_.end()) it->second = source_;
+}
+
 void TableWriter::add(const std::string& name, const core::TableBatch& t, const std::string& source) {
   auto [it, fresh] = tables_.try_emplace(name, t);
   if (!fresh && !it->second.append_widening(t))
     throw core::IoError("table \"" + name + "\" has different columns in different checkpoints", source,
                         "tasks must return data frames with the same columns and column types");
+  auto& seq = source_of_row_[name];
+  seq.insert(seq.end(), t.rows(), source_);
+  for (const std::uint64_t task : t.task) latest_[task] = source_;
 }
 
-// /tables/<name>/task and one dataset per column, rows sorted by task id
-// (stable: a task's rows keep their order), so the content does not depend
-// on which rank ran which task.
+// The rows of `name` that the latest row of their task wrote, sorted by
+// task id (stable: a task's rows keep their order).
+std::vector<std::size_t> TableWriter::rows_to_write(const std::string& name, const core::TableBatch& t) const {
+  const auto& seq = source_of_row_.at(name);
+  std::vector<std::size_t> order;
+  order.reserve(t.rows());
+  for (std::size_t i = 0; i < t.rows(); ++i)
+    if (latest_.at(t.task[i]) == seq[i]) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.task[a] < t.task[b]; });
+  return order;
+}
+
+// /tables/<name>/task and one dataset per column, rows sorted by task id,
+// so the content does not depend on which rank ran which task.
 void TableWriter::write(hid_t file, const std::string& where) const {
-  const auto& tables = tables_;
   Id g = RSIM_H5(H5Gcreate2(file, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
-  for (const auto& [name, t] : tables) {
+  for (const auto& [name, t] : tables_) {
     const std::string at = where + "/tables/" + name;
     Id tg = ordered_group(g, name.c_str(), at);
-    const std::size_t n = t.rows();
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return t.task[a] < t.task[b]; });
+    const std::vector<std::size_t> order = rows_to_write(name, t);
+    const std::size_t n = order.size();
     std::vector<std::int64_t> task(n);
     for (std::size_t i = 0; i < n; ++i) task[i] = static_cast<std::int64_t>(t.task[order[i]]);
     Dataset d_task = create_dataset(tg, "task", RSIM_H5(H5Tcopy(H5T_NATIVE_INT64), at), n, 1, nullptr, at + "/task");

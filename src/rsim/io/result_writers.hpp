@@ -6,6 +6,7 @@
 // of a task replaces an earlier one.
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -55,15 +56,24 @@ class FieldWriter {
   std::vector<std::size_t> out_of_;  // file field of each batch field
 };
 
-// /tables/<name>/: rows of every table, written sorted by task id.
+// /tables/<name>/: rows of every table, written sorted by task id.  A task
+// whose row appears again later (a rerun, a task in two checkpoints) keeps
+// only the table rows of its latest row.
 class TableWriter {
  public:
-  // Throws core::IoError naming `source` if its columns cannot join.
+  // The next block of rows holds these tasks: their earlier table rows go.
+  void forget(const std::vector<std::uint64_t>& tasks);
+  // Table rows of the current block.  Throws core::IoError naming `source`
+  // if its columns cannot join.
   void add(const std::string& name, const core::TableBatch& t, const std::string& source);
   void write(hid_t file, const std::string& where) const;
 
  private:
+  std::vector<std::size_t> rows_to_write(const std::string& name, const core::TableBatch& t) const;
   std::map<std::string, core::TableBatch> tables_;
+  std::map<std::string, std::vector<std::uint32_t>> source_of_row_;  // the block each row came from
+  std::unordered_map<std::uint64_t, std::uint32_t> latest_;          // task -> its latest block (tasks with table rows)
+  std::uint32_t source_ = 0;
 };
 
 // /errors and /warnings: one record per task, the latest row's.
