@@ -43,6 +43,10 @@ TEST(FieldTypes, FieldsWidenOnlyWithTheSameNameAndWidth) {
   EXPECT_FALSE(core::widened(i, core::Field{"y", ValueType::Float, 1}));
   EXPECT_FALSE(core::accepts(f, core::Field{"y", ValueType::Int, 1}));
   EXPECT_FALSE(core::widened(core::Field{"v", ValueType::Float, 3}, core::Field{"v", ValueType::Float, 2}));
+  EXPECT_EQ(core::widened_type(i, f), ValueType::Float);
+  EXPECT_EQ(core::widened_type(f, f), ValueType::Float);
+  EXPECT_FALSE(core::widened_type(i, core::Field{"y", ValueType::Int, 1}));
+  EXPECT_FALSE(core::widened_type(core::Field{"v", ValueType::Int, 2}, core::Field{"v", ValueType::Int, 3}));
   EXPECT_FALSE(core::accepts(core::Field{"v", ValueType::Float, 3}, core::Field{"v", ValueType::Int, 2}));
 }
 

@@ -23,23 +23,12 @@ ValueType column_type(const ColumnData& col) {
   }
 }
 
-bool accepts(ValueType stored, ValueType given) {
-  return given == stored || (stored == ValueType::Float && given == ValueType::Int);
-}
-
 bool accepts(const Field& stored, const Field& given) {
   return stored.name == given.name && stored.width == given.width && accepts(stored.type, given.type);
 }
 
-std::optional<ValueType> widened(ValueType a, ValueType b) {
-  if (accepts(a, b)) return a;
-  if (accepts(b, a)) return b;
-  return std::nullopt;
-}
-
 std::optional<Field> widened(const Field& a, const Field& b) {
-  if (a.name != b.name || a.width != b.width) return std::nullopt;
-  const auto t = widened(a.type, b.type);
+  const auto t = widened_type(a, b);
   if (!t) return std::nullopt;
   Field f = a;
   f.type = *t;

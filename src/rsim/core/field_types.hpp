@@ -27,14 +27,26 @@ ValueType column_type(const ColumnData& col);
 
 // True if a column of type `stored` takes values of type `given`: the same
 // type, or an integer into a float column.
-bool accepts(ValueType stored, ValueType given);
+inline bool accepts(ValueType stored, ValueType given) {
+  return given == stored || (stored == ValueType::Float && given == ValueType::Int);
+}
 // True if field `stored` takes field `given`: same name and width, and
 // accepts(stored.type, given.type).
 bool accepts(const Field& stored, const Field& given);
 
 // The type of a column holding values of both types: the type itself, float
 // for integer with float, or nothing (a conflict).
-std::optional<ValueType> widened(ValueType a, ValueType b);
+inline std::optional<ValueType> widened(ValueType a, ValueType b) {
+  if (accepts(a, b)) return a;
+  if (accepts(b, a)) return b;
+  return std::nullopt;
+}
+// The type of the field holding both fields (same name and width, widened
+// type), or nothing; copies nothing, for per-task checks.
+inline std::optional<ValueType> widened_type(const Field& a, const Field& b) {
+  if (a.width != b.width || a.name != b.name) return std::nullopt;
+  return widened(a.type, b.type);
+}
 // The field holding both fields: same name and width, widened type; or
 // nothing.
 std::optional<Field> widened(const Field& a, const Field& b);

@@ -12,7 +12,7 @@ namespace {
 // The field type of an R vector's elements: double -> float, integer ->
 // integer, factor -> string (its labels), logical -> boolean, character ->
 // string; nothing for any other R type.
-std::optional<core::ValueType> field_type_of(SEXP x) {
+inline std::optional<core::ValueType> field_type_of(SEXP x) {
   switch (TYPEOF(x)) {
     case REALSXP: return core::ValueType::Float;
     case INTSXP: return Rf_isFactor(x) ? core::ValueType::String : core::ValueType::Int;
@@ -23,10 +23,10 @@ std::optional<core::ValueType> field_type_of(SEXP x) {
 }
 
 // R's integer NA is the int64 NA here.
-std::int64_t from_r_int(int v) { return v == NA_INTEGER ? core::na_int : v; }
+inline std::int64_t from_r_int(int v) { return v == NA_INTEGER ? core::na_int : v; }
 
 // Element k of a double or (non-factor) integer vector, as a double.
-double r_number(SEXP x, R_xlen_t k) {
+inline double r_number(SEXP x, R_xlen_t k) {
   return TYPEOF(x) == REALSXP ? REAL(x)[k] : core::widen_int(from_r_int(INTEGER(x)[k]));
 }
 
@@ -108,7 +108,7 @@ bool join_columns(const std::string& name, core::TableBatch& tb, const core::Sch
     return false;
   }
   for (std::size_t c = 0; c < got.size(); ++c) {
-    const auto joined = core::widened(tb.schema[c], got[c]);
+    const auto joined = core::widened_type(tb.schema[c], got[c]);
     if (!joined) {
       const core::Field& want = tb.schema[c];
       notes.message = "column " + std::to_string(c + 1) + " of data frame \"" + name + "\" is " + got[c].name + " (" +
@@ -116,7 +116,7 @@ bool join_columns(const std::string& name, core::TableBatch& tb, const core::Sch
                       ") in earlier tasks";
       return false;
     }
-    if (joined->type != tb.schema[c].type) tb.widen_column(c, joined->type);
+    if (*joined != tb.schema[c].type) tb.widen_column(c, *joined);
   }
   return true;
 }
@@ -199,7 +199,7 @@ bool ResultConverter::convert(SEXP res, std::uint64_t task, core::RowWriter& out
 }
 
 // A named list: scalars and numeric vectors are fields, data frames tables.
-bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
+inline bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
   SEXP names = Rf_getAttrib(res, R_NamesSymbol);
   if (names == R_NilValue && XLENGTH(res) > 0) {
     notes.message = "the task returned an unnamed list; return a named list such as list(estimate = 1.2, p = 0.03)";
@@ -216,12 +216,12 @@ bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowWriter& 
     if (Rf_inherits(x, "data.frame")) {
       if (!append_table(name, x, task, out, notes)) return false;
     } else if (t && XLENGTH(x) == 1) {
-      staged_.push_back({name, *t, 1, x, 0});
+      staged_.push_back({{name, *t, 1}, x, 0});
     } else if (x == R_NilValue) {
       notes.message = "result field \"" + name + "\" is NULL; return NA for a missing value";
       return false;
     } else if ((t == core::ValueType::Float || t == core::ValueType::Int) && XLENGTH(x) > 1) {
-      staged_.push_back({name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x)), x, 0});
+      staged_.push_back({{name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x))}, x, 0});
     } else {
       notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) +
                       (Rf_isVector(x) ? " of length " + std::to_string(Rf_xlength(x)) : std::string()) +
@@ -233,7 +233,7 @@ bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowWriter& 
 }
 
 // An atomic vector: unnamed, a single field "value"; named, one field per element.
-bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::TaskNotes& notes) {
+inline bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::TaskNotes& notes) {
   SEXP names = Rf_getAttrib(res, R_NamesSymbol);
   if (names == R_NilValue) {
     if (XLENGTH(res) != 1) {
@@ -241,7 +241,7 @@ bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::TaskNot
                       "; name its elements, e.g. c(mean = m, sd = s)";
       return false;
     }
-    staged_.push_back({"value", type, 1, res, 0});
+    staged_.push_back({{"value", type, 1}, res, 0});
     return true;
   }
   for (R_xlen_t i = 0; i < XLENGTH(res); ++i) {
@@ -250,27 +250,27 @@ bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::TaskNot
       notes.message = "element " + std::to_string(i + 1) + " of the returned vector has no name";
       return false;
     }
-    staged_.push_back({std::move(name), type, 1, res, i});
+    staged_.push_back({{std::move(name), type, 1}, res, i});
   }
   return true;
 }
 
 // Each name once; the first task that returns fields fixes the schema, and
 // later tasks return as many fields.
-bool ResultConverter::check_field_set(core::TaskNotes& notes) {
+inline bool ResultConverter::check_field_set(core::TaskNotes& notes) {
   for (std::size_t i = 1; i < staged_.size(); ++i)
     for (std::size_t k = 0; k < i; ++k)
-      if (staged_[k].name == staged_[i].name) {
-        notes.message = "the task returned field \"" + staged_[i].name + "\" twice";
+      if (staged_[k].field.name == staged_[i].field.name) {
+        notes.message = "the task returned field \"" + staged_[i].field.name + "\" twice";
         return false;
       }
   if (schema_.empty())
-    for (const auto& s : staged_) schema_.push_back({s.name, s.type, s.width});
+    for (const auto& s : staged_) schema_.push_back(s.field);
   if (staged_.size() == schema_.size()) return true;
   std::string missing;
   for (const auto& f : schema_) {
     bool found = false;
-    for (const auto& s : staged_) found = found || s.name == f.name;
+    for (const auto& s : staged_) found = found || s.field.name == f.name;
     if (!found) missing += (missing.empty() ? "" : ", ") + f.name;
   }
   notes.message = "the task returned " + std::to_string(staged_.size()) + " fields where earlier tasks returned " +
@@ -280,33 +280,34 @@ bool ResultConverter::check_field_set(core::TaskNotes& notes) {
 
 // The schema index of a staged field; `guess` first (tasks usually return
 // fields in the same order), schema_.size() if it has none.
-std::size_t ResultConverter::field_index(const Staged& s, std::size_t guess) const {
-  if (schema_[guess].name == s.name) return guess;
+inline std::size_t ResultConverter::field_index(const Staged& s, std::size_t guess) const {
+  if (schema_[guess].name == s.field.name) return guess;
   for (std::size_t k = 0; k < schema_.size(); ++k)
-    if (schema_[k].name == s.name) return k;
+    if (schema_[k].name == s.field.name) return k;
   return schema_.size();
 }
 
-bool ResultConverter::write_fields(core::RowWriter& out, core::TaskNotes& notes) {
+inline bool ResultConverter::write_fields(core::RowWriter& out, core::TaskNotes& notes) {
   out.adopt_schema(schema_);
   for (std::size_t i = 0; i < staged_.size(); ++i) {
     const Staged& s = staged_[i];
     const std::size_t f = field_index(s, i);
     if (f == schema_.size()) {
-      notes.message = "result field \"" + s.name + "\" is new: earlier tasks did not return it";
+      notes.message = "result field \"" + s.field.name + "\" is new: earlier tasks did not return it";
       return false;
     }
-    const core::Field got{s.name, s.type, s.width};
-    const auto joined = core::widened(schema_[f], got);
+    // core::widened_type without comparing the names again (field_index did).
+    const auto joined =
+        schema_[f].width == s.field.width ? core::widened(schema_[f].type, s.field.type) : std::nullopt;
     if (!joined) {
-      notes.message = "result field \"" + s.name + "\" is " + described(got) + " here but " + described(schema_[f]) +
-                      " in earlier tasks";
+      notes.message = "result field \"" + s.field.name + "\" is " + described(s.field) + " here but " +
+                      described(schema_[f]) + " in earlier tasks";
       return false;
     }
-    if (joined->type != schema_[f].type) {
+    if (*joined != schema_[f].type) {
       // Integers and doubles mix: the field becomes double (also in this batch),
       // so results do not depend on which task a rank happened to run first.
-      schema_[f].type = joined->type;
+      schema_[f].type = *joined;
       out.widen_to_float(f);
     }
     write_value(out, f, schema_[f], s.x, s.index);

@@ -39,9 +39,7 @@ class ResultConverter {
  private:
   // A returned field before it is checked against the schema.
   struct Staged {
-    std::string name;
-    core::ValueType type;
-    std::uint32_t width;
+    core::Field field;
     SEXP x;
     R_xlen_t index;  // element of x (scalar fields of an atomic vector)
   };
