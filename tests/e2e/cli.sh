@@ -118,3 +118,12 @@ j = json.load(open(sys.argv[1]))
 assert [e["message"] for e in j["recent_errors"]] == ["ok line"], j["recent_errors"]
 PY
 pass "a torn error-log line is skipped; the status file stays valid JSON"
+
+# temporary files are created new: a link planted under their names is not written through
+echo precious >"$WORK/victim"
+ln -s "$WORK/victim" "$WORK/sym.h5.tmp"
+ln -s "$WORK/victim" "$WORK/sym.h5.status.json.tmp"
+expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/sym.h5"
+[ "$(cat "$WORK/victim")" = precious ] || fail "a temporary file was written through a planted link"
+[ ! -L "$WORK/sym.h5" ] && [ ! -L "$WORK/sym.h5.status.json" ] || fail "a planted link became the output"
+pass "temporary files: O_EXCL, links not followed"

@@ -249,7 +249,10 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   const std::string final_path = dir_ + "/" + name;
   const std::string tmp_path = dir_ + "/.tmp-" + name;
 
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A new file, never one that is there (a stale temp file is removed first;
+  // a symbolic link planted under the name is refused, not followed).
+  ::unlink(tmp_path.c_str());
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     const std::string why = errno_text();
     throw core::IoError("cannot create checkpoint file: " + why, tmp_path,

@@ -115,7 +115,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   schema = index.schema(std::move(schema));
   AssemblySummary sum;
   {
-    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp);
+    ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through
+    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), tmp);
     write_grid(file, space, where);
     {  // every dataset and group closed before the file is
       Assembly a(file, space, schema, where);

@@ -1,5 +1,6 @@
 #include "rsim/job/progress.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,13 +81,12 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
                     {"host", host},
                     {"pid", ::getpid()}};
   const std::string tmp = f.status_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return;
-    out << j.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
-    if (!out) return;
-  }
-  std::rename(tmp.c_str(), f.status_path.c_str());
+  const std::string text = j.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  ::unlink(tmp.c_str());  // a new file, never written through a planted link
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (::close(fd) == 0 && ok) std::rename(tmp.c_str(), f.status_path.c_str());
 }
 
 ProgressMonitor::ProgressMonitor(bool line, JobFacts facts, std::function<sched::Progress()> source)
