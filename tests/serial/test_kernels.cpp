@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernel_harness.hpp"
+#include "rscript.hpp"
 #include "rsim/core/error.hpp"
 #include "rsim/core/philox.hpp"
 #include "rsim/run/native/kernel.hpp"
@@ -66,15 +67,7 @@ class Kernels : public ::testing::Test {
 
   // Runs `script` with the data file as its argument; returns its stdout.
   std::string rscript(const std::string& script, const std::string& data_file) {
-    std::ofstream(path("check.R")) << script;
-    const std::string cmd = "Rscript --vanilla " + path("check.R") + " " + data_file;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return "";
-    std::string out;
-    char buf[4096];
-    while (std::size_t got = std::fread(buf, 1, sizeof buf, p)) out.append(buf, got);
-    EXPECT_EQ(pclose(p), 0) << cmd;
-    return out;
+    return rsim::test::rscript_output(path("check.R"), script, data_file);
   }
 
   std::filesystem::path dir_;
