@@ -233,6 +233,15 @@ void CommonParams::declare(KernelSetup& s) {
   standardize = s.param("standardize", core::ValueType::Bool, true);
 }
 
+void PenaltyParams::declare(KernelSetup& s) {
+  alpha = s.param("alpha", core::ValueType::Float);
+  s.require(
+      alpha, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
+  lambda = s.param("lambda", core::ValueType::Float);
+  s.require(
+      lambda, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+}
+
 Design build_design(KernelSetup& s, const CommonParams& c, Response r) {
   // KernelSetup sets a kernel up against an empty job (no kernel name, no
   // data) to learn the parameters it takes; there is no data to build then,

@@ -51,6 +51,12 @@ struct Design {
 // `folds` to 2..n.  Call after every parameter is declared.
 Design build_design(KernelSetup& s, const CommonParams& c, Response r);
 
+// The elastic-net penalty of a kernel: alpha in [0, 1] and lambda >= 0.
+struct PenaltyParams {
+  ParamRef alpha, lambda;
+  void declare(KernelSetup& s);
+};
+
 // The fold (0..K-1) of every row for one task.
 class Folds {
  public:

@@ -26,19 +26,14 @@ constexpr int kMaxPasses = 100000;
 class EnetCv : public learn::GaussianCvKernel {
  protected:
   void declare(KernelSetup& s) override {
-    alpha_ = s.param("alpha", core::ValueType::Float);
-    s.require(
-        alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
-    lambda_ = s.param("lambda", core::ValueType::Float);
-    s.require(
-        lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+    penalty_.declare(s);
   }
 
   void solve(const learn::GaussianProblem& q, const TaskParams& p, double* b) override {
     const std::size_t n = q.p;
     if (!(q.y_var > 0)) throw std::runtime_error("enet_cv: the response is constant in the rows of this fit");
     const double ys = std::sqrt(q.y_var);
-    const double lambda = p.get_float(lambda_), alpha = p.get_float(alpha_);
+    const double lambda = p.get_float(penalty_.lambda), alpha = p.get_float(penalty_.alpha);
     const double l1 = lambda * alpha, l2 = lambda * (1 - alpha) / ys;
     const double tol = kThresh * q.y_var;
     r_.resize(n);                          // no-op after the first task
@@ -81,7 +76,7 @@ class EnetCv : public learn::GaussianCvKernel {
     return dlx;
   }
 
-  ParamRef alpha_, lambda_;
+  learn::PenaltyParams penalty_;
   std::vector<double> r_;
 };
 

@@ -43,12 +43,7 @@ class LogisticCv : public Kernel {
  public:
   core::Schema setup(KernelSetup& s) override {
     common_.declare(s);
-    alpha_ = s.param("alpha", core::ValueType::Float);
-    s.require(
-        alpha_, [](double v) { return v >= 0 && v <= 1; }, "0 <= alpha <= 1");
-    lambda_ = s.param("lambda", core::ValueType::Float);
-    s.require(
-        lambda_, [](double v) { return v >= 0 && std::isfinite(v); }, "lambda >= 0, finite");
+    penalty_.declare(s);
     d_ = learn::build_design(s, common_, learn::Response::binary);
 
     const std::size_t n = d_.n, p = d_.p, k = d_.max_k;
@@ -77,7 +72,7 @@ class LogisticCv : public Kernel {
   void run(const TaskParams& tp, core::Philox& rng, core::RowWriter& out) override {
     const std::size_t p = d_.p;
     const bool standardize = tp.get_bool(common_.standardize);
-    const double lambda = tp.get_float(lambda_), alpha = tp.get_float(alpha_);
+    const double lambda = tp.get_float(penalty_.lambda), alpha = tp.get_float(penalty_.alpha);
     const double l1 = lambda * alpha, l2 = lambda * (1 - alpha);
     folds_.assign(d_, static_cast<std::uint32_t>(tp.get_int(common_.folds)), rng);
     const std::uint32_t k = folds_.k();
@@ -348,7 +343,7 @@ class LogisticCv : public Kernel {
   }
 
   learn::CommonParams common_;
-  ParamRef alpha_, lambda_;
+  learn::PenaltyParams penalty_;
   learn::Design d_;
   learn::Folds folds_;
   learn::CvSummary cv_;
