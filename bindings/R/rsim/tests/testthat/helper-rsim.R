@@ -82,3 +82,13 @@ loop_seed <- function(seed, t) {
   for (i in 0:t) s <- parallel::nextRNGStream(s)
   s
 }
+
+# A grid.toml of busy_wait tasks in a new folder, for tests that run jobs on
+# 2 ranks (skipped without the binary or mpirun).
+busy_grid <- function(prefix, ms, replicates, chunk, checkpoint) {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  dir <- new_dir(prefix)
+  write_grid(file.path(dir, "grid.toml"), native_kernel("busy_wait"), grid = list(ms = ms),
+             replicates = replicates, seed = 1, chunk = chunk, checkpoint = checkpoint)
+}

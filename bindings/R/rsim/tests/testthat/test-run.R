@@ -1,9 +1,6 @@
 test_that("rsim_run() in the background: status, wait, result", {
-  skip_if_no_rsim()
-  skip_if_no_mpirun()
-  dir <- new_dir("run")
-  g <- write_grid(file.path(dir, "grid.toml"), native_kernel("busy_wait"), grid = list(ms = 20), replicates = 100,
-                  seed = 1, chunk = 5, checkpoint = 0.2)
+  g <- busy_grid("run", ms = 20, replicates = 100, chunk = 5, checkpoint = 0.2)
+  dir <- dirname(g)
   job <- rsim_run(g, np = 2)
   expect_s3_class(job, "rsim_job")
   expect_identical(job$output, file.path(dir, "grid.h5"))
@@ -29,11 +26,8 @@ test_that("rsim_run() in the background: status, wait, result", {
 })
 
 test_that("job$kill() stops a job; read_results() then explains; a rerun resumes", {
-  skip_if_no_rsim()
-  skip_if_no_mpirun()
-  dir <- new_dir("kill")
-  g <- write_grid(file.path(dir, "grid.toml"), native_kernel("busy_wait"), grid = list(ms = 50), replicates = 400,
-                  seed = 1, chunk = 2, checkpoint = 0.1)
+  g <- busy_grid("kill", ms = 50, replicates = 400, chunk = 2, checkpoint = 0.1)
+  dir <- dirname(g)
   job <- rsim_run(g, np = 2)
   deadline <- Sys.time() + 60
   while (job$status()$done < 20 && Sys.time() < deadline) Sys.sleep(0.1)
