@@ -121,3 +121,14 @@ TEST(JobTaskLoop, CommitsAtTheCheckpointInterval) {
   job::run_tasks(work, runner, sink, s, n);
   EXPECT_EQ(sink.commits, 4);
 }
+
+TEST(JobTaskLoop, AnIntervalBeyondTheClockMeansNeverNotAlways) {
+  FakeWork work({{0, 4}});
+  FakeRunner runner;
+  MemorySink sink;
+  job::RankCounts n;
+  job::LoopSettings s = settings();
+  s.checkpoint_s = 999999999.0 * 3600;  // checkpoint = "999999999h"
+  job::run_tasks(work, runner, sink, s, n);
+  EXPECT_EQ(sink.commits, 1);  // at the end only (an overflowed interval committed every task)
+}

@@ -12,6 +12,16 @@ namespace rsim::job {
 
 namespace {
 constexpr std::size_t kMaxBatchRows = 1 << 16;
+
+// The commit interval as a clock duration; beyond what the clock can count
+// (about 292 years, e.g. checkpoint = "999999999h") it is "never" (commits
+// then come from the batch size and the end of the run).
+core::MonoClock::duration commit_interval(double seconds) {
+  using Seconds = std::chrono::duration<double>;
+  const auto most = std::chrono::duration_cast<Seconds>(core::MonoClock::duration::max()) / 2;
+  if (!(seconds < most.count())) return core::MonoClock::duration::max() / 2;
+  return std::chrono::duration_cast<core::MonoClock::duration>(Seconds(seconds));
+}
 }  // namespace
 
 bool run_tasks(WorkSource& sched, run::Runner& runner, BatchSink& seg, const LoopSettings& settings, RankCounts& n) {
@@ -25,7 +35,7 @@ bool run_tasks(WorkSource& sched, run::Runner& runner, BatchSink& seg, const Loo
   auto last_reset = core::MonoClock::now() - kMemoryWindow;
   std::int64_t peak = -1;
   core::TaskNotes notes;
-  const auto every = std::chrono::duration_cast<core::MonoClock::duration>(std::chrono::duration<double>(checkpoint_s));
+  const auto every = commit_interval(checkpoint_s);
   constexpr auto kPollEvery = std::chrono::milliseconds(10);
   auto last_commit = core::MonoClock::now();
   auto last_poll = last_commit;
