@@ -256,7 +256,7 @@ wait_log() {
 wait_done() {
   local f=$1 n=$2 limit=$3 t0=$SECONDS d
   while :; do
-    d=$(sed -n 's/^ *"done": \([0-9]*\),.*/\1/p' "$f" 2>/dev/null || true)
+    d=$(sed -n 's/^  "done": \([0-9]*\),.*/\1/p' "$f" 2>/dev/null | head -1 || true)  # the top-level count
     [ -n "$d" ] && [ "$d" -ge "$n" ] && grep -q '"state": "running"' "$f" && return 0
     [ $((SECONDS - t0)) -lt "$limit" ] || fail "fewer than $n tasks done after ${limit}s (status: $(cat "$f" 2>/dev/null))"
     sleep 0.2
