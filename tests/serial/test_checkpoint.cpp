@@ -160,6 +160,25 @@ TEST_F(Checkpoint, SegmentOfAnotherGridIsRefused) {
   }
 }
 
+// The assembly's view: segments written after planning join the index with
+// their headers, so fields only other ranks returned are part of the schema.
+TEST_F(Checkpoint, SegmentsAddedAfterPlanningBringTheirFields) {
+  core::ResultBatch a({{"a", core::ValueType::Float}});
+  a.begin_row(0);
+  a.end_row(core::TaskStatus::ok, 0, 1);
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(a);
+  io::SegmentIndex index(dir_.string(), "h", "g.toml");
+  core::ResultBatch b({{"b", core::ValueType::Int}});
+  b.begin_row(1);
+  b.end_row(core::TaskStatus::ok, 0, 1);
+  io::SegmentWriter(dir_.string(), "h", 3, 2).commit(b);
+  index.add_new_headers();
+  ASSERT_EQ(index.entries().size(), 2u);
+  const core::Schema s = index.schema();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[1].name, "b");
+}
+
 TEST_F(Checkpoint, UnwritableFolderIsAnIoError) {
   io::SegmentWriter w((dir_ / "missing").string(), "h", 0, 1);
   EXPECT_THROW(w.commit(sample(0, 2)), core::IoError);

@@ -24,25 +24,32 @@ void SegmentIndex::refresh() {
     std::sort(entries_.begin(), entries_.end(), [](const SegmentEntry& a, const SegmentEntry& b) { return a.path < b.path; });
 }
 
-void SegmentIndex::add_new_unread() {
+void SegmentIndex::add_new_headers() {
   for (const auto& path : list_segments(dir_)) {
-    if (!seen_.insert(path).second) continue;
+    if (seen_.count(path)) continue;
     SegmentEntry e;
     e.path = path;
+    e.header = read_segment_header(path);  // the fields it holds; the assembly verifies the whole file
+    check_grid(e.header, path);
     e.read = false;
     entries_.push_back(std::move(e));
+    seen_.insert(path);
   }
   std::sort(entries_.begin(), entries_.end(), [](const SegmentEntry& a, const SegmentEntry& b) { return a.path < b.path; });
 }
 
-void SegmentIndex::read(const std::string& path) {
-  Segment seg = read_segment(path);
-  if (seg.header.grid_hash != grid_hash_)
+void SegmentIndex::check_grid(const SegmentHeader& h, const std::string& path) const {
+  if (h.grid_hash != grid_hash_)
     throw core::ConfigError({grid_path_, 0, ""},
-                            "the checkpoint " + path + " was made from a different grid.toml (" +
-                                seg.header.grid_hash + ", now " + grid_hash_ + ")",
+                            "the checkpoint " + path + " was made from a different grid.toml (" + h.grid_hash +
+                                ", now " + grid_hash_ + ")",
                             "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to "
                             "start over");
+}
+
+void SegmentIndex::read(const std::string& path) {
+  Segment seg = read_segment(path);
+  check_grid(seg.header, path);
   entries_.push_back({path, std::move(seg.header), seg.batch.tasks(), seg.batch.status()});
   seen_.insert(path);
 }

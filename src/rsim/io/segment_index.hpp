@@ -20,7 +20,7 @@ struct SegmentEntry {
   SegmentHeader header;
   std::vector<std::uint64_t> tasks;      // in the segment's row order
   std::vector<core::TaskStatus> status;  // per row
-  bool read = true;                      // false: added by add_new_unread(), only `path` is set
+  bool read = true;                      // false: added by add_new_headers(), tasks and status not read
 };
 
 using TaskRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // sorted, disjoint [begin, end)
@@ -34,9 +34,10 @@ class SegmentIndex {
 
   // Reads the segments that appeared since (this run's own commits).
   void refresh();
-  // Lists the segments that appeared since without reading them (entries
-  // with only a path): for the assembly, which reads each segment anyway.
-  void add_new_unread();
+  // Adds the segments that appeared since with their headers only (grid
+  // hash checked, schema known, tasks not read): for the assembly, which
+  // reads and verifies each segment anyway.
+  void add_new_headers();
 
   // Sorted by file name: the order in which later rows replace earlier ones.
   const std::vector<SegmentEntry>& entries() const { return entries_; }
@@ -54,6 +55,7 @@ class SegmentIndex {
 
  private:
   void read(const std::string& path);
+  void check_grid(const SegmentHeader& h, const std::string& path) const;
   std::string dir_, grid_hash_, grid_path_;
   std::vector<SegmentEntry> entries_;
   std::set<std::string> seen_;

@@ -234,7 +234,7 @@ class JobRun {
   // The result file from the base file (if any) and the checkpoints:
   // those planning indexed, then this run's own.
   io::AssemblySummary assemble_file(const io::Provenance& prov) {
-    index_->add_new_unread();
+    index_->add_new_headers();
     return io::assemble_results(spec_, *space_, *index_, base_, runner_->schema(), spec_.output, prov);
   }
 
