@@ -31,7 +31,6 @@ void SegmentIndex::add_new_headers() {
     e.path = path;
     e.header = read_segment_header(path);  // the fields it holds; the assembly verifies the whole file
     check_grid(e.header, path);
-    e.read = false;
     entries_.push_back(std::move(e));
     seen_.insert(path);
   }
@@ -52,12 +51,6 @@ void SegmentIndex::read(const std::string& path) {
   check_grid(seg.header, path);
   entries_.push_back({path, std::move(seg.header), seg.batch.tasks(), seg.batch.status()});
   seen_.insert(path);
-}
-
-std::uint64_t SegmentIndex::rows() const {
-  std::uint64_t n = 0;
-  for (const auto& e : entries_) n += e.tasks.size();
-  return n;
 }
 
 namespace {

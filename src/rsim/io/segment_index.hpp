@@ -19,8 +19,7 @@ struct SegmentEntry {
   std::string path;
   SegmentHeader header;
   std::vector<std::uint64_t> tasks;      // in the segment's row order
-  std::vector<core::TaskStatus> status;  // per row
-  bool read = true;                      // false: added by add_new_headers(), tasks and status not read
+  std::vector<core::TaskStatus> status;  // per row (empty for segments added by add_new_headers())
 };
 
 using TaskRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // sorted, disjoint [begin, end)
@@ -46,7 +45,6 @@ class SegmentIndex {
   // The tasks committed so far as merged ranges.  With `exclude_failed`,
   // tasks whose latest row failed (error or timeout) count as not committed.
   TaskRanges committed_ranges(bool exclude_failed = false) const;
-  std::uint64_t rows() const;  // rows over all segments (a task counted once per row)
 
   // The declared fields, then those the segments add, in order; an integer
   // field that some segment has as float becomes float; where segments
