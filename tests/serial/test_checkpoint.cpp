@@ -1,6 +1,6 @@
 // Checkpoint segments: a committed batch reads back exactly; damaged or
 // truncated segments are detected, never half-read; committed task ranges
-// merge; a segment of another grid.toml is refused.
+// merge; each segment's stored identity goes to the job's check.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +15,13 @@ namespace fs = std::filesystem;
 using namespace rsim;
 
 namespace {
+
+// An identity check that accepts exactly `want`.
+io::SegmentIndex::IdentityCheck same(std::string want) {
+  return [want](const std::string& id, const std::string& path) {
+    if (id != want) throw core::ConfigError({"g.toml", 0, ""}, "the checkpoint " + path + " is of another job", "");
+  };
+}
 
 class Checkpoint : public ::testing::Test {
  protected:
@@ -63,7 +70,7 @@ TEST_F(Checkpoint, RoundTripKeepsEveryValue) {
   const auto segs = io::list_segments(dir_.string());
   ASSERT_EQ(segs.size(), 1u);
   const io::Segment s = io::read_segment(segs[0]);
-  EXPECT_EQ(s.header.grid_hash, "sha256:abc");
+  EXPECT_EQ(s.header.identity, "sha256:abc");
   EXPECT_EQ(s.header.rank, 3u);
   EXPECT_EQ(s.header.run_id, 77u);
   EXPECT_EQ(s.header.schema, b.schema());
@@ -144,20 +151,23 @@ TEST_F(Checkpoint, CommittedRangesMergeAcrossSegments) {
   w.commit(sample(40, 2));   // 40..41
   io::SegmentWriter w2(dir_.string(), "h", 1, 1);
   w2.commit(sample(0, 3));   // 0..2
-  const auto r = io::SegmentIndex(dir_.string(), "h", "g.toml").committed_ranges();
+  const auto r = io::SegmentIndex(dir_.string(), same("h")).committed_ranges();
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> want = {{0, 3}, {10, 20}, {40, 42}};
   EXPECT_EQ(r, want);
 }
 
-TEST_F(Checkpoint, SegmentOfAnotherGridIsRefused) {
+// The index hands every segment's stored identity to the job's check.
+TEST_F(Checkpoint, SegmentOfAnotherJobIsRefusedByTheCheck) {
   io::SegmentWriter w(dir_.string(), "sha256:old", 0, 1);
   w.commit(sample(0, 3));
-  try {
-    io::SegmentIndex(dir_.string(), "sha256:new", "g.toml");
-    FAIL() << "a checkpoint of another grid.toml was accepted";
-  } catch (const core::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("different grid.toml"), std::string::npos) << e.what();
-  }
+  std::vector<std::string> seen;
+  EXPECT_THROW(io::SegmentIndex(dir_.string(),
+                                [&](const std::string& id, const std::string& path) {
+                                  seen.push_back(id + " " + fs::path(path).extension().string());
+                                  same("sha256:new")(id, path);
+                                }),
+               core::ConfigError);
+  EXPECT_EQ(seen, (std::vector<std::string>{"sha256:old .rsb"}));
 }
 
 // The assembly's view: segments written after planning join the index with
@@ -167,7 +177,7 @@ TEST_F(Checkpoint, SegmentsAddedAfterPlanningBringTheirFields) {
   a.begin_row(0);
   a.end_row(core::TaskStatus::ok, 0, 1);
   io::SegmentWriter(dir_.string(), "h", 0, 1).commit(a);
-  io::SegmentIndex index(dir_.string(), "h", "g.toml");
+  io::SegmentIndex index(dir_.string(), same("h"));
   core::ResultBatch b({{"b", core::ValueType::Int}});
   b.begin_row(1);
   b.end_row(core::TaskStatus::ok, 0, 1);

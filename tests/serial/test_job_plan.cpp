@@ -30,7 +30,7 @@ class JobPlan : public ::testing::Test {
     spec_.name = "plan";
     spec_.output = (dir_ / "out.h5").string();
     spec_.source_path = (dir_ / "grid.toml").string();
-    spec_.source_hash = "sha256:aa";
+    identity_ = core::Identity({{"the grid", "sha256:aa"}, {"result format", "1"}, {"R", "4.2.2", false}});
     ckpt_ = io::checkpoint_dir_for(spec_.output);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -46,7 +46,7 @@ class JobPlan : public ::testing::Test {
       if (bad) batch.add_error({t, "boom", ""});
       batch.end_row(bad ? core::TaskStatus::error : core::TaskStatus::ok, 0, 1);
     }
-    io::SegmentWriter(ckpt_, spec_.source_hash, rank, run).commit(batch);
+    io::SegmentWriter(ckpt_, identity_.encode(), rank, run).commit(batch);
   }
 
   // A rank that dies (SIGKILL) while running `task`.
@@ -65,11 +65,12 @@ class JobPlan : public ::testing::Test {
   job::Plan plan(bool rerun_failed = false) {
     job::RunOptions opt;
     opt.rerun_failed = rerun_failed;
-    return job::plan_run(spec_, ckpt_, opt);
+    return job::plan_run(spec_, identity_, ckpt_, opt);
   }
 
   fs::path dir_;
   grid::JobSpec spec_;
+  core::Identity identity_;
   std::string ckpt_;
 };
 
@@ -142,8 +143,51 @@ TEST_F(JobPlan, ACrashOfACommittedTaskIsNotHeldAgainstIt) {
 
 TEST_F(JobPlan, ASegmentOfAnotherGridIsRefused) {
   commit(0, 1, 0, 5);
-  spec_.source_hash = "sha256:bb";
+  identity_ = core::Identity({{"the grid", "sha256:bb"}, {"result format", "1"}, {"R", "4.2.2", false}});
   EXPECT_THROW(plan(), core::ConfigError);
+}
+
+// The refusal names the part that changed, both hashes and the ways out.
+TEST_F(JobPlan, AChangedScriptIsRefusedByName) {
+  identity_ = core::Identity({{"the grid", "sha256:aa"}, {"task script power.R", "sha256:ab12ab12ab12"}});
+  commit(0, 1, 0, 5);
+  identity_ = core::Identity({{"the grid", "sha256:aa"}, {"task script power.R", "sha256:cd34cd34cd34"}});
+  try {
+    plan();
+    FAIL() << "a checkpoint of another script was accepted";
+  } catch (const core::ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("task script power.R changed since these results were made: sha256 ab12ab12.. -> cd34cd34.."),
+              std::string::npos) << m;
+    EXPECT_NE(m.find("--fresh"), std::string::npos) << m;
+    EXPECT_EQ(m.find("the grid"), std::string::npos) << m;  // unchanged parts are not named
+  }
+}
+
+// Another R or package version is reported, and the checkpoints are kept.
+TEST_F(JobPlan, AnotherPackageVersionIsAWarningOnly) {
+  commit(0, 1, 0, 5);
+  identity_ = core::Identity({{"the grid", "sha256:aa"}, {"result format", "1"}, {"R", "4.3.0", false}});
+  ::testing::internal::CaptureStderr();
+  const job::Plan p = plan();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(p.already, 5u);
+  EXPECT_NE(err.find("warning: R changed since these results were made: 4.2.2 -> 4.3.0"), std::string::npos) << err;
+}
+
+// Checkpoints of an rsim that stored a grid hash, not an identity.
+TEST_F(JobPlan, ACheckpointWithoutAnIdentityIsRefused) {
+  io::make_dirs(ckpt_);
+  core::ResultBatch batch({{"x", core::ValueType::Float}});
+  batch.begin_row(0);
+  batch.end_row(core::TaskStatus::ok, 0, 1);
+  io::SegmentWriter(ckpt_, "sha256:aa", 0, 1).commit(batch);
+  try {
+    plan();
+    FAIL() << "an old checkpoint was accepted";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("earlier rsim"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(JobPlan, RerunFailedWithoutAnyResultsIsAUsageError) {

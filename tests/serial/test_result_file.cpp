@@ -114,7 +114,9 @@ class ResultFile : public ::testing::Test {
 
   io::AssemblySummary assemble(const core::Schema& declared) {
     io::Provenance p{"2026-11-29T00:00:00Z", "2026-11-29T00:00:01Z", 2, "native kernel x", {}};
-    const io::SegmentIndex index((dir_ / "ckpt").string(), spec_.source_hash, spec_.source_path);
+    const io::SegmentIndex index((dir_ / "ckpt").string(), [this](const std::string& id, const std::string& path) {
+      if (id != spec_.source_hash) throw core::ConfigError({spec_.source_path, 0, ""}, path + " is of another job", "");
+    });
     return io::assemble_results(spec_, *space_, index, "", declared, out(), p);
   }
   std::string out() const { return (dir_ / "rf.h5").string(); }
@@ -293,7 +295,7 @@ TEST_F(ResultFile, TableRowsOfATaskInTwoSegmentsAreTheLatestOnly) {
   H5Fclose(f);
 }
 
-// The index refuses it before the assembly starts (the one place grid hashes are checked).
+// The index refuses it before the assembly starts (the one place segment identities are checked).
 TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
   io::SegmentWriter w((dir_ / "ckpt").string(), "sha256:other", 0, 5);
   w.commit(batch(0, 4));

@@ -178,7 +178,7 @@ SegmentHeader parse_header(Reader& r) {
   SegmentHeader h;
   for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
   if (r.get<std::uint32_t>() != kSegmentFormat) r.corrupt("written by an incompatible rsim version");
-  h.grid_hash = r.get_str();
+  h.identity = r.get_str();
   h.rank = r.get<std::uint32_t>();
   h.run_id = r.get<std::uint64_t>();
   h.schema = get_schema(r);
@@ -197,9 +197,9 @@ void make_dirs(const std::string& dir) {
                         dir, "check that the output folder exists and is writable");
 }
 
-SegmentWriter::SegmentWriter(std::string dir, std::string grid_hash, std::uint32_t rank, std::uint64_t run_id)
+SegmentWriter::SegmentWriter(std::string dir, std::string identity, std::uint32_t rank, std::uint64_t run_id)
     : dir_(std::move(dir)) {
-  header_.grid_hash = std::move(grid_hash);
+  header_.identity = std::move(identity);
   header_.rank = rank;
   header_.run_id = run_id;
 }
@@ -212,7 +212,7 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   buf_.clear();
   buf_.append(kMagic, sizeof kMagic);
   put(buf_, kSegmentFormat);
-  put_str(buf_, header_.grid_hash);
+  put_str(buf_, header_.identity);
   put(buf_, header_.rank);
   put(buf_, header_.run_id);
   put_schema(buf_, header_.schema);

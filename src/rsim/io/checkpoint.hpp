@@ -21,7 +21,7 @@ namespace rsim::io {
 std::string checkpoint_dir_for(const std::string& output);
 
 struct SegmentHeader {
-  std::string grid_hash;
+  std::string identity;  // the job's identity as core::Identity::encode() wrote it
   std::uint32_t rank = 0;
   std::uint64_t run_id = 0;
   core::Schema schema;
@@ -29,7 +29,7 @@ struct SegmentHeader {
 
 class SegmentWriter {
  public:
-  SegmentWriter(std::string dir, std::string grid_hash, std::uint32_t rank, std::uint64_t run_id);
+  SegmentWriter(std::string dir, std::string identity, std::uint32_t rank, std::uint64_t run_id);
   // Durably commits `batch` (if non-empty) as the next segment of this rank.
   void commit(const core::ResultBatch& batch);
   std::uint64_t segments_written() const { return seq_; }

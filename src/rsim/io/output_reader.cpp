@@ -159,6 +159,7 @@ OutputInfo inspect_output(const std::string& path) {
   if (has_attr(f, "grid_toml")) info.grid_toml = read_str_attr(f, "grid_toml", path);
   if (has_attr(f, "grid_path")) info.grid_path = read_str_attr(f, "grid_path", path);
   if (has_attr(f, "job_json")) info.job_json = read_str_attr(f, "job_json", path);
+  if (has_attr(f, "identity")) info.identity = read_str_attr(f, "identity", path);
   return info;
 }
 

@@ -21,6 +21,7 @@ struct OutputInfo {
   std::string grid_toml;       // the grid.toml text the file was made from
   std::string grid_path;       // and its path as rsim was given it
   std::string job_json;        // the job as `rsim inspect` shows it; "" in files before it was stored
+  std::string identity;        // core::Identity::encode() of the job; "" in files before it was stored
 };
 
 // Never throws for a file that is not HDF5 or not rsim's: is_rsim says so.

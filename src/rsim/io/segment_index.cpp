@@ -8,8 +8,7 @@
 
 namespace rsim::io {
 
-SegmentIndex::SegmentIndex(std::string dir, std::string grid_hash, std::string grid_path)
-    : dir_(std::move(dir)), grid_hash_(std::move(grid_hash)), grid_path_(std::move(grid_path)) {
+SegmentIndex::SegmentIndex(std::string dir, IdentityCheck check) : dir_(std::move(dir)), check_(std::move(check)) {
   refresh();
 }
 
@@ -30,25 +29,16 @@ void SegmentIndex::add_new_headers() {
     SegmentEntry e;
     e.path = path;
     e.header = read_segment_header(path);  // the fields it holds; the assembly verifies the whole file
-    check_grid(e.header, path);
+    check_(e.header.identity, path);
     entries_.push_back(std::move(e));
     seen_.insert(path);
   }
   std::sort(entries_.begin(), entries_.end(), [](const SegmentEntry& a, const SegmentEntry& b) { return a.path < b.path; });
 }
 
-void SegmentIndex::check_grid(const SegmentHeader& h, const std::string& path) const {
-  if (h.grid_hash != grid_hash_)
-    throw core::ConfigError({grid_path_, 0, ""},
-                            "the checkpoint " + path + " was made from a different grid.toml (" + h.grid_hash +
-                                ", now " + grid_hash_ + ")",
-                            "restore the grid.toml of that run to resume it, or move the checkpoint folder aside to "
-                            "start over");
-}
-
 void SegmentIndex::read(const std::string& path) {
   Segment seg = read_segment(path);
-  check_grid(seg.header, path);
+  check_(seg.header.identity, path);
   entries_.push_back({path, std::move(seg.header), seg.batch.tasks(), seg.batch.status()});
   seen_.insert(path);
 }

@@ -1,10 +1,11 @@
 #pragma once
 // One look at a job's checkpoint folder: for every committed segment, its
-// header (grid hash, rank, run, schema) and the tasks and statuses it holds,
-// each segment read and verified once (checksum, grid hash).  Planning asks
+// header (job identity, rank, run, schema) and the tasks and statuses it
+// holds, each segment read and verified once (checksum, identity).  Planning asks
 // the index what is committed; the assembly is handed the same index and
 // decodes each segment's columns once more, in the index's order.
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <utility>
@@ -26,15 +27,18 @@ using TaskRanges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;  // sor
 
 class SegmentIndex {
  public:
-  // Reads every segment of `dir` (none if it is absent).  Throws
-  // core::ConfigError for a segment of another grid.toml (`grid_path` names
-  // the file in the message), core::IoError for a damaged one.
-  SegmentIndex(std::string dir, std::string grid_hash, std::string grid_path);
+  // Called with each segment's stored identity and path; throws if the
+  // segment is not of this job (the job layer decides what differs).
+  using IdentityCheck = std::function<void(const std::string& identity, const std::string& path)>;
+
+  // Reads every segment of `dir` (none if it is absent), each checked by
+  // `check`.  Throws what `check` throws, core::IoError for a damaged one.
+  SegmentIndex(std::string dir, IdentityCheck check);
 
   // Reads the segments that appeared since (this run's own commits).
   void refresh();
-  // Adds the segments that appeared since with their headers only (grid
-  // hash checked, schema known, tasks not read): for the assembly, which
+  // Adds the segments that appeared since with their headers only (identity
+  // checked, schema known, tasks not read): for the assembly, which
   // reads and verifies each segment anyway.
   void add_new_headers();
 
@@ -53,8 +57,8 @@ class SegmentIndex {
 
  private:
   void read(const std::string& path);
-  void check_grid(const SegmentHeader& h, const std::string& path) const;
-  std::string dir_, grid_hash_, grid_path_;
+  std::string dir_;
+  IdentityCheck check_;
   std::vector<SegmentEntry> entries_;
   std::set<std::string> seen_;
 };

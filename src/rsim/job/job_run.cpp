@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "rsim/job/errors.hpp"
+#include "rsim/job/identity.hpp"
 #include "rsim/job/inspect.hpp"
 #include "rsim/job/progress.hpp"
 #include "rsim/job/resume.hpp"
@@ -86,6 +87,12 @@ namespace {
 class JobRun {
  public:
   JobRun(const RunOptions& opt, const sched::Comm& comm) : opt_(opt), comm_(comm) {}
+  // However the run ends (not by abort), no lock file is left behind.
+  ~JobRun() {
+    if (lock_) lock_->release_and_remove();
+  }
+  JobRun(const JobRun&) = delete;
+  JobRun& operator=(const JobRun&) = delete;
 
   // 1. The grid: rank 0 reads the file, every rank parses the same text.
   std::optional<core::ExitCode> read_grid() {
@@ -109,6 +116,24 @@ class JobRun {
     });
   }
 
+  // 1b. Rank 0 takes the job's lock, held until the run ends.  --fresh moves
+  // the earlier run's files aside before set-up creates this run's logs.  A
+  // finished job whose inputs are unchanged needs no set-up: no R is
+  // started just to say so.
+  std::optional<core::ExitCode> before_set_up() {
+    std::optional<core::ExitCode> done;
+    if (auto c = collectively(comm_, [&] {
+          if (comm_.rank() != 0) return;
+          lock_.emplace(spec_.output);
+          if (opt_.fresh) move_earlier_run_aside(spec_, ckpt_);
+          done = finished_already(spec_, ckpt_, opt_);
+        }))
+      return c;
+    const std::uint64_t code = comm_.broadcast(done ? 1 + static_cast<std::uint64_t>(*done) : 0);
+    if (code == 0) return std::nullopt;
+    return static_cast<core::ExitCode>(code - 1);
+  }
+
   // 2. The backend, set up on every rank before any task runs: a mistake in
   // the grid or the script is reported before anything on disk is looked at.
   std::optional<core::ExitCode> set_up() {
@@ -118,14 +143,24 @@ class JobRun {
     });
   }
 
+  // 2b. What the results depend on, as rank 0 sees it (every rank stores it
+  // in its checkpoints).
+  std::optional<core::ExitCode> identify() {
+    std::string text;
+    if (auto c = collectively(comm_, [&] {
+          if (comm_.rank() == 0) text = job_identity(spec_, data_, *runner_).encode();
+        }))
+      return c;
+    identity_ = core::Identity::decode(comm_.broadcast(text));
+    return std::nullopt;
+  }
+
   // 3. Output checks and earlier checkpoints (rank 0), then the plan for every rank.
   std::optional<core::ExitCode> plan() {
     Plan plan;  // rank 0's
     if (auto c = collectively(comm_, [&] {
           if (comm_.rank() != 0) return;
-          lock_.emplace(spec_.output);
-          plan = plan_run(spec_, ckpt_, opt_);
-          if (plan.nothing_to_do) lock_->release_and_remove();  // nothing to guard: leave no lock file
+          plan = plan_run(spec_, identity_, ckpt_, opt_);
         }))
       return c;
     if (comm_.broadcast(static_cast<std::uint64_t>(plan.nothing_to_do ? 1 + static_cast<int>(*plan.nothing_to_do) : 0)) > 0)
@@ -205,7 +240,7 @@ class JobRun {
   // This rank's part of the run; true if it stopped early.
   bool run_rank(std::uint64_t run_id) {
     sched::Scheduler sched(comm_, pending(), spec_.schedule.chunk);
-    io::SegmentWriter seg(ckpt_, spec_.source_hash, static_cast<std::uint32_t>(comm_.rank()), run_id);
+    io::SegmentWriter seg(ckpt_, identity_.encode(), static_cast<std::uint32_t>(comm_.rank()), run_id);
     io::TaskMarker marker(ckpt_, static_cast<std::uint32_t>(comm_.rank()));
     if (spec_.schedule.memory_bytes > 0 && !core::limit_address_space(spec_.schedule.memory_bytes))
       std::fprintf(stderr, "rsim: rank %d: cannot set the [schedule] memory limit; running without it\n",
@@ -262,6 +297,7 @@ class JobRun {
     prov.task_detail = runner_->describe();
     prov.extra = runner_->provenance();
     prov.extra.emplace_back("job_json", job_json(spec_, *space_));
+    prov.extra.emplace_back("identity", identity_.encode());
     if (!data_.empty()) {
       std::string d;  // name = file (sha256:...), one input per line
       for (const auto& t : data_) d += t.name + " = " + t.file + " (sha256:" + t.sha256 + ")\n";
@@ -301,6 +337,7 @@ class JobRun {
   std::string ckpt_;
   std::vector<core::DataTable> data_;  // [data] inputs, loaded by every rank, shared by its tasks
   std::unique_ptr<run::Runner> runner_;
+  core::Identity identity_;            // what the results depend on (rank 0's view, broadcast)
   std::optional<io::RunLock> lock_;    // rank 0: this run owns the job's files
   std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
   std::string base_;                       // rank 0: an earlier result file whose rows stay
@@ -317,7 +354,9 @@ core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm) {
   install_stop_signals(false);  // a stop during set-up ends the run before its first task
   JobRun job(opt, comm);
   if (auto c = job.read_grid()) return *c;
+  if (auto c = job.before_set_up()) return *c;
   if (auto c = job.set_up()) return *c;
+  if (auto c = job.identify()) return *c;
   if (auto c = job.plan()) return *c;
   if (auto c = job.run()) return *c;
   return job.finish();

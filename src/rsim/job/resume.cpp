@@ -17,6 +17,7 @@
 #include "rsim/io/output_reader.hpp"
 #include "rsim/io/segment_index.hpp"
 #include "rsim/io/task_marker.hpp"
+#include "rsim/job/identity.hpp"
 
 namespace fs = std::filesystem;
 
@@ -70,8 +71,18 @@ std::string move_aside(const std::string& path, const std::string& stamp) {
   if (ec) throw core::IoError("cannot move aside: " + ec.message(), path, "move it yourself, then rerun");
   return to;
 }
+// "already complete"; the exit code of a finished job.
+core::ExitCode report_complete(const grid::JobSpec& spec, const io::OutputInfo& info) {
+  std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
+              spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
+              static_cast<unsigned long long>(info.n_failed));
+  std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
+  std::fflush(stdout);
+  return info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
+}
+
 // The result file must be rsim's, readable by this rsim, and of this job.
-void check_same_job(const grid::JobSpec& spec, const io::OutputInfo& info) {
+void check_same_job(const grid::JobSpec& spec, const io::OutputInfo& info, const core::Identity& identity) {
   if (!info.is_rsim)
     throw core::IoError("the output path exists and is not an rsim result file", spec.output,
                         "choose another output, move the file away, or use --fresh to move it aside");
@@ -79,12 +90,7 @@ void check_same_job(const grid::JobSpec& spec, const io::OutputInfo& info) {
     throw core::IoError("the result file has format version " + std::to_string(info.format_version) +
                             ", newer than this rsim (" + std::to_string(core::kFormatVersion) + ")",
                         spec.output, "use a newer rsim, or --fresh to move it aside");
-  if (info.grid_hash != spec.source_hash)
-    throw core::ConfigError({spec.source_path, 0, ""},
-                            "the result file " + spec.output + " was made from a different grid.toml (" +
-                                info.grid_hash + ", now " + spec.source_hash + ")",
-                            "restore the grid.toml it was made from, use --fresh to move the old results aside, "
-                            "or set another output");
+  check_identity(spec, info.identity, identity, "the result file " + spec.output);
 }
 }  // namespace
 
@@ -93,15 +99,10 @@ void check_same_job(const grid::JobSpec& spec, const io::OutputInfo& info) {
 // rsim's, is refused; a finished job is not run again.  A result file of
 // this job that is kept (--rerun-failed, tasks missing, an interrupted
 // rerun) becomes the plan's base: the assembly starts from its rows.
-void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt, Plan& plan) {
+void prepare_output(const grid::JobSpec& spec, const core::Identity& identity, const std::string& ckpt,
+                    const RunOptions& opt, Plan& plan) {
   std::error_code ec;
-  if (opt.fresh) {
-    std::string stamp = core::utc_now_iso();
-    stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
-    for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
-      if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
-    return;
-  }
+  if (opt.fresh) return;  // move_earlier_run_aside() did it before set-up
   const io::OutputInfo info = io::inspect_output(spec.output);
   if (!info.exists) {
     if (opt.rerun_failed && !fs::is_directory(ckpt, ec))
@@ -109,7 +110,7 @@ void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Ru
                              "run the job first (without --rerun-failed)");
     return;
   }
-  check_same_job(spec, info);
+  check_same_job(spec, info, identity);
   plan.base = spec.output;
   if (fs::is_directory(ckpt, ec)) return;  // an interrupted rerun: resume from its checkpoints
   if (opt.rerun_failed) {
@@ -123,12 +124,25 @@ void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const Ru
     return;
   }
   if (info.n_not_run > 0) return;  // a result file with tasks missing: build on it
-  std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
-              spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
-              static_cast<unsigned long long>(info.n_failed));
-  std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
-  std::fflush(stdout);
-  plan.nothing_to_do = info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
+  plan.nothing_to_do = report_complete(spec, info);
+}
+
+void move_earlier_run_aside(const grid::JobSpec& spec, const std::string& ckpt) {
+  std::error_code ec;
+  std::string stamp = core::utc_now_iso();
+  stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+  for (const std::string& p : {spec.output, ckpt, spec.output + ".logs", spec.output + ".status.json"})
+    if (fs::exists(p, ec)) std::printf("rsim: --fresh: moved %s to %s\n", p.c_str(), move_aside(p, stamp).c_str());
+}
+
+std::optional<core::ExitCode> finished_already(const grid::JobSpec& spec, const std::string& ckpt,
+                                               const RunOptions& opt) {
+  std::error_code ec;
+  if (opt.fresh || opt.rerun_failed || fs::exists(ckpt, ec)) return std::nullopt;
+  const io::OutputInfo info = io::inspect_output(spec.output);
+  if (!info.is_rsim || info.n_not_run > 0 || info.format_version != core::kFormatVersion) return std::nullopt;
+  if (!unchanged_before_set_up(spec, info.identity)) return std::nullopt;
+  return report_complete(spec, info);
 }
 
 std::string encode_schema(const core::Schema& s) {
@@ -153,7 +167,8 @@ core::Schema decode_schema(const std::string& text) {
 
 // A task that was running when its rank died, twice, is committed as failed
 // so the job can finish instead of crashing on it forever.
-io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done) {
+io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, const core::Identity& identity, io::SegmentIndex& index,
+                                    const io::TaskRanges& done) {
   const auto crashes = io::collect_crashes(index.dir());
   if (crashes.empty()) return {};
   auto committed = [&](std::uint64_t t) {
@@ -177,21 +192,24 @@ io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex&
   }
   if (batch.empty()) return {};
   const auto now = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  io::SegmentWriter(index.dir(), spec.source_hash, 0, now).commit(batch);
+  io::SegmentWriter(index.dir(), identity.encode(), 0, now).commit(batch);
   index.refresh();
   return marked;
 }
 
-Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt) {
+Plan plan_run(const grid::JobSpec& spec, const core::Identity& identity, const std::string& ckpt,
+              const RunOptions& opt) {
   Plan plan;
-  prepare_output(spec, ckpt, opt, plan);
+  prepare_output(spec, identity, ckpt, opt, plan);
   if (plan.nothing_to_do) return plan;
   io::remove_stale_temp_files(ckpt);
-  plan.index.emplace(ckpt, spec.source_hash, spec.source_path);
+  plan.index.emplace(ckpt, [&spec, identity](const std::string& stored, const std::string& path) {
+    check_identity(spec, stored, identity, "the checkpoint " + path);
+  });
   const io::TaskRanges from_base = plan.base.empty() ? io::TaskRanges{} : io::output_tasks(plan.base, opt.rerun_failed);
   plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
   // A task marked failed for crashing is done, --rerun-failed or not.
-  plan.committed = io::unite(plan.committed, fail_repeat_crashers(spec, *plan.index, plan.committed));
+  plan.committed = io::unite(plan.committed, fail_repeat_crashers(spec, identity, *plan.index, plan.committed));
   for (const auto& [b, e] : plan.committed) plan.already += e - b;
   plan.earlier = plan.index->schema(plan.base.empty() ? core::Schema{} : io::output_schema(plan.base));
   return plan;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "rsim/core/error.hpp"
+#include "rsim/core/identity.hpp"
 #include "rsim/core/schema.hpp"
 #include "rsim/grid/job_spec.hpp"
 #include "rsim/io/segment_index.hpp"
@@ -29,22 +30,37 @@ struct Plan {
   std::string base;                             // an earlier result file of this job whose rows stay, or ""
 };
 
-// --fresh moves an earlier run's files aside; a result file of another
-// grid.toml, or not rsim's, is refused; a finished job is not run again
+// With --fresh nothing (move_earlier_run_aside() ran); a result file of another
+// job (its stored identity differs from `identity` in a part that refuses,
+// job/identity.hpp), or not rsim's, is refused; a finished job is not run again
 // (plan.nothing_to_do); a result file of this job that is kept
 // (--rerun-failed, tasks missing, an interrupted rerun) becomes plan.base.
-void prepare_output(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt, Plan& plan);
+void prepare_output(const grid::JobSpec& spec, const core::Identity& identity, const std::string& ckpt,
+                    const RunOptions& opt, Plan& plan);
+
+// --fresh, before set-up creates this run's logs: the output, checkpoints,
+// logs and status file of earlier runs are moved aside as <name>.old-<time>.
+void move_earlier_run_aside(const grid::JobSpec& spec, const std::string& ckpt);
+
+// Before set-up: a finished job (no checkpoints, no --fresh or
+// --rerun-failed) whose inputs are unchanged (unchanged_before_set_up) is
+// reported finished and its exit code returned; nothing otherwise, and
+// plan_run() decides after set-up.
+std::optional<core::ExitCode> finished_already(const grid::JobSpec& spec, const std::string& ckpt,
+                                               const RunOptions& opt);
 
 // Plans the run from what earlier runs left: prepare_output(), then the
 // base file's tasks and the checkpoints (stale temp files removed, repeat
 // crashers failed, indexed once).
-Plan plan_run(const grid::JobSpec& spec, const std::string& ckpt, const RunOptions& opt);
+Plan plan_run(const grid::JobSpec& spec, const core::Identity& identity, const std::string& ckpt,
+              const RunOptions& opt);
 
 // A task that was running when its rank died, twice, and is not in `done`
 // (with --rerun-failed a failed row does not count), is committed as failed
 // (a segment of its own); `index` is refreshed to include it.  Returns the
 // tasks it marked.
-io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, io::SegmentIndex& index, const io::TaskRanges& done);
+io::TaskRanges fail_repeat_crashers(const grid::JobSpec& spec, const core::Identity& identity, io::SegmentIndex& index,
+                                    const io::TaskRanges& done);
 
 // A schema as text, to broadcast it.
 std::string encode_schema(const core::Schema& s);

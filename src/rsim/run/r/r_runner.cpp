@@ -55,6 +55,8 @@ class RRunner : public Runner {
   std::vector<std::pair<std::string, std::string>> provenance() const override {
     return {{"r_version", r_version_}, {"r_packages", packages_}};
   }
+  std::vector<std::string> sourced_files() const override { return sourced_; }
+  std::vector<std::pair<std::string, std::string>> versions() const override;
 
  private:
   SEXP load_code();
@@ -84,6 +86,7 @@ class RRunner : public Runner {
   SEXP seed_sym_ = nullptr;
   std::string r_version_;  // R.version.string
   std::string packages_;   // attached packages with versions, "stats 4.2.2, ..."
+  std::vector<std::string> sourced_;  // files the script and setup sourced
 };
 
 RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx)
@@ -98,11 +101,27 @@ RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const 
   std::tie(r_version_, packages_) = session_.info();
 }
 
+// ("R", "4.2.2 ..."), then ("MASS", "7.3-58") for each attached package.
+std::vector<std::pair<std::string, std::string>> RRunner::versions() const {
+  std::vector<std::pair<std::string, std::string>> out = {{"R", r_version_}};
+  std::size_t at = 0;
+  while (at < packages_.size()) {
+    std::size_t end = packages_.find(", ", at);
+    if (end == std::string::npos) end = packages_.size();
+    const std::string item = packages_.substr(at, end - at);
+    const std::size_t sp = item.find(' ');
+    if (sp != std::string::npos) out.emplace_back(item.substr(0, sp), item.substr(sp + 1));
+    at = end + 2;
+  }
+  return out;
+}
+
 // Attaches the packages, sources the script, runs the setup function;
 // returns the task function.
 SEXP RRunner::load_code() {
   const auto& t = spec_.task;
   session_.attach_packages(t.packages);
+  session_.watch_sources(true);
   session_.source_script(t.script);
   SEXP fun = session_.find_function(t.function);
   if (!fun)
@@ -117,6 +136,8 @@ SEXP RRunner::load_code() {
                               "define it in the script, or remove setup from [task]");
     session_.run_setup(setup, t.setup);
   }
+  session_.watch_sources(false);
+  sourced_ = session_.sourced_files();
   return fun;
 }
 

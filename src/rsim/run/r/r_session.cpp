@@ -171,6 +171,20 @@ void RSession::run_setup(SEXP setup, const std::string& name) {
   UNPROTECT(1);
 }
 
+void RSession::watch_sources(bool on) {
+  SEXP call = PROTECT(Rf_lang1(rt(on ? "watch_sources" : "unwatch_sources")));
+  eval_checked(call, "setting up rsim's record of sourced files", "report this as a bug in rsim");
+  UNPROTECT(1);
+}
+
+std::vector<std::string> RSession::sourced_files() const {
+  std::vector<std::string> out;
+  SEXP files = rt("sourced");
+  if (Rf_isString(files))
+    for (R_xlen_t i = 0; i < XLENGTH(files); ++i) out.emplace_back(Rf_translateCharUTF8(STRING_ELT(files, i)));
+  return out;
+}
+
 std::pair<std::string, std::string> RSession::info() const {
   std::pair<std::string, std::string> out;
   SEXP call = PROTECT(Rf_lang1(rt("session_info")));
