@@ -86,9 +86,13 @@ case_ "output folder missing" 2 'does not exist' -- "$RSIM_BIN" good.toml -o now
 echo "not hdf5" >foreign.h5
 case_ "output is not an rsim file" 2 'not an rsim result file' -- "$RSIM_BIN" good.toml -o foreign.h5
 grid 's/^replicates = 4/replicates = 5/' good.toml.edited
-case_ "grid.toml edited since the output" 1 'different grid.toml' -- "$RSIM_BIN" good.toml.edited -o good.h5
+case_ "grid.toml edited since the output" 1 'the parsed grid changed since these results were made' -- "$RSIM_BIN" good.toml.edited -o good.h5
 sed 's/replicates = 40000/replicates = 40001/' part.toml >part.edited
-case_ "grid.toml edited since the checkpoints" 1 'different grid.toml' -- "$RSIM_BIN" part.edited -o part.h5
+case_ "grid.toml edited since the checkpoints" 1 'the parsed grid changed since these results were made' -- "$RSIM_BIN" part.edited -o part.h5
+grid 's/^name = "good"/name = "go\\nod"/' ctrl-name.toml
+case_ "a line break in the job name" 1 'job.name must not contain control characters' -- "$RSIM_BIN" ctrl-name.toml -o good.h5
+grid 's/^kernel = .*/kernel = "ttest_power"\nplugin = "good.h5"/' plugin-is-output.toml
+case_ "a plugin that is not a library" 1 'cannot load the plugin' -- "$RSIM_BIN" plugin-is-output.toml -o other.h5
 case_ "unknown option" 1 'unrecognised option' -- "$RSIM_BIN" --bogus good.toml
 case_ "task out of range" 1 'out of range' -- "$RSIM_BIN" --task 8 good.toml
 case_ "contradicting options" 1 'contradict' -- "$RSIM_BIN" --fresh --rerun-failed good.toml

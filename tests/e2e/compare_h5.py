@@ -1,5 +1,6 @@
 """Compares two rsim result files' content: every dataset and attribute
-except those that legitimately differ between runs (timings, ranks, times).
+except those that legitimately differ between runs (timings, ranks, times,
+the list of runs).
 Exit 0 if identical, 1 with a list of differences otherwise."""
 import json
 import sys
@@ -8,7 +9,7 @@ import h5py
 import numpy as np
 
 SKIP_DATASETS = {"tasks/elapsed", "tasks/rank", "tasks/max_rss"}
-SKIP_ATTRS = {"created", "finished", "n_ranks", "grid_path"}
+SKIP_ATTRS = {"created", "finished", "n_ranks", "grid_path", "runs"}  # runs: when, where, how many ranks
 
 
 def job_view(text):

@@ -12,8 +12,11 @@ cd "$WORK"
 cat >helpers.R <<'R'
 shift_by <- function(x, d) x + d
 R
+Rscript -e 'saveRDS(c(a = 1), "k.rds")'
+cp k.rds k.rds.orig
 cat >sim.R <<'R'
 source("helpers.R")
+k <- readRDS("k.rds")
 sim <- function(n, delta, .task) {
   if (file.exists("slow")) Sys.sleep(0.2)
   if (file.exists("fail") && .task$task == 1) stop("failing on purpose")
@@ -81,6 +84,9 @@ cp sim.R.orig sim.R
 echo "# an edit" >>helpers.R
 refused "sourced file helpers.R"
 sed -i '$d' helpers.R
+Rscript -e 'saveRDS(c(a = 2), "k.rds")'
+refused "loaded file k.rds"
+cp k.rds.orig k.rds
 printf 'x\n1\n3\n' >w.csv
 refused "[data] w"
 printf 'x\n1\n2\n' >w.csv
@@ -89,7 +95,7 @@ refused "the parsed grid"
 sed -i 's/seed = 12/seed = 11/' grid.toml
 expect_exit 0 mpirun_rsim 2 -- grid.toml
 expect_out "already complete"
-pass "an edited script, sourced file, [data] file or seed is refused by name; restored, the job is complete"
+pass "an edited script, sourced file, readRDS() file, [data] file or seed is refused by name; restored, the job is complete"
 
 # [schedule] is not part of the job: a new checkpoint interval is accepted.
 printf '[schedule]\ncheckpoint = "0.1s"\n' >>grid.toml
@@ -112,7 +118,17 @@ cp sim.R.orig sim.R
 rm slow
 expect_exit 0 mpirun_rsim 2 -- grid.toml -q -o part.h5
 expect_out "resuming"
-pass "checkpoints of an edited script are refused by name; the restored script resumes"
+# Both runs are in the result file's provenance.
+$PY - part.h5 <<'PY' || fail "the runs attribute does not list both runs"
+import json, sys, h5py
+runs = json.loads(h5py.File(sys.argv[1], "r").attrs["runs"])
+assert [r["state"] for r in runs] == ["interrupted", "finished"], runs
+assert [r["ranks"] for r in runs] == [2, 2], runs
+assert all(r["hosts"] and r["started"] and r["ended"] for r in runs), runs
+assert sum(r["tasks"] for r in runs) == 16, runs
+assert runs[0]["started"] <= runs[1]["started"], runs
+PY
+pass "checkpoints of an edited script are refused by name; the restored script resumes; both runs are recorded"
 
 # Another R version: reported, not refused (the earlier rows are kept).
 touch fail

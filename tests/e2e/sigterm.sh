@@ -69,4 +69,28 @@ if [ -n "${RSIM_WITH_R:-1}" ] && command -v Rscript >/dev/null; then
   [ "$CODE" -eq 4 ] || fail "SIGTERM during R set-up: exit $CODE, wanted 4: $(cat "$WORK/slow.out")"
   grep -q "0 of 6 tasks are committed" "$WORK/slow.out" || fail "SIGTERM during set-up: $(cat "$WORK/slow.out")"
   pass "SIGTERM during R set-up: exit 4, no task run"
+
+  # A task that catches the interrupt and returns is still abandoned, not
+  # committed as ok with what it returned after the stop.
+  cat >"$WORK/catch.R" <<R
+f <- function(i, .task) {
+  r <- "done"
+  if (.task\$task == 3) {
+    file.create("$WORK/in3")
+    r <- tryCatch({ Sys.sleep(60); "done" }, interrupt = function(e) "caught")
+  }
+  list(finished = r == "done")
+}
+R
+  sed 's/s.R/catch.R/; s/name = "s"/name = "catch"/' "$WORK/s.toml" >"$WORK/catch.toml"
+  "$RSIM_BIN" "$WORK/catch.toml" -q >"$WORK/catch.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do [ -e "$WORK/in3" ] && break; sleep 0.1; done
+  [ -e "$WORK/in3" ] || fail "task 3 never started: $(cat "$WORK/catch.out")"
+  kill -TERM "$pid"
+  set +e; wait "$pid"; CODE=$?; set -e
+  [ "$CODE" -eq 4 ] || fail "R task catching the interrupt: exit $CODE, wanted 4: $(cat "$WORK/catch.out")"
+  expect_exit 0 "$RSIM_BIN" status "$WORK/catch.h5"
+  expect_out "committed: 3 of 6 tasks"
+  pass "an R task that catches the interrupt after SIGTERM is abandoned, not committed"
 fi

@@ -90,6 +90,19 @@ TEST(Comm, BroadcastAndAgreement) {
   EXPECT_EQ(g_comm->first_true(g_comm->rank() >= 1), g_comm->size() > 1 ? 1 : -1);
 }
 
+// Every rank's string on rank 0, in rank order, empty ones and lengths that differ included.
+TEST(Comm, GatherStringsOfEveryRank) {
+  const int r = g_comm->rank();
+  const std::vector<std::string> all = g_comm->gather(r == 1 ? std::string() : "host-" + std::string(r + 1, 'x'));
+  if (r != 0) {
+    EXPECT_TRUE(all.empty());
+    return;
+  }
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(g_comm->size()));
+  for (int i = 0; i < g_comm->size(); ++i)
+    EXPECT_EQ(all[static_cast<std::size_t>(i)], i == 1 ? std::string() : "host-" + std::string(i + 1, 'x'));
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   Comm comm(argc, argv);

@@ -21,6 +21,11 @@ void SectionReader::read_job(const toml::table& root, JobSpec& spec) {
   if (!s.table) throw errors::missing_table(at(0, "job"), "job", "[job] with name = \"my-study\" and seed = 20261129");
   check_keys(s, kJobKeys);
   spec.name = req_string(s, "name", "name = \"my-study\"");
+  for (const char c : spec.name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw ConfigError(at(*s.table->get("name"), "job.name"),
+                        "job.name must not contain control characters (line breaks, tabs, \\u0000)",
+                        "write a plain name such as \"power-study\"");
   if (spec.name.find('/') != std::string::npos)
     throw ConfigError(at(*s.table->get("name"), "job.name"), "job.name must not contain '/'",
                       "write a plain name; set output = \"path/to/file.h5\" to choose where results go");

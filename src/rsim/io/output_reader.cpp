@@ -160,6 +160,7 @@ OutputInfo inspect_output(const std::string& path) {
   if (has_attr(f, "grid_path")) info.grid_path = read_str_attr(f, "grid_path", path);
   if (has_attr(f, "job_json")) info.job_json = read_str_attr(f, "job_json", path);
   if (has_attr(f, "identity")) info.identity = read_str_attr(f, "identity", path);
+  if (has_attr(f, "runs")) info.runs = read_str_attr(f, "runs", path);
   return info;
 }
 

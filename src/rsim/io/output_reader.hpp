@@ -22,6 +22,7 @@ struct OutputInfo {
   std::string grid_path;       // and its path as rsim was given it
   std::string job_json;        // the job as `rsim inspect` shows it; "" in files before it was stored
   std::string identity;        // core::Identity::encode() of the job; "" in files before it was stored
+  std::string runs;            // the runs that made it (JSON array); "" in files before it was stored
 };
 
 // Never throws for a file that is not HDF5 or not rsim's: is_rsim says so.

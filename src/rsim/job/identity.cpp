@@ -61,7 +61,17 @@ std::string canonical_grid(const grid::JobSpec& spec) {
 
 namespace {
 
-const std::string kSourced = "sourced file ";
+// Part names of files the backend read at set-up: "<how> file <path>".
+const std::vector<std::string> kReadKinds = {"sourced", "loaded"};
+
+// The path of a part "<how> file <path>", or "" for other parts.
+std::string read_file_of(const std::string& part_name) {
+  for (const auto& kind : kReadKinds) {
+    const std::string prefix = kind + " file ";
+    if (part_name.rfind(prefix, 0) == 0) return part_name.substr(prefix.size());
+  }
+  return "";
+}
 
 // The parts the grid.toml itself determines; `data_hash(i)` is "sha256:<hex>"
 // of the i-th [data] file.
@@ -78,9 +88,9 @@ std::vector<core::IdentityPart> spec_parts(const grid::JobSpec& spec, DataHash d
   return parts;
 }
 
-// A sourced file's part name back to its path (relative names are the grid.toml's folder's).
-std::string sourced_path(const grid::JobSpec& spec, const std::string& part_name) {
-  const fs::path p = part_name.substr(kSourced.size());
+// A shown path back to the file (relative ones are the grid.toml's folder's).
+std::string resolve(const grid::JobSpec& spec, const std::string& shown) {
+  const fs::path p = shown;
   if (p.is_absolute()) return p.string();
   std::error_code ec;
   return (fs::absolute(spec.source_path, ec).parent_path() / p).string();
@@ -92,7 +102,8 @@ core::Identity job_identity(const grid::JobSpec& spec, const std::vector<core::D
                             const run::Runner& runner) {
   std::vector<core::IdentityPart> parts =
       spec_parts(spec, [&data](std::size_t i) { return "sha256:" + data.at(i).sha256; });
-  for (const auto& f : runner.sourced_files()) parts.push_back({kSourced + shown_path(spec, f), core::sha256_of_file(f)});
+  for (const auto& [how, f] : runner.files_read())
+    parts.push_back({how + " file " + shown_path(spec, f), core::sha256_of_file(f)});
   for (const auto& [name, version] : runner.versions())
     parts.push_back({name == "R" ? "R" : "package " + name, version, false});
   return core::Identity(std::move(parts));
@@ -105,8 +116,8 @@ bool unchanged_before_set_up(const grid::JobSpec& spec, const std::string& store
   try {
     now = spec_parts(spec, [&spec](std::size_t i) { return core::sha256_of_file(spec.data[i].file); });
     for (const auto& p : was.parts())
-      if (p.refuse && p.name.rfind(kSourced, 0) == 0) {
-        const std::string path = sourced_path(spec, p.name);
+      if (const std::string shown = read_file_of(p.name); p.refuse && !shown.empty()) {
+        const std::string path = resolve(spec, shown);
         std::error_code ec;
         if (!fs::is_regular_file(path, ec)) return false;
         now.push_back({p.name, core::sha256_of_file(path)});

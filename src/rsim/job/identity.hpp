@@ -9,6 +9,8 @@
 //                         [job] name and output, or [schedule]
 //   "task script X"       the R script's bytes
 //   "sourced file X"      each file the script or its setup function sourced
+//   "loaded file X"       each file they read with readRDS() or load() (the
+//                         globals of rsim_run() among them)
 //   "[data] N"            each [data] file's bytes
 //   "plugin X"            the native plugin library's bytes
 //   "result format"       rsim's result-format version
@@ -32,7 +34,7 @@ core::Identity job_identity(const grid::JobSpec& spec, const std::vector<core::D
                             const run::Runner& runner);
 
 // Before set-up (no R started): true if every part `stored` that refuses
-// is unchanged, the files it records as sourced included, and no part the
+// is unchanged, the files it records as sourced or loaded included, and no part the
 // grid.toml determines is new.  Versions are not looked at.  A finished
 // job that passes needs no set-up to be reported finished.
 bool unchanged_before_set_up(const grid::JobSpec& spec, const std::string& stored);

@@ -14,6 +14,7 @@
 
 #include "rsim/job/errors.hpp"
 #include "rsim/job/identity.hpp"
+#include "rsim/job/run_history.hpp"
 #include "rsim/job/inspect.hpp"
 #include "rsim/job/progress.hpp"
 #include "rsim/job/resume.hpp"
@@ -184,6 +185,7 @@ class JobRun {
   std::optional<core::ExitCode> run() {
     const std::uint64_t run_id =
         comm_.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+    start_record(run_id);
     facts_ = JobFacts{spec_.name, spec_.output, spec_.output + ".status.json", created_, space_->n_tasks(),
                       already_,   comm_.size(), spec_.output + ".logs"};
     bool interrupted = false;
@@ -200,6 +202,10 @@ class JobRun {
     run_s_ = core::seconds_since(t_run);
     if (!interrupted) return std::nullopt;
     if (comm_.rank() == 0) {
+      record_.ended = core::utc_now_iso();
+      record_.state = "interrupted";
+      record_.tasks = last_.done;
+      record_run(ckpt_, record_);
       write_status(facts_, last_, run_s_, "interrupted");
       std::printf("rsim: %s: interrupted by a signal; %llu of %llu tasks are committed in %s\n", spec_.name.c_str(),
                   static_cast<unsigned long long>(already_ + last_.done),
@@ -229,6 +235,18 @@ class JobRun {
     std::uint64_t b, e;
     while (in >> b >> e) out.emplace_back(b, e);
     return out;
+  }
+
+  // Who runs this run: every rank's host, gathered; rank 0 notes the start
+  // in the checkpoint folder, so an interrupted or killed run is remembered.
+  void start_record(std::uint64_t run_id) {
+    const std::vector<std::string> hosts = comm_.gather(this_host());
+    if (comm_.rank() != 0) return;
+    record_ = {run_id, created_, "", "running", static_cast<std::uint32_t>(comm_.size()), {}, 0,
+               opt_.rerun_failed ? "--rerun-failed" : (opt_.fresh ? "--fresh" : "")};
+    for (const auto& h : hosts)
+      if (std::find(record_.hosts.begin(), record_.hosts.end(), h) == record_.hosts.end()) record_.hosts.push_back(h);
+    record_run(ckpt_, record_);
   }
 
   std::vector<sched::Chunk> pending() const {
@@ -298,6 +316,10 @@ class JobRun {
     prov.extra = runner_->provenance();
     prov.extra.emplace_back("job_json", job_json(spec_, *space_));
     prov.extra.emplace_back("identity", identity_.encode());
+    record_.ended = prov.finished;
+    record_.state = "finished";
+    record_.tasks = space_->n_tasks() - already_;
+    prov.extra.emplace_back("runs", runs_json(base_.empty() ? "" : io::inspect_output(base_).runs, ckpt_, record_));
     if (!data_.empty()) {
       std::string d;  // name = file (sha256:...), one input per line
       for (const auto& t : data_) d += t.name + " = " + t.file + " (sha256:" + t.sha256 + ")\n";
@@ -338,6 +360,7 @@ class JobRun {
   std::vector<core::DataTable> data_;  // [data] inputs, loaded by every rank, shared by its tasks
   std::unique_ptr<run::Runner> runner_;
   core::Identity identity_;            // what the results depend on (rank 0's view, broadcast)
+  RunRecord record_;                   // rank 0: this run, for the result file's `runs`
   std::optional<io::RunLock> lock_;    // rank 0: this run owns the job's files
   std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
   std::string base_;                       // rank 0: an earlier result file whose rows stay

@@ -32,9 +32,10 @@ class Runner {
   virtual void adopt_schema(const core::Schema&) {}
   // Extra provenance for the result file's root attributes, e.g. r_version.
   virtual std::vector<std::pair<std::string, std::string>> provenance() const { return {}; }
-  // Files the backend's code read at set-up beyond the grid's own inputs
-  // (an R script's source() calls), absolute: part of the job's identity.
-  virtual std::vector<std::string> sourced_files() const { return {}; }
+  // Files the backend's code read at set-up beyond the grid's own inputs,
+  // as (how, absolute path): an R script's source() ("sourced") and
+  // readRDS()/load() ("loaded") calls.  Part of the job's identity.
+  virtual std::vector<std::pair<std::string, std::string>> files_read() const { return {}; }
   // (software, version) pairs whose change is reported, not refused: R and
   // the attached packages.
   virtual std::vector<std::pair<std::string, std::string>> versions() const { return {}; }

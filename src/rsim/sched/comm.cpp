@@ -70,6 +70,25 @@ std::uint64_t Comm::broadcast(std::uint64_t v, int root) const {
   return v;
 }
 
+std::vector<std::string> Comm::gather(const std::string& mine, int root) const {
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(rank_ == root ? static_cast<std::size_t>(size_) : 0);
+  MPI_Request req;
+  RSIM_MPI(MPI_Igather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, root, MPI_COMM_WORLD, &req), "gather");
+  wait_sleeping(req, "gather");
+  std::vector<int> offsets(lens.size(), 0);
+  for (std::size_t i = 1; i < lens.size(); ++i) offsets[i] = offsets[i - 1] + lens[i - 1];
+  std::string all(lens.empty() ? 0 : static_cast<std::size_t>(offsets.back() + lens.back()), '\0');
+  RSIM_MPI(MPI_Igatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(), MPI_CHAR, root,
+                        MPI_COMM_WORLD, &req),
+           "gather");
+  wait_sleeping(req, "gather");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < lens.size(); ++i) out.push_back(all.substr(static_cast<std::size_t>(offsets[i]),
+                                                                       static_cast<std::size_t>(lens[i])));
+  return out;
+}
+
 int Comm::first_true(bool mine) const {
   int in = mine ? rank_ : size_, out = size_;
   MPI_Request req;

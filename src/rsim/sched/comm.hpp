@@ -3,6 +3,7 @@
 // collectives the job needs, all waiting without busy-spinning.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rsim::sched {
 
@@ -26,6 +27,8 @@ class Comm {
   // Rank root's string on every rank.
   std::string broadcast(const std::string& s, int root = 0) const;
   std::uint64_t broadcast(std::uint64_t v, int root = 0) const;
+  // Every rank's string, in rank order, on rank root (empty elsewhere).
+  std::vector<std::string> gather(const std::string& mine, int root = 0) const;
   // The smallest rank whose `mine` is true, or -1.
   int first_true(bool mine) const;
   // Ends every rank of the job at once (after a fatal error mid-run).

@@ -6,7 +6,13 @@
 #'   `replicates`, `n_points`, `n_tasks`, `n_ok`, `n_failed`, `n_not_run`,
 #'   `complete`, `backend`, `task`, `rsim_version`, `format_version`,
 #'   `r_version` and `r_packages` (R tasks), `n_ranks`, `created` and
-#'   `finished` (UTC, as `POSIXct`), `elapsed` (seconds between them), plus
+#'   `finished` (UTC, as `POSIXct`) of the run that wrote the file, `elapsed`
+#'   (seconds between them), `runs` (every run that made the file, one row
+#'   each: `started`, `ended`, `state` ("finished", "interrupted",
+#'   "killed"), `ranks`, `hosts`, `tasks` it ran and `options`; a resumed
+#'   or `rerun_failed` job has several), `identity` (what the results
+#'   depend on: a data frame of `part`, `value` and whether a change is
+#'   refused; docs/crash-safety.md in the rsim sources lists the parts), plus
 #'   `grid` (the grid points, a data frame), `fields` (a data frame of the
 #'   result fields with their R type and width) and `tables` (names).  Its
 #'   print method shows a readable summary; `x$grid_toml` is the text.
@@ -29,6 +35,8 @@ job_info <- function(path) {
     as.numeric(difftime(a$finished, a$created, units = "secs"))
   }
   a$complete <- isTRUE(a$complete == 1)
+  a$runs <- parse_runs(a$runs, time)
+  a$identity <- parse_identity(a$identity)
   a$path <- normalizePath(file)
   a$grid <- read_grid_points(f)
   fields <- h5_members(f, "results")
@@ -44,10 +52,41 @@ job_info <- function(path) {
     "job_name", "path", "grid_toml", "grid_hash", "grid_path", "seed", "replicates", "n_points",
     "n_tasks", "n_ok", "n_failed", "n_not_run", "complete", "backend", "task", "rsim_version",
     "format_version", "r_version", "r_packages", "n_ranks", "created", "finished", "elapsed",
-    "grid_kind", "grid", "fields", "tables"
+    "runs", "identity", "grid_kind", "grid", "fields", "tables"
   )
   a <- a[c(intersect(order, names(a)), setdiff(names(a), order))]
   structure(a, class = "rsim_info")
+}
+
+# The `runs` attribute (JSON) as a data frame; NULL in files without it.
+parse_runs <- function(json, time) {
+  if (is.null(json) || !nzchar(json)) return(NULL)
+  r <- jsonlite::fromJSON(json, simplifyVector = FALSE)
+  if (!length(r)) return(NULL)
+  field <- function(x, k, empty) if (is.null(x[[k]])) empty else x[[k]]
+  data.frame(
+    started = time(vapply(r, field, "", "started", NA_character_)),
+    ended = time(vapply(r, field, "", "ended", NA_character_)),
+    state = vapply(r, field, "", "state", NA_character_),
+    ranks = vapply(r, function(x) as.integer(field(x, "ranks", NA_integer_)), 1L),
+    hosts = vapply(r, function(x) paste(unlist(x$hosts), collapse = ","), ""),
+    tasks = vapply(r, function(x) as.numeric(field(x, "tasks", NA_real_)), 1),
+    options = vapply(r, field, "", "options", ""),
+    stringsAsFactors = FALSE
+  )
+}
+
+# The `identity` attribute (name TAB value TAB refuse|warn lines) as a data frame.
+parse_identity <- function(text) {
+  if (is.null(text) || !nzchar(text)) return(NULL)
+  parts <- strsplit(strsplit(text, "\n", fixed = TRUE)[[1]], "\t", fixed = TRUE)
+  parts <- parts[lengths(parts) == 3L]
+  data.frame(
+    part = vapply(parts, `[`, "", 1L),
+    value = vapply(parts, `[`, "", 2L),
+    refused_if_changed = vapply(parts, `[`, "", 3L) == "refuse",
+    stringsAsFactors = FALSE
+  )
 }
 
 #' @param x an `rsim_info` object.
@@ -74,6 +113,15 @@ print.rsim_info <- function(x, ...) {
     cat(sprintf("  ran:      %s to %s UTC (%s s) on %s rank%s\n",
       format(x$created, "%Y-%m-%d %H:%M:%S"), format(x$finished, "%H:%M:%S"),
       format(x$elapsed), format(x$n_ranks), if (isTRUE(x$n_ranks == 1)) "" else "s"))
+  }
+  if (!is.null(x$runs) && nrow(x$runs) > 1) {
+    cat(sprintf("  runs:     %d\n", nrow(x$runs)))
+    for (i in seq_len(nrow(x$runs))) {
+      r <- x$runs[i, ]
+      cat(sprintf("    %s  %-11s %s task%s on %d rank%s (%s)%s\n", format(r$started, "%Y-%m-%d %H:%M:%S"),
+        r$state, fmt(r$tasks), if (isTRUE(r$tasks == 1)) "" else "s", r$ranks,
+        if (isTRUE(r$ranks == 1)) "" else "s", r$hosts, if (nzchar(r$options)) paste0(" ", r$options) else ""))
+    }
   }
   cat(sprintf("  rsim:     %s (result format %s)\n", x$rsim_version, x$format_version))
   if (!is.null(x$r_version)) {

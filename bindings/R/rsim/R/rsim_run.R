@@ -244,7 +244,15 @@ failure_message <- function(logdir) {
   err <- err[nzchar(trimws(err))]
   mine <- grep("^(rsim: |  fix: )", err)
   keep <- if (length(mine)) err[mine] else utils::tail(err, 6L)
-  paste(unique(keep), collapse = "\n")
+  in_r_words(paste(unique(keep), collapse = "\n"))
+}
+
+# rsim's advice as rsim_run() arguments: "--fresh" is `fresh = TRUE` here.
+in_r_words <- function(msg) {
+  words <- c("--rerun-failed" = "rerun_failed = TRUE", "--fresh" = "fresh = TRUE", "--output" = "output =",
+             "run the same command again" = "run rsim_run() again")
+  for (w in names(words)) msg <- gsub(w, words[[w]], msg, fixed = TRUE)
+  msg
 }
 
 #' @export
@@ -299,7 +307,9 @@ job_wait <- function(job, logdir, timeout, progress, inform = TRUE) {
   if (s$state == "failed") {
     cli::cli_abort(c("The rsim job {job$name} failed (exit code {s$exit_status}).",
       x = "{s$message}",
-      i = if (dir.exists(paste0(job$output, ".ckpt"))) "Finished tasks are kept in {.file {paste0(job$output, '.ckpt')}}; running the job again resumes it."
+      i = if (!identical(s$exit_status, 1L) && dir.exists(paste0(job$output, ".ckpt"))) {
+        "Finished tasks are kept in {.file {paste0(job$output, '.ckpt')}}; once the cause is fixed, running the job again resumes it."
+      }
     ))
   }
   if (s$state %in% c("killed", "interrupted")) {

@@ -227,8 +227,11 @@ check_r_name <- function(x, what) {
 }
 
 check_name_string <- function(name) {
-  if (!is.character(name) || length(name) != 1L || is.na(name) || !nzchar(name) || grepl("/", name, fixed = TRUE)) {
-    cli::cli_abort("{.arg name} must be a non-empty job name without {.val /}, e.g. {.val power-study}.")
+  # checked before anything is written: the name goes into comments of
+  # grid.toml and of the R script every rank sources
+  if (!is.character(name) || length(name) != 1L || is.na(name) || !nzchar(name) || grepl("/", name, fixed = TRUE) ||
+      grepl("[[:cntrl:]]", name)) {
+    cli::cli_abort("{.arg name} must be a non-empty job name without {.val /} or control characters (line breaks, tabs), e.g. {.val power-study}.")
   }
 }
 

@@ -55,7 +55,7 @@ class RRunner : public Runner {
   std::vector<std::pair<std::string, std::string>> provenance() const override {
     return {{"r_version", r_version_}, {"r_packages", packages_}};
   }
-  std::vector<std::string> sourced_files() const override { return sourced_; }
+  std::vector<std::pair<std::string, std::string>> files_read() const override { return files_read_; }
   std::vector<std::pair<std::string, std::string>> versions() const override;
 
  private:
@@ -86,7 +86,7 @@ class RRunner : public Runner {
   SEXP seed_sym_ = nullptr;
   std::string r_version_;  // R.version.string
   std::string packages_;   // attached packages with versions, "stats 4.2.2, ..."
-  std::vector<std::string> sourced_;  // files the script and setup sourced
+  std::vector<std::pair<std::string, std::string>> files_read_;  // ("sourced"/"loaded", path) at set-up
 };
 
 RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx)
@@ -137,7 +137,7 @@ SEXP RRunner::load_code() {
     session_.run_setup(setup, t.setup);
   }
   session_.watch_sources(false);
-  sourced_ = session_.sourced_files();
+  files_read_ = session_.files_read();
   return fun;
 }
 
@@ -268,8 +268,14 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
   collect_warnings(notes);
 
   core::TaskStatus status = core::TaskStatus::ok;
-  if (err) status = failure(notes);
-  else if (!values_.convert(res, task, out, notes)) status = core::TaskStatus::error;
+  if (g_interrupt) {  // stopped by a signal, even if the task caught the interrupt and returned
+    notes.abandoned = true;
+    status = core::TaskStatus::error;
+  } else if (err) {
+    status = failure(notes);
+  } else if (!values_.convert(res, task, out, notes)) {
+    status = core::TaskStatus::error;
+  }
   UNPROTECT(1);
   reset_handlers_if_used(err, notes);
   session_.restore();

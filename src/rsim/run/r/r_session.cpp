@@ -177,11 +177,16 @@ void RSession::watch_sources(bool on) {
   UNPROTECT(1);
 }
 
-std::vector<std::string> RSession::sourced_files() const {
-  std::vector<std::string> out;
-  SEXP files = rt("sourced");
-  if (Rf_isString(files))
-    for (R_xlen_t i = 0; i < XLENGTH(files); ++i) out.emplace_back(Rf_translateCharUTF8(STRING_ELT(files, i)));
+std::vector<std::pair<std::string, std::string>> RSession::files_read() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  SEXP call = PROTECT(Rf_lang1(rt("read_files")));
+  SEXP lines = eval_checked(call, "listing the files the script read", "report this as a bug in rsim");
+  for (R_xlen_t i = 0; Rf_isString(lines) && i < XLENGTH(lines); ++i) {
+    const std::string line = Rf_translateCharUTF8(STRING_ELT(lines, i));
+    const std::size_t tab = line.find('\t');
+    if (tab != std::string::npos) out.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
+  UNPROTECT(1);
   return out;
 }
 

@@ -67,11 +67,12 @@ class RSession {
   SEXP find_function(const std::string& name) const;
   // Calls the setup function `name` (found by find_function) once.
   void run_setup(SEXP setup, const std::string& name);
-  // While watching, source() and sys.source() called from the global
-  // environment record their files (the job's identity hashes them).
+  // While watching, source(), sys.source(), readRDS() and load() called
+  // from the global environment record their files (the job's identity
+  // hashes them).
   void watch_sources(bool on);
-  // The files sourced while watching, absolute, in order of first use.
-  std::vector<std::string> sourced_files() const;
+  // The files read while watching: ("sourced" or "loaded", absolute path).
+  std::vector<std::pair<std::string, std::string>> files_read() const;
   // R.version.string and the attached packages with versions, "stats 4.2.2, ...".
   std::pair<std::string, std::string> info() const;
 

@@ -41,6 +41,13 @@ test_that("job$kill() stops a job; read_results() then explains; a rerun resumes
   res <- rsim_run(g, np = 2, background = FALSE)
   expect_true(all(res$status == "ok"))
   expect_identical(nrow(res), 400L)
+  runs <- job_info(job$output)$runs # both runs, the killed one first
+  expect_identical(nrow(runs), 2L)
+  expect_identical(runs$state[2], "finished")
+  expect_true(runs$state[1] %in% c("killed", "interrupted"))
+  expect_identical(runs$ranks, c(2L, 2L))
+  expect_true(all(nzchar(runs$hosts)))
+  expect_output(print(job_info(job$output)), "runs:     2")
 })
 
 test_that("rsim_run(background = FALSE) reports failures and bad grids clearly", {
@@ -77,10 +84,32 @@ test_that("globals reach every rank's tasks, and reproduce_task() sees them", {
   expect_true(file.exists(file.path(dir, "grid.globals.rds")))
   expect_identical(reproduce_task(file.path(dir, "grid.h5"), 13), list(v = 15, n = 7L))
   expect_identical(readRDS(file.path(dir, "grid.globals.rds")), glob)
+  # Other globals are another job: refused by name, the results kept.
+  glob2 <- modifyList(glob, list(scale = 2))
+  expect_error(rsim_run(g, np = 1, background = FALSE, globals = glob2), "loaded file grid.globals.rds changed")
+  expect_identical(rsim_run(g, np = 1, background = FALSE, globals = glob)$v, res$v)
   expect_false(exists("lookup", envir = globalenv()))
   expect_error(rsim_run(write_grid(file.path(dir, "n.toml"), native_kernel("uniform"), seed = 1), np = 1,
                         globals = list(a = 1)), "R tasks only")
   expect_error(rsim_run(g, np = 1, globals = list(1)), "named list")
+})
+
+test_that("a changed task function is refused in R's words; write_grid() again on another day is the same job", {
+  skip_if_no_rsim()
+  dir <- new_dir("changed")
+  g <- write_grid(file.path(dir, "grid.toml"), function(x) list(y = x), grid = list(x = 1:3), seed = 2)
+  a <- rsim_run(g, np = 1, background = FALSE)
+  # the same call tomorrow: only write_grid()'s dated comment differs
+  lines <- sub("on [0-9]{4}-[0-9]{2}-[0-9]{2}", "on 2031-01-01", readLines(g))
+  writeLines(lines, g)
+  expect_identical(rsim_run(g, np = 1, background = FALSE), a)
+  g <- write_grid(file.path(dir, "grid.toml"), function(x) list(y = 2 * x), grid = list(x = 1:3), seed = 2)
+  err <- tryCatch(rsim_run(g, np = 1, background = FALSE), error = conditionMessage)
+  expect_match(err, "task script grid.R changed since these results were made", fixed = TRUE)
+  expect_match(err, "fresh = TRUE", fixed = TRUE)
+  expect_no_match(err, "--fresh", fixed = TRUE)
+  expect_no_match(err, "resumes it", fixed = TRUE)
+  expect_identical(rsim_run(g, np = 1, background = FALSE, fresh = TRUE)$y, 2 * (1:3))
 })
 
 test_that("a finished job is not run again unless fresh = TRUE", {

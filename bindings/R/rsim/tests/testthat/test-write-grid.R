@@ -110,6 +110,10 @@ test_that("bad input gives clear errors", {
   expect_error(write_grid(f, fun, grid = list(n = 1:3), seed = -1), "whole number of at least 0")
   expect_error(write_grid(f, fun, grid = list(n = 1:3), seed = 1, replicates = 0), "at least 1")
   expect_error(write_grid(f, fun, grid = list(n = 1:3), seed = 1, chunks = 3), "Unknown setting")
+  # a line break in the name would put code into the script every rank sources
+  expect_error(write_grid(f, fun, seed = 1, name = "x\nsystem('touch pwned')"), "control characters")
+  expect_error(write_grid(f, fun, seed = 1, name = "a\tb"), "control characters")
+  expect_false(file.exists(f))
   expect_error(write_grid(f, "nope.R", seed = 1), "does not exist")
   expect_error(write_grid(f, 42, seed = 1), "must be a function")
   expect_error(write_grid(file.path(dir, "no", "g.toml"), fun, seed = 1), "does not exist; create it first")
