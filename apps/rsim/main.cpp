@@ -31,7 +31,9 @@ int show_info(const rsim::app::Options& opt) {
 int run_under_mpi(int argc, char** argv, const rsim::app::Options& opt) {
   rsim::sched::Comm comm(argc, argv);
   const int code = static_cast<int>(rsim::job::run_job(opt.run, comm));
-  return comm.rank() == 0 ? code : 0;
+  const int mine = comm.rank() == 0 ? code : 0;
+  if (rsim::job::must_skip_shutdown()) comm.exit_without_finalize(mine);
+  return mine;
 }
 
 int dispatch(int argc, char** argv) {

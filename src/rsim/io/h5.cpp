@@ -1,5 +1,6 @@
 #include "rsim/io/h5.hpp"
 
+#include <atomic>
 #include <mutex>
 
 #include "rsim/core/error.hpp"
@@ -53,6 +54,18 @@ void Id::reset() noexcept {
   }
   id_ = H5I_INVALID_HID;
 }
+
+namespace {
+std::atomic<bool> g_close_failed{false};
+}
+
+void close_file(hid_t file, const std::string& where, const char* fix) {
+  const herr_t rc = H5Fclose(file);
+  if (rc < 0) g_close_failed = true;
+  check(rc, "H5Fclose", where, fix);
+}
+
+bool close_failed() { return g_close_failed; }
 
 void quiet_errors() {
   static std::once_flag once;

@@ -43,6 +43,13 @@ class Id {
 // reported through exceptions instead).  Idempotent.
 void quiet_errors();
 
+// A file whose H5Fclose failed stays registered, half destroyed, in HDF5
+// 1.10, which crashes closing it again when the library shuts down (at
+// MPI_Finalize).  close_file() records such a failure here; the process
+// must then end without shutting HDF5 down (job::must_skip_shutdown()).
+void close_file(hid_t file, const std::string& where, const char* fix);
+bool close_failed();
+
 // Shorthand for `Id(check_id(expr, #call, where))`.
 #define RSIM_H5(call, where) ::rsim::io::h5::Id(::rsim::io::h5::check_id((call), #call, (where)))
 #define RSIM_H5_CHECK(call, where) ::rsim::io::h5::check((call), #call, (where))

@@ -38,11 +38,16 @@ void fsync_path(const std::string& path, const char* what, bool folder = false) 
 }
 
 // Closes the new result file, checked: a deferred write error surfaces
-// here on NFS.  (HDF5 1.10 then keeps the half-closed file and crashes
-// closing it at exit; the checkpoints are kept all the same.)
+// here on NFS.  The half-written temp file is removed; the checkpoints hold
+// every row.
 void close_checked(hid_t file, const std::string& tmp) {
-  h5::check(H5Fclose(file), "H5Fclose", tmp,
-            "check the file system (space, quota, server); the checkpoints are kept, rerun to assemble again");
+  try {
+    h5::close_file(file, tmp,
+                   "check the file system (space, quota, server); the checkpoints are kept, rerun to assemble again");
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
 }
 
 // The writers of one result file, fed blocks of finished rows in commit order.
@@ -135,7 +140,12 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
     RSIM_H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
     close_checked(file.release(), tmp);
   }
-  fsync_path(tmp, "the new result file");
+  try {
+    fsync_path(tmp, "the new result file");
+  } catch (...) {
+    ::unlink(tmp.c_str());  // not known to be on disk: the checkpoints are the copy that counts
+    throw;
+  }
   std::error_code ec;
   std::filesystem::rename(tmp, output, ec);
   if (ec)
@@ -144,5 +154,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   fsync_path(std::filesystem::path(output).parent_path().string(), "the output folder", true);
   return sum;
 }
+
+bool hdf5_shutdown_unsafe() { return h5::close_failed(); }
 
 }  // namespace rsim::io

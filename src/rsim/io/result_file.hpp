@@ -39,4 +39,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
                                  const std::string& base, const core::Schema& declared, const std::string& output,
                                  const Provenance& prov);
 
+// True after a close of a result file failed: HDF5 1.10 then crashes when
+// it shuts down, so the process must end without shutting it down.
+bool hdf5_shutdown_unsafe();
+
 }  // namespace rsim::io

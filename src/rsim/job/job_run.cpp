@@ -373,6 +373,8 @@ class JobRun {
 
 }  // namespace
 
+bool must_skip_shutdown() { return io::hdf5_shutdown_unsafe(); }
+
 core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm) {
   install_stop_signals(false);  // a stop during set-up ends the run before its first task
   JobRun job(opt, comm);

@@ -23,4 +23,9 @@ struct RunOptions {
 // ranks see alike are printed once, by rank 0.
 core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm);
 
+// True if this process must end without shutting MPI and HDF5 down: a
+// failed close of the result file left HDF5 1.10 in a state it crashes
+// on at shutdown (io::hdf5_shutdown_unsafe()).  The data is safe either way.
+bool must_skip_shutdown();
+
 }  // namespace rsim::job

@@ -33,6 +33,9 @@ class Comm {
   int first_true(bool mine) const;
   // Ends every rank of the job at once (after a fatal error mid-run).
   [[noreturn]] void abort(int code) const;
+  // Ends this process with `code` without MPI_Finalize (and so without the
+  // library shutdown hooks that run inside it), output flushed.
+  [[noreturn]] void exit_without_finalize(int code) const;
 
  private:
   int rank_ = 0;

@@ -2,6 +2,8 @@
  * what fails, for files whose path ends in RSIM_FAIL_SUFFIX (default
  * ".h5.tmp", the result file being assembled):
  *   fsync   fsync() returns EIO
+ *   dirsync fsync() of a folder other than a checkpoint folder (the output's
+ *           folder, after the rename) returns EIO
  *   close   close() closes, then returns EIO
  *   rename  rename() of such a file returns EIO
  *   hide    checkpoint segments of rank 1 are renamed to lost-<name>, as if
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int want(const char *op) {
@@ -39,10 +42,22 @@ static int target_fd(int fd) {
   return target_path(path);
 }
 
+/* A folder that is not a checkpoint folder. */
+static int output_folder_fd(int fd) {
+  struct stat st;
+  char link[64], path[PATH_MAX];
+  if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n < 0) return 0;
+  path[n] = '\0';
+  return !ends_with(path, ".ckpt");
+}
+
 int fsync(int fd) {
   static int (*real)(int);
   if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-  if (want("fsync") && target_fd(fd)) {
+  if ((want("fsync") && target_fd(fd)) || (want("dirsync") && output_folder_fd(fd))) {
     errno = EIO;
     return -1;
   }
