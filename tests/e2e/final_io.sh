@@ -82,3 +82,16 @@ for f in "$out".ckpt/lost-seg-*; do mv "$f" "$(dirname "$f")/$(basename "$f" | s
 expect_exit 0 mpirun_rsim 2 -- "$WORK/g.toml" -q -o "$out"
 $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/clean.h5" "$out" >/dev/null || fail "hide: rerun differs"
 pass "checkpoints rank 0 cannot see: exit 2, checkpoints kept; once visible, the rerun completes"
+
+# The lock file unlinked between open and flock (another run ending at that
+# moment): the run must lock the file that is at the path, or a second run
+# would take a new lock file and run the same job at the same time.
+printf '[job]\nname = "lk"\nseed = 1\nreplicates = 400\n[task]\nbackend = "native"\nkernel = "busy_wait"\n[args]\nms = 10.0\n' >"$WORK/lk.toml"
+( exec env RSIM_FAIL=lockrace LD_PRELOAD="$shim" "$RSIM_BIN" "$WORK/lk.toml" -q -o "$WORK/lk.h5" ) >"$WORK/lk.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do [ -e "$WORK/lk.h5.status.json" ] && break; sleep 0.05; done
+expect_exit 2 "$RSIM_BIN" "$WORK/lk.toml" -q -o "$WORK/lk.h5"
+expect_out "another rsim run is writing this job"
+kill -TERM "$pid"
+set +e; wait "$pid"; set -e
+pass "a lock file replaced between open and flock: the run locks the new one; a second run is refused"
