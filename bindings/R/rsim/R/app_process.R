@@ -1,6 +1,6 @@
 # Background apps, shared by monitor() and serve(): checks of the optional
 # package, host and port, a free port, and a background R process serving
-# the app, returned as a handle once the port answers.
+# the app, returned as a handle once the app itself answers on the port.
 
 check_installed <- function(pkg, what, debian) {
   if (!requireNamespace(pkg, quietly = TRUE)) {
@@ -35,46 +35,73 @@ free_port <- function() {
   cli::cli_abort("Cannot find a free TCP port; give one with {.arg port}.")
 }
 
+# The port to serve on: a free one for NULL, else `port` once checked that
+# no other process listens on it.
+app_port <- function(host, port, call = parent.frame()) {
+  if (is.null(port)) return(free_port())
+  if (port_open(host, port)) {
+    cli::cli_abort(c("{host_port(host, port)} is already in use: another process listens on it.",
+      i = "Give another {.arg port}, or {.code port = NULL} for a free one."
+    ), call = call)
+  }
+  as.integer(port)
+}
+
+# The address to connect to an app listening on host.
+connect_host <- function(host) if (host %in% c("0.0.0.0", "::")) "127.0.0.1" else host
+
+# "host:port", an IPv6 address in brackets.
+host_port <- function(host, port) {
+  sprintf(if (grepl(":", host, fixed = TRUE)) "[%s]:%d" else "%s:%d", host, as.integer(port))
+}
+
+connect <- function(host, port) {
+  tryCatch(suppressWarnings(socketConnection(connect_host(host), port, open = "r+b", blocking = TRUE, timeout = 1)),
+           error = function(e) NULL)
+}
+
 port_open <- function(host, port) {
-  target <- if (host %in% c("0.0.0.0", "::")) "127.0.0.1" else host
-  con <- tryCatch(suppressWarnings(socketConnection(target, port, open = "r+b", blocking = TRUE, timeout = 1)),
-                  error = function(e) NULL)
+  con <- connect(host, port)
   if (is.null(con)) return(FALSE)
   close(con)
   TRUE
 }
 
+# What host:port answers to GET / (status line, headers and body), or ""
+# when nothing answers within a second.
+http_reply <- function(host, port) {
+  con <- connect(host, port)
+  if (is.null(con)) return("")
+  on.exit(close(con))
+  tryCatch({
+    writeLines(c("GET / HTTP/1.0", sprintf("Host: %s", host_port(connect_host(host), port)), ""), con, sep = "\r\n")
+    paste(suppressWarnings(readLines(con, warn = FALSE)), collapse = "\n")
+  }, error = function(e) "")
+}
+
+# A token naming one start of an app (it serves it back: run_api() in a
+# header, the dashboard in its page), drawn without touching the session's
+# random number stream.
+app_token <- function() sprintf("%s-%.0f", basename(tempfile("rsim")), as.numeric(Sys.time()) * 1e6)
+
 # Starts `Rscript -e expr` (an app listening on host:port) in the
-# background with this session's library paths, waits until the port
-# answers, and returns a handle with url, stop(), alive(), log().  The
-# handle is also kept in the package so the app does not stop when the
-# user drops it; the app ends with this R session (processx supervises it).
+# background with this session's library paths and a token in
+# RSIM_APP_TOKEN, waits until the app answers on the port with that token
+# (so not another process holding the port), and returns a handle with
+# url, stop(), alive(), log().  The handle is also kept in the package so
+# the app does not stop when the user drops it; the app ends with this R
+# session (processx supervises it).
 start_app_process <- function(expr, host, port, path, what, class, timeout = 60, call = parent.frame()) {
   rscript <- file.path(R.home("bin"), "Rscript")
   log <- tempfile(paste0("rsim-", what, "-"), fileext = ".log")
-  env <- c("current", R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep))
+  token <- app_token()
+  env <- c("current", R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep), RSIM_APP_TOKEN = token)
   proc <- processx::process$new(rscript, c("--no-save", "--no-restore", "-e", expr), stdout = log, stderr = "2>&1",
                                 env = env, cleanup = TRUE, supervise = TRUE)
   read_log <- function() if (file.exists(log)) readLines(log, warn = FALSE) else character()
-  deadline <- Sys.time() + timeout
-  repeat {
-    if (!proc$is_alive()) {
-      cli::cli_abort(c("The {what} stopped before it could serve {.file {path}} (exit code {proc$get_exit_status()}).",
-        x = cli_text_escape(paste(utils::tail(read_log(), 8L), collapse = "\n"))
-      ), call = call)
-    }
-    if (port_open(host, port)) break
-    if (Sys.time() > deadline) {
-      proc$kill_tree()
-      cli::cli_abort(c("The {what} did not start listening on {host}:{port} within {timeout} s.",
-        x = cli_text_escape(paste(utils::tail(read_log(), 8L), collapse = "\n"))
-      ), call = call)
-    }
-    Sys.sleep(0.1)
-  }
-  url_host <- if (host %in% c("0.0.0.0", "::")) "127.0.0.1" else if (grepl(":", host, fixed = TRUE)) sprintf("[%s]", host) else host
+  wait_for_app(proc, token, host, port, path, what, timeout, read_log, call)
   h <- new.env(parent = emptyenv())
-  h$url <- sprintf("http://%s:%d", url_host, as.integer(port))
+  h$url <- sprintf("http://%s", host_port(connect_host(host), port))
   h$host <- host
   h$port <- as.integer(port)
   h$path <- path
@@ -97,4 +124,37 @@ start_app_process <- function(expr, host, port, path, what, class, timeout = 60,
   if (is.null(.rsim_cache$apps)) .rsim_cache$apps <- list()
   .rsim_cache$apps[[h$url]] <- h
   h
+}
+
+# Waits until the app of proc answers on host:port with its token; stops
+# with the app's output when it exits first (as when another process holds
+# the port), or when it does not answer within timeout seconds.
+wait_for_app <- function(proc, token, host, port, path, what, timeout, read_log, call) {
+  tail_log <- function() {
+    out <- utils::tail(read_log(), 8L)
+    if (length(out)) cli_text_escape(paste(out, collapse = "\n"))
+  }
+  where <- host_port(host, port)
+  deadline <- Sys.time() + timeout
+  other <- FALSE
+  repeat {
+    if (!proc$is_alive()) {
+      in_use <- any(grepl("Failed to create server|address already in use", read_log()))
+      cli::cli_abort(c("The {what} stopped before it could serve {.file {path}} (exit code {proc$get_exit_status()}).",
+        x = tail_log(),
+        i = if (in_use) "Another process listens on {where}: give another {.arg port}, or {.code port = NULL} for a free one."
+      ), call = call)
+    }
+    reply <- http_reply(host, port)
+    if (grepl(token, reply, fixed = TRUE)) return(invisible())
+    other <- other || nzchar(reply)
+    if (Sys.time() > deadline) {
+      proc$kill_tree()
+      cli::cli_abort(c("The {what} did not start listening on {where} within {timeout} s.",
+        x = if (other) "Another process answers on {where}.",
+        x = tail_log()
+      ), call = call)
+    }
+    Sys.sleep(0.1)
+  }
 }

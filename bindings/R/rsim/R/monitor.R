@@ -33,7 +33,8 @@
 #'   it need not have started yet.
 #' @param host the address to listen on.  `"0.0.0.0"` lets other machines
 #'   connect (anyone who can reach the port sees the job).
-#' @param port the TCP port; default a free port.
+#' @param port the TCP port; default a free port.  A port another process
+#'   listens on is an error.
 #' @param interval seconds between refreshes.
 #' @param browser open the dashboard (RStudio's Viewer, else the web
 #'   browser); default in interactive sessions.
@@ -60,7 +61,7 @@ monitor <- function(path, host = "127.0.0.1", port = NULL, interval = 1, browser
   if (!is.numeric(interval) || length(interval) != 1L || is.na(interval) || interval < 0.1) {
     cli::cli_abort("{.arg interval} must be a number of seconds, at least 0.1.")
   }
-  if (is.null(port)) port <- free_port()
+  port <- app_port(host, port)
   expr <- sprintf("rsim:::run_monitor_app(%s, host = %s, port = %dL, interval = %s)",
                   deparse(file), deparse(host), as.integer(port), format(interval))
   m <- start_app_process(expr, host, port, file, what = "dashboard", class = "rsim_monitor", timeout = timeout)
@@ -75,9 +76,10 @@ print.rsim_monitor <- function(x, ...) {
 }
 
 # Runs the dashboard in this R process until it is stopped (the body of the
-# background process that monitor() starts).
-run_monitor_app <- function(path, host = "127.0.0.1", port = 8080L, interval = 1) {
-  shiny::runApp(monitor_app(path, interval), host = host, port = as.integer(port), launch.browser = FALSE, quiet = TRUE)
+# background process that monitor() starts, whose token its page names).
+run_monitor_app <- function(path, host = "127.0.0.1", port = 8080L, interval = 1, token = Sys.getenv("RSIM_APP_TOKEN")) {
+  shiny::runApp(monitor_app(path, interval, token), host = host, port = as.integer(port), launch.browser = FALSE,
+                quiet = TRUE)
 }
 
 # RStudio's Viewer pane when available, else the web browser.
@@ -144,8 +146,8 @@ point_labels <- function(grid) {
 
 # ---- the Shiny app ----------------------------------------------------------
 
-monitor_app <- function(path, interval = 1) {
-  shiny::shinyApp(ui = monitor_ui(path), server = monitor_server(path, interval))
+monitor_app <- function(path, interval = 1, token = "") {
+  shiny::shinyApp(ui = monitor_ui(path, token), server = monitor_server(path, interval))
 }
 
 monitor_css <- "
@@ -164,7 +166,7 @@ body { background: #f6f7f9; }
 table.rsim-errors td { font-size: 12px; }
 "
 
-monitor_ui <- function(path) {
+monitor_ui <- function(path, token = "") {
   stat <- function(label, id, suffix = NULL) {
     shiny::tags$div(class = "rsim-stat",
       shiny::tags$span(class = "label", label),
@@ -173,7 +175,8 @@ monitor_ui <- function(path) {
   box <- function(title, ...) shiny::tags$div(class = "rsim-box", shiny::tags$h4(title), ...)
   shiny::fluidPage(
     title = sprintf("rsim: %s", basename(path)),
-    shiny::tags$head(shiny::tags$style(shiny::HTML(monitor_css))),
+    shiny::tags$head(shiny::tags$style(shiny::HTML(monitor_css)),
+                     if (nzchar(token)) shiny::tags$meta(name = "rsim-token", content = token)),
     shiny::tags$h3(shiny::textOutput("title", inline = TRUE)),
     shiny::tags$p(class = "rsim-note", path),
     box("Progress",

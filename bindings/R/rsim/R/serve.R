@@ -37,7 +37,8 @@
 #' and `{"error": "..."}` saying what is wrong and what is allowed.
 #'
 #' @inheritParams monitor
-#' @param port the TCP port; default a free port (see `$url`).
+#' @param port the TCP port; default a free port (see `$url`).  A port another
+#'   process listens on is an error.
 #' @param host the address to listen on; default `127.0.0.1` (this machine
 #'   only).  `"0.0.0.0"` serves every network interface.
 #' @param background if `TRUE` (default), serve from a background R process
@@ -65,7 +66,7 @@ serve <- function(path, port = NULL, host = "127.0.0.1", background = TRUE, time
   file <- normalize_path_soft(result_path(path))
   grid <- grid_of(path)
   check_host_port(host, port)
-  if (is.null(port)) port <- free_port()
+  port <- app_port(host, port)
   if (!isTRUE(background)) {
     run_api(file, host = host, port = port, grid = grid)
     return(invisible())
@@ -82,9 +83,12 @@ print.rsim_server <- function(x, ...) {
   invisible(x)
 }
 
-# Serves the API in this R process until interrupted.
-run_api <- function(path, host = "127.0.0.1", port = 8000L, grid = NULL) {
-  plumber::pr_run(api_router(path, grid), host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
+# Serves the API in this R process until interrupted; with a token (from
+# start_app_process()), every answer names it in an X-Rsim-Token header.
+run_api <- function(path, host = "127.0.0.1", port = 8000L, grid = NULL, token = Sys.getenv("RSIM_APP_TOKEN")) {
+  pr <- api_router(path, grid)
+  if (nzchar(token)) pr <- plumber::pr_hook(pr, "preroute", function(req, res) res$setHeader("X-Rsim-Token", token))
+  plumber::pr_run(pr, host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
 }
 
 # The grid.toml when the user gave one (or a job), else NULL.

@@ -2,10 +2,10 @@
 # the Shiny app itself, on the shipped demo file and on status files
 # written here; no rsim binary needed.
 
-demo_copy <- function() {
+demo_copy <- function(name = "power-demo.h5") {
   dir <- new_dir("mon")
-  file.copy(system.file("extdata", "power-demo.h5", package = "rsim"), dir)
-  file.path(dir, "power-demo.h5")
+  file.copy(system.file("extdata", name, package = "rsim"), dir)
+  file.path(dir, name)
 }
 
 write_status <- function(path, ...) {
@@ -155,4 +155,50 @@ test_that("monitor() checks its arguments", {
   expect_error(monitor(f, port = 0), "TCP port")
   expect_error(monitor(f, host = ""), "address to listen on")
   expect_error(monitor(f, interval = 0), "at least 0.1")
+})
+
+# ---- a port already in use (issue 13) ----------------------------------------
+
+# The error of a start that must fail; a dashboard it started all the same
+# is stopped, so that no process is left behind.
+start_error <- function(expr) {
+  out <- tryCatch(expr, error = identity)
+  if (inherits(out, c("rsim_server", "rsim_monitor"))) out$stop()
+  out
+}
+
+page_of <- function(url) {
+  con <- url(url)
+  on.exit(close(con))
+  paste(readLines(con, warn = FALSE), collapse = "\n")
+}
+
+test_that("monitor() on a port a plain TCP listener holds stops, naming host:port and the way out", {
+  skip_if_not_installed("shiny")
+  port <- rsim:::free_port()
+  sock <- serverSocket(port)
+  on.exit(close(sock))
+  err <- start_error(monitor(demo_copy(), port = port, browser = FALSE))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), sprintf("127.0.0.1:%d is already in use", port), fixed = TRUE)
+  expect_match(conditionMessage(err), "port = NULL", fixed = TRUE)
+})
+
+test_that("monitor() on the port of another dashboard stops; the start-up check wants the answer of the one it started", {
+  skip_if_not_installed("shiny")
+  f2 <- demo_copy("r-demo.h5")
+  m <- monitor(demo_copy(), browser = FALSE)
+  on.exit(m$stop())
+  err <- start_error(monitor(f2, port = m$port, browser = FALSE))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), sprintf("127.0.0.1:%d is already in use", m$port), fixed = TRUE)
+  expect_match(conditionMessage(err), "port = NULL", fixed = TRUE)
+  # the port taken after monitor() checked it: the new dashboard cannot bind
+  expr <- sprintf("rsim:::run_monitor_app(%s, port = %dL)", deparse(f2), m$port)
+  err <- start_error(rsim:::start_app_process(expr, "127.0.0.1", m$port, f2, what = "dashboard", class = "rsim_monitor"))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), "stopped before it could serve", fixed = TRUE)
+  expect_match(conditionMessage(err), "Failed to create server", fixed = TRUE)
+  expect_true(m$alive())
+  expect_match(page_of(m$url), "rsim: power-demo.h5", fixed = TRUE)
 })

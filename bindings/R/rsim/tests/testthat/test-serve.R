@@ -3,10 +3,10 @@
 # background server), on the shipped demo file and on status files
 # written here; no rsim binary needed.
 
-demo_copy <- function() {
+demo_copy <- function(name = "power-demo.h5") {
   dir <- new_dir("api")
-  file.copy(system.file("extdata", "power-demo.h5", package = "rsim"), dir)
-  file.path(dir, "power-demo.h5")
+  file.copy(system.file("extdata", name, package = "rsim"), dir)
+  file.path(dir, name)
 }
 
 query <- function(qs) rsim:::parse_query(qs)
@@ -158,4 +158,69 @@ test_that("serve() answers over HTTP from a background process: JSON, 400 for ba
   expect_identical(fetch("/nowhere")$status, 404L)
   expect_true(s$stop())
   expect_false(s$alive())
+})
+
+# ---- a port already in use (issue 13) ----------------------------------------
+
+# The error of a start that must fail; a server it started all the same is
+# stopped, so that no process is left behind.
+start_error <- function(expr) {
+  out <- tryCatch(expr, error = identity)
+  if (inherits(out, c("rsim_server", "rsim_monitor"))) out$stop()
+  out
+}
+
+status_output <- function(s) {
+  con <- url(paste0(s$url, "/status"))
+  on.exit(close(con))
+  jsonlite::fromJSON(paste(readLines(con, warn = FALSE), collapse = "\n"))$output
+}
+
+test_that("serve() on a port a plain TCP listener holds stops, naming host:port and the way out", {
+  skip_if_not_installed("plumber")
+  port <- rsim:::free_port()
+  sock <- serverSocket(port)
+  on.exit(close(sock))
+  err <- start_error(serve(demo_copy(), port = port))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), sprintf("127.0.0.1:%d is already in use", port), fixed = TRUE)
+  expect_match(conditionMessage(err), "port = NULL", fixed = TRUE)
+})
+
+test_that("serve() on the port of another serve() stops, and the other keeps serving its own file", {
+  skip_if_not_installed("plumber")
+  f1 <- demo_copy()
+  f2 <- demo_copy("r-demo.h5")
+  s <- serve(f1)
+  on.exit(s$stop())
+  err <- start_error(serve(f2, port = s$port))
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), sprintf("127.0.0.1:%d is already in use", s$port), fixed = TRUE)
+  expect_true(s$alive())
+  expect_identical(status_output(s), f1)
+})
+
+test_that("the start-up check wants the answer of the server it started, not of another holding the port", {
+  skip_if_not_installed("plumber")
+  # the port is taken after serve() checked it: the new server cannot bind
+  f1 <- demo_copy()
+  f2 <- demo_copy("r-demo.h5")
+  s <- serve(f1)
+  on.exit(s$stop())
+  start <- function(port) {
+    expr <- sprintf("rsim:::run_api(%s, port = %dL)", deparse(f2), port)
+    start_error(rsim:::start_app_process(expr, "127.0.0.1", port, f2, what = "API server", class = "rsim_server"))
+  }
+  err <- start(s$port)  # another API server answers there
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), "stopped before it could serve", fixed = TRUE)
+  expect_match(conditionMessage(err), "Failed to create server", fixed = TRUE)
+  expect_match(conditionMessage(err), sprintf("127.0.0.1:%d", s$port), fixed = TRUE)
+  expect_identical(status_output(s), f1)
+  port <- rsim:::free_port()
+  sock <- serverSocket(port)  # a listener that never answers
+  on.exit(close(sock), add = TRUE)
+  err <- start(port)
+  expect_s3_class(err, "error")
+  expect_match(conditionMessage(err), "Failed to create server", fixed = TRUE)
 })
