@@ -189,6 +189,22 @@ TEST_F(Checkpoint, SegmentsAddedAfterPlanningBringTheirFields) {
   EXPECT_EQ(s[1].name, "b");
 }
 
+// A header past 64 KiB (10,000 fields) is read whole, not called damaged.
+TEST_F(Checkpoint, AHeaderOfTenThousandFieldsIsRead) {
+  core::Schema schema;
+  for (int i = 0; i < 10000; ++i) schema.push_back({"a_rather_long_field_name_" + std::to_string(i), core::ValueType::Float, 1});
+  core::ResultBatch b(schema);
+  b.begin_row(0);
+  b.end_row(core::TaskStatus::ok, 0, 1);
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+  const auto segs = io::list_segments(dir_.string());
+  ASSERT_EQ(segs.size(), 1u);
+  EXPECT_EQ(io::read_segment_header(segs[0]).schema.size(), 10000u);
+  io::SegmentIndex index(dir_.string(), same("h"));
+  index.add_new_headers();
+  EXPECT_EQ(index.schema().size(), 10000u);
+}
+
 TEST_F(Checkpoint, UnwritableFolderIsAnIoError) {
   io::SegmentWriter w((dir_ / "missing").string(), "h", 0, 1);
   EXPECT_THROW(w.commit(sample(0, 2)), core::IoError);

@@ -341,17 +341,26 @@ Segment read_segment(const std::string& path) {
   return seg;
 }
 
+// The header is read from the file's first 64 KiB, or more for a header
+// that is larger (a schema of thousands of fields): never a false "damaged".
 SegmentHeader read_segment_header(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
-  std::string data(64 * 1024, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  Reader r(data, data.size(), path);
-  if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
-    r.corrupt("not an rsim checkpoint segment (bad magic or too short)");
-  return parse_header(r);
+  for (std::size_t want = 64 * 1024;; want *= 16) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
+    std::string data(want, '\0');
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<std::size_t>(in.gcount()));
+    const bool whole = data.size() < want;
+    Reader r(data, data.size(), path);
+    if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+      r.corrupt("not an rsim checkpoint segment (bad magic or too short)");
+    try {
+      return parse_header(r);
+    } catch (const core::IoError&) {
+      if (whole) throw;  // the whole file was read: it is damaged
+    }
+  }
 }
 
 void remove_stale_temp_files(const std::string& dir) {

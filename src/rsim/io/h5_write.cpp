@@ -17,12 +17,52 @@ void attr(hid_t obj, const char* name, hid_t type, const void* value, const std:
   Id a = RSIM_H5(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), where);
   RSIM_H5_CHECK(H5Awrite(a, type, value), where);
 }
+
+// The original name on a member stored under an encoded one.
+void mark_original(hid_t obj, const std::string& name, const std::string& link, const std::string& where) {
+  if (link != name) attr_str(obj, "name", name, where);
+}
 }  // namespace
 
-Id ordered_group(hid_t parent, const char* name, const std::string& where) {
+std::string link_name(const std::string& name) {
+  if (name == ".") return "%2E";
+  std::string out;
+  out.reserve(name.size());
+  for (const char c : name) {
+    if (c == '%') out += "%25";
+    else if (c == '/') out += "%2F";
+    else out += c;
+  }
+  return out;
+}
+
+Id ordered_group(hid_t parent, const std::string& name, const std::string& where) {
   Id gcpl = RSIM_H5(H5Pcreate(H5P_GROUP_CREATE), where);
   RSIM_H5_CHECK(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), where);
-  return RSIM_H5(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), where);
+  const std::string link = link_name(name);
+  Id g = RSIM_H5(H5Gcreate2(parent, link.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), where);
+  mark_original(g, name, link, where);
+  return g;
+}
+
+namespace {
+void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v, const std::string& where) {
+  Id t = string_type(where);
+  const hsize_t n = v.size();
+  Id space = RSIM_H5(H5Screate_simple(1, &n, nullptr), where);
+  Id a = RSIM_H5(H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT), where);
+  std::vector<const char*> ptrs;
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  RSIM_H5_CHECK(H5Awrite(a, t, ptrs.data()), where);
+}
+}  // namespace
+
+void write_member_names(hid_t group, const std::vector<std::string>& names, const std::string& where) {
+  if (names.empty()) return;  // no members: nothing to list (and hdf5r cannot read an empty string array)
+  std::vector<std::string> links;
+  for (const auto& n : names) links.push_back(link_name(n));
+  attr_strings(group, "names", names, where);
+  attr_strings(group, "links", links, where);
 }
 
 Dataset create_dataset(hid_t parent, const std::string& name, Id type, hsize_t n, hsize_t width,
@@ -42,7 +82,9 @@ Dataset create_dataset(hid_t parent, const std::string& name, Id type, hsize_t n
     RSIM_H5_CHECK(H5Pset_chunk(dcpl, rank, chunk), where);
   }
   if (fill) RSIM_H5_CHECK(H5Pset_fill_value(dcpl, d.type, fill), where);
-  d.id = RSIM_H5(H5Dcreate2(parent, name.c_str(), d.type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), where);
+  const std::string link = link_name(name);
+  d.id = RSIM_H5(H5Dcreate2(parent, link.c_str(), d.type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), where);
+  mark_original(d.id, name, link, where);
   return d;
 }
 

@@ -5,16 +5,34 @@
 // through RSIM_H5.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rsim/io/h5.hpp"
 
 namespace rsim::io {
 
+// rsim's one rule for storing a name (a result field, a table, a column)
+// as an HDF5 link name (docs/format.md#names): '%' and '/' are
+// percent-encoded ("%25", "%2F") and a name "." is "%2E"; every other
+// name, non-ASCII and spaces included, is its own link name.  A member
+// stored under another name than its own has an attribute `name` with the
+// original.  Its group lists its members in creation order in two
+// attributes, `names` (as tasks gave them) and `links` (the link names), so
+// readers need not list the group (hdf5r 1.3 lists non-ASCII and long
+// names wrongly).
+std::string link_name(const std::string& name);
+
 // A group that remembers the order its members were created in, so readers
 // can list result fields and table columns in the order tasks returned them.
-h5::Id ordered_group(hid_t parent, const char* name, const std::string& where);
+// `name` is stored by link_name().
+h5::Id ordered_group(hid_t parent, const std::string& name, const std::string& where);
 
-// A 1-D (width 1) or 2-D dataset of n rows, chunked at about 256 KiB.
+// The group attributes `names` and `links` (arrays of strings) of members
+// called `names`, in creation order; none for a group without members.
+void write_member_names(hid_t group, const std::vector<std::string>& names, const std::string& where);
+
+// A 1-D (width 1) or 2-D dataset of n rows, chunked at about 256 KiB;
+// `name` is stored by link_name().
 struct Dataset {
   h5::Id id;
   h5::Id type;

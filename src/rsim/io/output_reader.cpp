@@ -18,13 +18,23 @@ using h5::Id;
 
 bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
 
-// The i-th member of a group in creation order (as rsim writes groups).
-std::string member_name(hid_t g, hsize_t i, const std::string& where) {
-  char name[1024];
-  const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-  if (n < 0 || static_cast<std::size_t>(n) >= sizeof name)
+// The link name of the i-th member of a group in creation order (as rsim
+// writes groups), or by name order.
+std::string member_name(hid_t g, hsize_t i, const std::string& where, H5_index_t order = H5_INDEX_CRT_ORDER) {
+  const ssize_t n = H5Lget_name_by_idx(g, ".", order, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+  if (n < 0)
     throw core::IoError("cannot list a group of the result file", where, "was it written by this version of rsim?");
+  std::string name(static_cast<std::size_t>(n) + 1, '\0');
+  H5Lget_name_by_idx(g, ".", order, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+  name.resize(static_cast<std::size_t>(n));
   return name;
+}
+
+std::string read_str_attr(hid_t obj, const char* name, const std::string& where);
+
+// A member's own name: its attribute `name` where link_name() encoded it.
+std::string original_name(hid_t obj, const std::string& link, const std::string& where) {
+  return has_attr(obj, "name") ? read_str_attr(obj, "name", where) : link;
 }
 
 std::string read_str_attr(hid_t obj, const char* name, const std::string& where) {
@@ -183,9 +193,9 @@ struct OpenOutput {
     H5G_info_t gi;
     RSIM_H5_CHECK(H5Gget_info(g, &gi), where);
     for (hsize_t i = 0; i < gi.nlinks; ++i) {
-      const std::string name = member_name(g, i, where);
-      fields.push_back(RSIM_H5(H5Dopen2(g, name.c_str(), H5P_DEFAULT), where + "/results/" + name));
-      schema.push_back({name, type_of_dataset(fields.back(), where),
+      const std::string link = member_name(g, i, where);
+      fields.push_back(RSIM_H5(H5Dopen2(g, link.c_str(), H5P_DEFAULT), where + "/results/" + link));
+      schema.push_back({original_name(fields.back(), link, where), type_of_dataset(fields.back(), where),
                         static_cast<std::uint32_t>(dims_of(fields.back(), where).second)});
     }
   }
@@ -212,9 +222,8 @@ std::vector<std::pair<std::string, core::TableBatch>> read_tables(hid_t f, const
   H5G_info_t gi;
   RSIM_H5_CHECK(H5Gget_info(g, &gi), where);
   for (hsize_t i = 0; i < gi.nlinks; ++i) {
-    char name[1024];
-    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-    Id tg = RSIM_H5(H5Gopen2(g, name, H5P_DEFAULT), where);
+    const std::string link = member_name(g, i, where, H5_INDEX_NAME);
+    Id tg = RSIM_H5(H5Gopen2(g, link.c_str(), H5P_DEFAULT), where);
     core::TableBatch t;
     Id dt = RSIM_H5(H5Dopen2(tg, "task", H5P_DEFAULT), where);
     const hsize_t rows = dims_of(dt, where).first;
@@ -224,15 +233,15 @@ std::vector<std::pair<std::string, core::TableBatch>> read_tables(hid_t f, const
     H5G_info_t ti;
     RSIM_H5_CHECK(H5Gget_info(tg, &ti), where);
     for (hsize_t c = 0; c < ti.nlinks; ++c) {
-      const std::string cname = member_name(tg, c, where);
-      if (cname == "task") continue;
-      Id dc = RSIM_H5(H5Dopen2(tg, cname.c_str(), H5P_DEFAULT), where);
+      const std::string clink = member_name(tg, c, where);
+      if (clink == "task") continue;
+      Id dc = RSIM_H5(H5Dopen2(tg, clink.c_str(), H5P_DEFAULT), where);
       const core::ValueType vt = type_of_dataset(dc, where);
-      t.schema.push_back({cname, vt, 1});
+      t.schema.push_back({original_name(dc, clink, where), vt, 1});
       t.cols.push_back(core::make_column(vt));
       read_column(dc, vt, 1, 0, rows, t.cols.back(), where);
     }
-    tables.emplace_back(name, std::move(t));
+    tables.emplace_back(original_name(tg, link, where), std::move(t));
   }
   return tables;
 }

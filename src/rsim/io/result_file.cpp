@@ -121,7 +121,10 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   AssemblySummary sum;
   {
     ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through
-    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), tmp);
+    // HDF5 1.8 object headers: attributes of any size (the member lists of 10,000 fields)
+    Id fapl = RSIM_H5(H5Pcreate(H5P_FILE_ACCESS), tmp);
+    RSIM_H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), tmp);
+    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), tmp);
     write_grid(file, space, where);
     {  // every dataset and group closed before the file is
       Assembly a(file, space, schema, where);

@@ -145,16 +145,21 @@ FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const
                                                          : nullptr;
     datasets_.push_back(
         create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
+    index_.emplace(f.name, index_.size());
   }
+  std::vector<std::string> names;
+  for (const auto& f : schema_) names.push_back(f.name);
+  write_member_names(group_, names, where + "/results");
 }
 
 std::string FieldWriter::use(const core::Schema& bs) {
   out_of_.resize(bs.size());
   for (std::size_t c = 0; c < bs.size(); ++c) {
-    const auto it = std::find_if(schema_.begin(), schema_.end(), [&](const core::Field& f) { return f.name == bs[c].name; });
-    if (it == schema_.end())
+    const auto found = index_.find(bs[c].name);  // a map: 10,000 fields cost no quadratic search
+    if (found == index_.end())
       throw std::logic_error("FieldWriter: field " + bs[c].name + " is not in the file's schema");
-    out_of_[c] = static_cast<std::size_t>(it - schema_.begin());
+    out_of_[c] = found->second;
+    const auto it = schema_.begin() + static_cast<std::ptrdiff_t>(found->second);
     if (!core::accepts(*it, bs[c]))
       return "result field \"" + bs[c].name + "\" is " + shown(bs[c]) + " in these tasks but " + shown(*it) +
              " in tasks run earlier or on other ranks; return the same type from every task";
@@ -223,9 +228,15 @@ std::vector<std::size_t> TableWriter::rows_to_write(const std::string& name, con
 // so the content does not depend on which rank ran which task.
 void TableWriter::write(hid_t file, const std::string& where) const {
   Id g = RSIM_H5(H5Gcreate2(file, "tables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where);
+  std::vector<std::string> table_names;
+  for (const auto& [name, t] : tables_) table_names.push_back(name);
+  write_member_names(g, table_names, where + "/tables");
   for (const auto& [name, t] : tables_) {
     const std::string at = where + "/tables/" + name;
-    Id tg = ordered_group(g, name.c_str(), at);
+    Id tg = ordered_group(g, name, at);
+    std::vector<std::string> columns = {"task"};
+    for (const auto& f : t.schema) columns.push_back(f.name);
+    write_member_names(tg, columns, at);
     const std::vector<std::size_t> order = rows_to_write(name, t);
     const std::size_t n = order.size();
     std::vector<std::int64_t> task(n);

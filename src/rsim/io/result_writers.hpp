@@ -54,6 +54,7 @@ class FieldWriter {
   h5::Id group_;
   std::vector<Dataset> datasets_;
   std::vector<std::size_t> out_of_;  // file field of each batch field
+  std::unordered_map<std::string, std::size_t> index_;  // field name -> its place in schema_
 };
 
 // /tables/<name>/: rows of every table, written sorted by task id.  A task

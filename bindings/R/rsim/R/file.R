@@ -79,6 +79,23 @@ h5_members <- function(f, path) {
   as.character(nm)
 }
 
+# The members of a group rsim wrote, in creation order: `links` (HDF5 link
+# names, to read them) and `names` (as tasks gave them).  rsim lists both
+# in the group's attributes (a name such as "I(speed/2)" is stored under an
+# encoded link name, docs/format.md#names); files before that are listed.
+group_members <- function(f, path) {
+  if (!f$exists(path)) return(list(links = character(), names = character()))
+  g <- f[[path]]
+  on.exit(g$close())
+  links <- h5_attr(g, "links")
+  names <- h5_attr(g, "names")
+  if (is.null(links) || is.null(names) || length(links) != length(names)) {
+    links <- h5_members(f, path)
+    names <- links
+  }
+  list(links = as.character(links), names = as.character(names))
+}
+
 # A whole dataset; enums become factors or logicals, 2-D datasets a matrix
 # with one row per task.
 h5_read <- function(f, path) {

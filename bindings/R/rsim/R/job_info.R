@@ -39,15 +39,15 @@ job_info <- function(path) {
   a$identity <- parse_identity(a$identity)
   a$path <- normalizePath(file)
   a$grid <- read_grid_points(f)
-  fields <- h5_members(f, "results")
-  paths <- paste0("results/", fields)
+  members <- group_members(f, "results")
+  paths <- paste0("results/", members$links)
   a$fields <- data.frame(
-    field = fields,
+    field = members$names,
     type = vapply(paths, function(p) h5_r_type(f, p), ""),
     width = vapply(paths, function(p) h5_width(f, p), integer(1)),
     row.names = NULL, stringsAsFactors = FALSE
   )
-  a$tables <- h5_members(f, "tables")
+  a$tables <- group_members(f, "tables")$names
   order <- c(
     "job_name", "path", "grid_toml", "grid_hash", "grid_path", "seed", "replicates", "n_points",
     "n_tasks", "n_ok", "n_failed", "n_not_run", "complete", "backend", "task", "rsim_version",

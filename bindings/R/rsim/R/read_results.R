@@ -51,8 +51,9 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   reps <- as.numeric(h5_attr(f, "replicates"))
   n_tasks <- n_tasks_of(f)
   params <- grid_param_names(f)
-  fields <- h5_members(f, "results")
-  cols <- result_columns(params, fields)
+  members <- group_members(f, "results")
+  fields <- members$links # to read them
+  cols <- result_columns(params, members$names)
   want <- select_columns(columns, cols$available, cols$default, file)
 
   use_int <- n_tasks <= .Machine$integer.max

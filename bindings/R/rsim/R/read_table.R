@@ -20,7 +20,9 @@ read_table <- function(path, name) {
   file <- result_path(path)
   f <- open_result(file)
   on.exit(close_h5(f))
-  tables <- h5_members(f, "tables")
+  all_tables <- group_members(f, "tables")
+  table_links <- all_tables$links
+  tables <- all_tables$names
   if (!is.character(name) || length(name) != 1L || is.na(name)) {
     cli::cli_abort("{.arg name} must be a single table name; {.file {file}} has {cli::qty(length(tables))}{?no tables/table/tables} {.val {tables}}.")
   }
@@ -29,9 +31,11 @@ read_table <- function(path, name) {
       i = if (length(tables)) "Its tables: {.val {tables}}." else "It has no tables: its tasks returned no data frames."
     ))
   }
-  at <- paste0("tables/", name)
+  at <- paste0("tables/", table_links[match(name, tables)])
   task <- h5_read(f, paste0(at, "/task"))
-  cols <- setdiff(h5_members(f, at), "task")
+  members <- group_members(f, at)
+  cols <- members$links[members$links != "task"]
+  col_names <- members$names[members$links != "task"]
   reps <- as.numeric(h5_attr(f, "replicates"))
   point <- task %/% reps
   grid <- read_grid_points(f)
@@ -42,7 +46,7 @@ read_table <- function(path, name) {
   out <- c(
     list(task = task, point = point, replicate = task - point * reps),
     lapply(grid, function(x) x[point + 1L]),
-    stats::setNames(lapply(cols, function(cn) h5_read(f, paste0(at, "/", cn))), cols)
+    stats::setNames(lapply(cols, function(cn) h5_read(f, paste0(at, "/", cn))), col_names)
   )
   if (is.integer(task)) out$replicate <- as.integer(out$replicate)
   structure(out, row.names = .set_row_names(length(task)), class = "data.frame")

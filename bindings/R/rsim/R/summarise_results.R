@@ -23,8 +23,9 @@ summarise_results <- function(path, by = NULL, fields = NULL) {
   file <- result_path(path)
   f <- open_result(file)
   params <- grid_param_names(f)
-  fields_all <- h5_members(f, "results")
-  types <- vapply(fields_all, function(x) h5_r_type(f, paste0("results/", x)), "")
+  members <- group_members(f, "results")
+  types <- stats::setNames(vapply(members$links, function(x) h5_r_type(f, paste0("results/", x)), ""),
+                           members$names)
   close_h5(f)
   if (is.null(by)) by <- params
   if (!is.character(by) || anyNA(by)) cli::cli_abort("{.arg by} must be a character vector of grid parameters.")
