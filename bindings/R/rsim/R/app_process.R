@@ -55,8 +55,8 @@ host_port <- function(host, port) {
   sprintf(if (grepl(":", host, fixed = TRUE)) "[%s]:%d" else "%s:%d", host, as.integer(port))
 }
 
-connect <- function(host, port) {
-  tryCatch(suppressWarnings(socketConnection(connect_host(host), port, open = "r+b", blocking = TRUE, timeout = 1)),
+connect <- function(host, port, blocking = TRUE) {
+  tryCatch(suppressWarnings(socketConnection(connect_host(host), port, open = "r+b", blocking = blocking, timeout = 1)),
            error = function(e) NULL)
 }
 
@@ -67,15 +67,25 @@ port_open <- function(host, port) {
   TRUE
 }
 
-# What host:port answers to GET / (status line, headers and body), or ""
-# when nothing answers within a second.
-http_reply <- function(host, port) {
-  con <- connect(host, port)
+# What host:port answers to GET / (status line, headers and body) within
+# `wait` seconds, or as soon as it holds `token`; "" when nothing answers.
+# Reads without blocking: a listener that accepts and never answers (or
+# never accepts) cannot hold the caller.
+http_reply <- function(host, port, token = NULL, wait = 1) {
+  con <- connect(host, port, blocking = FALSE)
   if (is.null(con)) return("")
   on.exit(close(con))
   tryCatch({
     writeLines(c("GET / HTTP/1.0", sprintf("Host: %s", host_port(connect_host(host), port)), ""), con, sep = "\r\n")
-    paste(suppressWarnings(readLines(con, warn = FALSE)), collapse = "\n")
+    flush(con)
+    got <- character()
+    deadline <- Sys.time() + wait
+    repeat {
+      got <- c(got, suppressWarnings(readLines(con, warn = FALSE)))
+      text <- paste(got, collapse = "\n")
+      if ((!is.null(token) && grepl(token, text, fixed = TRUE)) || Sys.time() > deadline) return(text)
+      Sys.sleep(0.02)
+    }
   }, error = function(e) "")
 }
 
@@ -145,7 +155,7 @@ wait_for_app <- function(proc, token, host, port, path, what, timeout, read_log,
         i = if (in_use) "Another process listens on {where}: give another {.arg port}, or {.code port = NULL} for a free one."
       ), call = call)
     }
-    reply <- http_reply(host, port)
+    reply <- http_reply(host, port, token)
     if (grepl(token, reply, fixed = TRUE)) return(invisible())
     other <- other || nzchar(reply)
     if (Sys.time() > deadline) {

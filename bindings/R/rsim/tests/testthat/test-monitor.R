@@ -138,9 +138,7 @@ test_that("monitor() serves the dashboard from a background R process on 127.0.0
   on.exit(m$stop())
   expect_s3_class(m, "rsim_monitor")
   expect_match(m$url, "^http://127\\.0\\.0\\.1:[0-9]+$")
-  con <- url(m$url)
-  page <- paste(readLines(con, warn = FALSE), collapse = "\n")
-  close(con)
+  page <- rawToChar(curl::curl_fetch_memory(m$url, handle = curl::new_handle(timeout = 20))$content)
   expect_match(page, "rsim: power-demo.h5", fixed = TRUE)
   expect_output(print(m), "running; stop it with")
   expect_true(m$stop())
@@ -167,10 +165,8 @@ start_error <- function(expr) {
   out
 }
 
-page_of <- function(url) {
-  con <- url(url)
-  on.exit(close(con))
-  paste(readLines(con, warn = FALSE), collapse = "\n")
+page_of <- function(url) { # with a timeout: a wrong server must fail the test, not hang it
+  rawToChar(curl::curl_fetch_memory(url, handle = curl::new_handle(timeout = 20))$content)
 }
 
 test_that("monitor() on a port a plain TCP listener holds stops, naming host:port and the way out", {

@@ -170,10 +170,9 @@ start_error <- function(expr) {
   out
 }
 
-status_output <- function(s) {
-  con <- url(paste0(s$url, "/status"))
-  on.exit(close(con))
-  jsonlite::fromJSON(paste(readLines(con, warn = FALSE), collapse = "\n"))$output
+status_output <- function(s) { # with a timeout: a wrong server must fail the test, not hang it
+  r <- curl::curl_fetch_memory(paste0(s$url, "/status"), handle = curl::new_handle(timeout = 20))
+  jsonlite::fromJSON(rawToChar(r$content))$output
 }
 
 test_that("serve() on a port a plain TCP listener holds stops, naming host:port and the way out", {
