@@ -28,11 +28,16 @@ for i, p in enumerate([0.3, 0.5]):
     m = heads[i * reps:(i + 1) * reps].mean() / 50
     se = np.sqrt(p * (1 - p) / 50 / reps)
     assert abs(m - p) < 4 * se, (p, m, se)
-assert "plugin" not in f.attrs["task"] or True
-print("ok: coin_flips share within 4 MC SEs of p")
+flips = f["results/flips"]
+assert flips.attrs["encoding"] in ("bytes", b"bytes"), flips.attrs["encoding"]
+assert all(len(flips[t]) == 50 and int(flips[t].sum()) == heads[t] for t in range(len(heads)))
+print("ok: coin_flips share within 4 MC SEs of p; bytes field flips has 50 flips summing to heads")
 PY
+Rscript -e 'r <- rsim::read_results(commandArgs(TRUE)); stopifnot(is.raw(r$flips[[1]]), length(r$flips[[1]]) == 50, sum(as.integer(r$flips[[3]])) == r$heads[3])' "$WORK/p.h5" >/dev/null ||
+  fail "read_results does not give a plugin's bytes field as raw vectors"
 expect_exit 0 "$RSIM_BIN" --task 5 "$WORK/g.toml"
 expect_out "\"name\":\"heads\""
+expect_out "\"name\":\"flips\",\"type\":\"bytes\""
 pass "plugin built with find_package(rsim) runs at -n 2 and with --task"
 
 toml "$WORK/nok.toml" "$lib" coin_flops 'n = [5]'

@@ -211,3 +211,34 @@ TEST_F(Checkpoint, UnwritableFolderIsAnIoError) {
 }
 
 }  // namespace
+
+TEST(CheckpointBytes, ByteFieldsRoundTripWithNulBytesAndMissingValues) {
+  const fs::path dir = fs::temp_directory_path() / ("rsim-ckpt-bytes-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  io::make_dirs(dir.string());
+  core::ResultBatch b({{"obj", core::ValueType::RObject}, {"raw", core::ValueType::Bytes}, {"x", core::ValueType::Float}});
+  const std::string with_nul("X\n\0\0\0\3\xff", 7);
+  for (std::uint64_t t = 0; t < 4; ++t) {
+    auto row = b.begin_row(t);
+    if (t == 2) {  // failed: both byte fields stay empty (missing)
+      b.end_row(core::TaskStatus::error, 0.1, 1);
+      continue;
+    }
+    row.set_bytes(0, with_nul + std::string(t, 'a'));
+    row.bytes(1) = std::string(1000 * t, '\0');
+    row.set_float(2, 1.5);
+    b.end_row(core::TaskStatus::ok, 0.1, 1);
+  }
+  io::SegmentWriter w(dir.string(), "h", 0, 1);
+  w.commit(b);
+  const io::Segment s = io::read_segment(io::list_segments(dir.string()).at(0));
+  EXPECT_EQ(s.header.schema, b.schema()) << "RObject and Bytes keep their types";
+  const auto& obj = std::get<std::vector<core::Blob>>(s.batch.columns()[0]);
+  const auto& raw = std::get<std::vector<core::Blob>>(s.batch.columns()[1]);
+  ASSERT_EQ(obj.size(), 4u);
+  EXPECT_EQ(obj[3].bytes, with_nul + "aaa");
+  EXPECT_TRUE(obj[2].bytes.empty());
+  EXPECT_EQ(raw[3].bytes, std::string(3000, '\0'));
+  EXPECT_EQ(std::get<std::vector<double>>(s.batch.columns()[2])[1], 1.5);
+  fs::remove_all(dir);
+}

@@ -12,6 +12,7 @@
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
+#include "rsim/io/output_reader.hpp"
 #include "rsim/io/result_file.hpp"
 #include "rsim/io/segment_index.hpp"
 
@@ -58,6 +59,7 @@ std::string read_str_attr(hid_t file, const char* name) {
   EXPECT_GE(a, 0) << name;
   hid_t t = H5Tcopy(H5T_C_S1);
   H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
   char* p = nullptr;
   H5Aread(a, t, &p);
   std::string s = p ? p : "";
@@ -304,3 +306,56 @@ TEST_F(ResultFile, SegmentOfAnotherGridIsRefusedAndNoOutputAppears) {
 }
 
 }  // namespace
+
+TEST_F(ResultFile, ByteFieldsAreVariableLengthBytesWithTheirEncodingAndReadBack) {
+  const core::Schema schema = {{"fit", core::ValueType::RObject}, {"blob", core::ValueType::Bytes}};
+  core::ResultBatch b(schema);
+  for (std::uint64_t t = 0; t < 24; ++t) {
+    auto row = b.begin_row(t);
+    if (t == 9) {
+      b.add_error({t, "failed on purpose", ""});
+      b.end_row(core::TaskStatus::error, 0.1, 1);
+      continue;
+    }
+    row.set_bytes(0, std::string("X\n\0\0\0\3", 6) + std::to_string(t));
+    row.set_bytes(1, std::string(t, '\x7f'));  // task 0: empty, i.e. missing
+    b.end_row(core::TaskStatus::ok, 0.01, 1);
+  }
+  io::SegmentWriter((dir_ / "ckpt").string(), spec_.source_hash, 0, 5).commit(b);
+  assemble(schema);
+
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  hid_t d = H5Dopen2(f, "results/fit", H5P_DEFAULT);
+  hid_t ft = H5Dget_type(d);
+  EXPECT_EQ(H5Tget_class(ft), H5T_VLEN);
+  H5Tclose(ft);
+  hid_t mt = H5Tvlen_create(H5T_NATIVE_UINT8);
+  std::vector<hvl_t> v(24);
+  ASSERT_GE(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+  EXPECT_EQ(std::string(static_cast<const char*>(v[12].p), v[12].len), std::string("X\n\0\0\0\3", 6) + "12");
+  EXPECT_EQ(v[9].len, 0u) << "a failed task's value is an empty element";
+  for (auto& e : v) H5free_memory(e.p);
+  H5Tclose(mt);
+  H5Dclose(d);
+  hid_t fit = H5Dopen2(f, "results/fit", H5P_DEFAULT);
+  ASSERT_GE(fit, 0);
+  EXPECT_EQ(read_str_attr(fit, "encoding"), "R serialization (version 3, XDR)");
+  H5Dclose(fit);
+  hid_t blob = H5Dopen2(f, "results/blob", H5P_DEFAULT);
+  ASSERT_GE(blob, 0);
+  EXPECT_EQ(read_str_attr(blob, "encoding"), "bytes");
+  H5Dclose(blob);
+  H5Fclose(f);
+
+  // Read back as the base of a rerun: same types, same bytes.
+  EXPECT_EQ(io::output_schema(out()), schema);
+  std::vector<core::Blob> fits;
+  io::read_output_rows(out(), [&](const core::ResultBatch& rows, const std::vector<std::int32_t>&) {
+    const auto& c = std::get<std::vector<core::Blob>>(rows.columns()[0]);
+    fits.insert(fits.end(), c.begin(), c.end());
+  });
+  ASSERT_EQ(fits.size(), 24u);
+  EXPECT_EQ(fits[23].bytes, std::string("X\n\0\0\0\3", 6) + "23");
+  EXPECT_TRUE(fits[9].bytes.empty());
+}

@@ -10,6 +10,8 @@ ColumnData make_column(ValueType t) {
     case ValueType::Float: return std::vector<double>{};
     case ValueType::String: return std::vector<std::string>{};
     case ValueType::Bool: return std::vector<std::int8_t>{};
+    case ValueType::Bytes:
+    case ValueType::RObject: return std::vector<Blob>{};
   }
   throw std::logic_error("make_column: bad type");
 }
@@ -19,7 +21,8 @@ ValueType column_type(const ColumnData& col) {
     case 0: return ValueType::Int;
     case 1: return ValueType::Float;
     case 2: return ValueType::String;
-    default: return ValueType::Bool;
+    case 3: return ValueType::Bool;
+    default: return ValueType::Bytes;
   }
 }
 
@@ -53,7 +56,7 @@ void widen_ints(const std::int64_t* src, std::size_t n, double* dst) {
 
 void convert_column(ColumnData& col, ValueType to) {
   const ValueType from = column_type(col);
-  if (from == to) return;
+  if (from == to || (is_bytes(from) && is_bytes(to))) return;
   if (!accepts(to, from))
     throw std::logic_error(std::string("convert_column: a ") + type_name(from) + " column cannot become " +
                            type_name(to));

@@ -16,13 +16,21 @@
 
 namespace rsim::core {
 
-// One typed column; int8 holds logicals (0, 1, na_bool).
+// One value of a byte field (ValueType::Bytes or RObject); empty means
+// missing (a task that failed or did not return the field).  A struct, not a
+// std::string, so that code visiting a column cannot mistake it for text.
+struct Blob {
+  std::string bytes;
+  bool operator==(const Blob& o) const { return bytes == o.bytes; }
+};
+
+// One typed column; int8 holds logicals (0, 1, na_bool), Blob both byte types.
 using ColumnData = std::variant<std::vector<std::int64_t>, std::vector<double>,
-                                std::vector<std::string>, std::vector<std::int8_t>>;
+                                std::vector<std::string>, std::vector<std::int8_t>, std::vector<Blob>>;
 
 // An empty column of type t.
 ColumnData make_column(ValueType t);
-// The type a column holds.
+// The type a column holds (Bytes for a Blob column, which also holds RObject).
 ValueType column_type(const ColumnData& col);
 
 // True if a column of type `stored` takes values of type `given`: the same

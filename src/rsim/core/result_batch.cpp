@@ -23,7 +23,7 @@ void append_na(ColumnData& col, std::size_t n) {
         if constexpr (std::is_same_v<T, double>) c.insert(c.end(), n, na_float());
         else if constexpr (std::is_same_v<T, std::int64_t>) c.insert(c.end(), n, na_int);
         else if constexpr (std::is_same_v<T, std::int8_t>) c.insert(c.end(), n, na_bool);
-        else c.insert(c.end(), n, std::string());
+        else c.insert(c.end(), n, T{});  // "" and the empty Blob
       },
       col);
 }
@@ -167,6 +167,10 @@ void RowWriter::set_bool(std::size_t f, bool v) {
 void RowWriter::set_string(std::size_t f, std::string_view v) {
   std::get<std::vector<std::string>>(batch_->cols_[f])[row_].assign(v);
 }
+void RowWriter::set_bytes(std::size_t f, std::string_view v) {
+  std::get<std::vector<Blob>>(batch_->cols_[f])[row_].bytes.assign(v);
+}
+std::string& RowWriter::bytes(std::size_t f) { return std::get<std::vector<Blob>>(batch_->cols_[f])[row_].bytes; }
 double* RowWriter::float_vector(std::size_t f) {
   const std::size_t w = batch_->schema_[f].width;
   return std::get<std::vector<double>>(batch_->cols_[f]).data() + row_ * w;

@@ -62,6 +62,10 @@ class RowWriter {
   void set_int(std::size_t field, std::int64_t v);
   void set_bool(std::size_t field, bool v);
   void set_string(std::size_t field, std::string_view v);
+  // A Bytes or RObject field; empty bytes mean missing.
+  void set_bytes(std::size_t field, std::string_view v);
+  // The bytes of a Bytes or RObject field, to fill in place (empty so far).
+  std::string& bytes(std::size_t field);
   // A fixed-length vector field: width() doubles to fill in place.
   double* float_vector(std::size_t field);
   std::size_t width(std::size_t field) const;

@@ -11,6 +11,8 @@ const char* type_name(ValueType t) {
     case ValueType::Float: return "float";
     case ValueType::String: return "string";
     case ValueType::Bool: return "boolean";
+    case ValueType::Bytes: return "bytes";
+    case ValueType::RObject: return "R object";
   }
   return "?";
 }
@@ -25,6 +27,7 @@ std::string to_string(const Value& v) {
     }
     case ValueType::String: return "\"" + std::get<std::string>(v) + "\"";
     case ValueType::Bool: return std::get<bool>(v) ? "true" : "false";
+    default: break;  // a Value never holds bytes
   }
   return "?";
 }

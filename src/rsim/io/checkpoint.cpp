@@ -46,6 +46,7 @@ void put_str(std::string& b, const std::string& s) {
 }
 template <class T>
 void put_vec(std::string& b, const std::vector<T>& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
   if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
@@ -64,6 +65,8 @@ void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
           using T = typename std::decay_t<decltype(c)>::value_type;
           if constexpr (std::is_same_v<T, std::string>) {
             for (const auto& s : c) put_str(b, s);
+          } else if constexpr (std::is_same_v<T, core::Blob>) {
+            for (const auto& s : c) put_str(b, s.bytes);
           } else {
             put_vec(b, c);
           }
@@ -93,6 +96,7 @@ class Reader {
   }
   template <class T>
   void get_vec(std::vector<T>& v, std::size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
     need(n * sizeof(T));
     v.resize(n);
     if (n) std::memcpy(v.data(), d_.data() + pos_, n * sizeof(T));
@@ -147,7 +151,7 @@ core::Schema get_schema(Reader& r) {
     core::Field f;
     f.name = r.get_str();
     const auto t = r.get<std::uint8_t>();
-    if (t > static_cast<std::uint8_t>(core::ValueType::Bool)) r.corrupt("unknown field type");
+    if (t > static_cast<std::uint8_t>(core::ValueType::RObject)) r.corrupt("unknown field type");
     f.type = static_cast<core::ValueType>(t);
     f.width = r.get<std::uint32_t>();
     schema.push_back(std::move(f));
@@ -166,6 +170,9 @@ void get_columns(Reader& r, const core::Schema& schema, std::vector<core::Column
           if constexpr (std::is_same_v<T, std::string>) {
             col.resize(m);
             for (auto& s : col) s = r.get_str();
+          } else if constexpr (std::is_same_v<T, core::Blob>) {
+            col.resize(m);
+            for (auto& s : col) s.bytes = r.get_str();
           } else {
             r.get_vec(col, m);
           }

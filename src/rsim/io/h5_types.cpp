@@ -34,6 +34,14 @@ h5::Id status_type(const std::string& where) {
                    where);
 }
 
+h5::Id bytes_type(const std::string& where) { return RSIM_H5(H5Tvlen_create(H5T_NATIVE_UINT8), where); }
+
+const char* encoding_of(core::ValueType t) { return t == core::ValueType::RObject ? kRSerialization : "bytes"; }
+
+core::ValueType bytes_type_of(const std::string& encoding) {
+  return encoding == kRSerialization ? core::ValueType::RObject : core::ValueType::Bytes;
+}
+
 // Memory type of a value type (the file type is the same, little-endian here).
 h5::Id value_type(core::ValueType t, const std::string& where) {
   switch (t) {
@@ -41,6 +49,8 @@ h5::Id value_type(core::ValueType t, const std::string& where) {
     case core::ValueType::Float: return RSIM_H5(H5Tcopy(H5T_NATIVE_DOUBLE), where);
     case core::ValueType::String: return string_type(where);
     case core::ValueType::Bool: return logical_type(where);
+    case core::ValueType::Bytes:
+    case core::ValueType::RObject: return bytes_type(where);
   }
   throw std::logic_error("value_type");
 }

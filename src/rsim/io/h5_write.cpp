@@ -105,6 +105,15 @@ void write_strings(const Dataset& d, hsize_t offset, const std::string* first, s
   write_rows(d, offset, count, ptrs.data());
 }
 
+void write_blobs(const Dataset& d, hsize_t offset, const core::Blob* first, std::size_t count) {
+  std::vector<hvl_t> vl(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    vl[i].len = first[i].bytes.size();
+    vl[i].p = const_cast<char*>(first[i].bytes.data());  // HDF5 only reads it
+  }
+  write_rows(d, offset, count, vl.data());
+}
+
 void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where) {
   Id t = string_type(where);
   const char* p = v.c_str();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "rsim/core/field_types.hpp"
 #include "rsim/io/h5.hpp"
 
 namespace rsim::io {
@@ -45,6 +46,8 @@ Dataset create_dataset(hid_t parent, const std::string& name, h5::Id type, hsize
 // Writes rows [offset, offset + count) from `buf` (count x width values of the dataset's type).
 void write_rows(const Dataset& d, hsize_t offset, hsize_t count, const void* buf);
 void write_strings(const Dataset& d, hsize_t offset, const std::string* first, std::size_t count);
+// Rows of a variable-length byte dataset (bytes_type()); an empty Blob is an empty element.
+void write_blobs(const Dataset& d, hsize_t offset, const core::Blob* first, std::size_t count);
 
 void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where);
 void attr_i64(hid_t obj, const char* name, std::int64_t v, const std::string& where);

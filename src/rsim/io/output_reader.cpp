@@ -86,6 +86,18 @@ std::vector<std::string> read_strings(hid_t d, hsize_t b, hsize_t n, const std::
   return out;
 }
 
+std::vector<core::Blob> read_blobs(hid_t d, hsize_t b, hsize_t n, const std::string& where) {
+  Id t = bytes_type(where);
+  std::vector<hvl_t> raw(n, hvl_t{0, nullptr});
+  read_rows(d, t, b, n, 1, raw.data(), where);
+  std::vector<core::Blob> out(n);
+  for (hsize_t i = 0; i < n; ++i) {
+    if (raw[i].p) out[i].bytes.assign(static_cast<const char*>(raw[i].p), raw[i].len);
+    H5free_memory(raw[i].p);
+  }
+  return out;
+}
+
 // The value type of a result dataset, from its HDF5 class.
 core::ValueType type_of_dataset(hid_t d, const std::string& where) {
   Id t = RSIM_H5(H5Dget_type(d), where);
@@ -94,6 +106,8 @@ core::ValueType type_of_dataset(hid_t d, const std::string& where) {
     case H5T_FLOAT: return core::ValueType::Float;
     case H5T_STRING: return core::ValueType::String;
     case H5T_ENUM: return core::ValueType::Bool;
+    case H5T_VLEN:
+      return bytes_type_of(has_attr(d, "encoding") ? read_str_attr(d, "encoding", where) : std::string());
     default: throw core::IoError("a result dataset of an unknown type", where, "");
   }
 }
@@ -122,6 +136,8 @@ void read_column(hid_t d, core::ValueType t, hsize_t w, hsize_t b, hsize_t n, co
       break;
     }
     case core::ValueType::String: std::get<std::vector<std::string>>(col) = read_strings(d, b, n, where); break;
+    case core::ValueType::Bytes:
+    case core::ValueType::RObject: std::get<std::vector<core::Blob>>(col) = read_blobs(d, b, n, where); break;
   }
 }
 

@@ -45,6 +45,7 @@ void write_grid(hid_t file, const grid::TaskSpace& space, const std::string& whe
           write_rows(d, b, m, v.data());
           break;
         }
+        default: throw std::logic_error("write_grid: a parameter of a byte type");
       }
     }
   }
@@ -145,6 +146,7 @@ FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const
                                                          : nullptr;
     datasets_.push_back(
         create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
+    if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
     index_.emplace(f.name, index_.size());
   }
   std::vector<std::string> names;
@@ -178,6 +180,8 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
           using T = typename std::decay_t<decltype(col)>::value_type;
           if constexpr (std::is_same_v<T, std::string>) {
             write_strings(d, off, col.data() + i, cnt);
+          } else if constexpr (std::is_same_v<T, core::Blob>) {
+            write_blobs(d, off, col.data() + i, cnt);
           } else if constexpr (std::is_same_v<T, std::int64_t>) {
             if (out_type == core::ValueType::Float) {  // widen integers
               std::vector<double> v(cnt * w);
@@ -252,6 +256,7 @@ void TableWriter::write(hid_t file, const std::string& where) const {
             std::vector<T> sorted(n);
             for (std::size_t i = 0; i < n; ++i) sorted[i] = col[order[i]];
             if constexpr (std::is_same_v<T, std::string>) write_strings(d, 0, sorted.data(), n);
+            else if constexpr (std::is_same_v<T, core::Blob>) write_blobs(d, 0, sorted.data(), n);
             else write_rows(d, 0, n, sorted.data());
           },
           t.cols[c]);

@@ -19,6 +19,7 @@ nlohmann::ordered_json value_json(const core::Value& v) {
     case core::ValueType::Float: return double_json(std::get<double>(v));
     case core::ValueType::String: return std::get<std::string>(v);
     case core::ValueType::Bool: return std::get<bool>(v);
+    default: break;  // a Value never holds bytes
   }
   return nullptr;
 }

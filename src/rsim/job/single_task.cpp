@@ -17,6 +17,18 @@ using nlohmann::ordered_json;
 
 namespace {
 
+// Bytes as lower-case hex digits (the JSON of a byte field).
+std::string hex(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 // Element k of field f of the batch's only row, as JSON (NA as null).
 ordered_json element(const core::ColumnData& col, std::size_t k) {
   return std::visit(
@@ -25,6 +37,7 @@ ordered_json element(const core::ColumnData& col, std::size_t k) {
         if constexpr (std::is_same_v<T, double>) return double_json(c[k]);
         else if constexpr (std::is_same_v<T, std::int64_t>) return c[k] == core::na_int ? ordered_json() : ordered_json(c[k]);
         else if constexpr (std::is_same_v<T, std::int8_t>) return c[k] == core::na_bool ? ordered_json() : ordered_json(c[k] != 0);
+        else if constexpr (std::is_same_v<T, core::Blob>) return c[k].bytes.empty() ? ordered_json() : ordered_json(hex(c[k].bytes));
         else return c[k];
       },
       col);

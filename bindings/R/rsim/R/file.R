@@ -123,15 +123,53 @@ h5_width <- function(f, path) {
 h5_r_type <- function(f, path) {
   d <- f[[path]]
   on.exit(d$close())
-  tp <- d$get_type()
-  on.exit(tp$close(), add = TRUE)
-  switch(as.character(tp$get_class()),
+  cls <- h5_class(d)
+  switch(cls,
     H5T_INTEGER = "integer",
     H5T_FLOAT = "double",
     H5T_STRING = "character",
     H5T_ENUM = "logical",
-    tolower(sub("^H5T_", "", as.character(tp$get_class())))
+    H5T_VLEN = if (is_r_serialization(d)) "R object" else "raw",
+    tolower(sub("^H5T_", "", cls))
   )
+}
+
+# The HDF5 class of a dataset's type, e.g. "H5T_FLOAT".
+h5_class <- function(d) {
+  tp <- d$get_type()
+  on.exit(tp$close())
+  as.character(tp$get_class())
+}
+
+# The encoding of a byte field's values (docs/format.md#bytes).
+r_serialization <- "R serialization (version 3, XDR)"
+is_r_serialization <- function(d) {
+  d$attr_exists("encoding") && identical(hdf5r::h5attr(d, "encoding"), r_serialization)
+}
+
+# A byte field (variable-length uint8): a list with one element per task,
+# NULL where the task did not return it; R objects unserialized, other
+# bytes as raw vectors.
+read_bytes <- function(d) {
+  decode <- if (is_r_serialization(d)) unserialize else identity
+  objects(lapply(d$read(), function(b) if (length(b)) decode(as.raw(b)) else NULL))
+}
+
+# A list column of R objects: a list that data frames print as <class>.
+objects <- function(x) structure(x, class = "rsim_objects")
+
+#' @export
+format.rsim_objects <- function(x, ...) {
+  vapply(unclass(x), function(o) if (is.null(o)) "NULL" else paste0("<", class(o)[1L], ">"), "")
+}
+
+#' @export
+`[.rsim_objects` <- function(x, i) objects(unclass(x)[i])
+
+#' @export
+print.rsim_objects <- function(x, ...) {
+  print(unclass(x), ...)
+  invisible(x)
 }
 
 close_h5 <- function(f) {
@@ -180,6 +218,7 @@ read_grid_points <- function(f) {
 }
 
 read_dataset <- function(d) {
+  if (h5_class(d) == "H5T_VLEN") return(read_bytes(d))
   x <- d$read()
   if (inherits(x, "factor_ext")) {
     x <- factor(attr(x, "levels")[match(unclass(x), attr(x, "values"))], levels = attr(x, "levels"))

@@ -96,6 +96,11 @@ json_value <- function(x, type) {
   }
   if (type == "string") return(vapply(x, function(e) if (is.null(e)) NA_character_ else as.character(e), ""))
   if (type == "boolean") return(vapply(x, function(e) if (is.null(e)) NA else isTRUE(e), logical(1)))
+  if (type %in% c("bytes", "R object")) {  # hex digits; null when missing
+    b <- lapply(x, function(h) if (is.null(h)) NULL else as.raw(strtoi(substring(h, seq(1, nchar(h), 2), seq(2, nchar(h), 2)), 16L)))
+    if (type == "R object") b <- lapply(b, function(r) if (is.null(r)) NULL else unserialize(r))
+    return(if (length(b) == 1L) b[[1L]] else b)
+  }
   cli::cli_abort("rsim's JSON has a value of unknown type {.val {type}}; update the rsim R package.")
 }
 

@@ -29,7 +29,12 @@
 #'   `status` (a factor with levels `ok`, `error`, `timeout`, `not_run`),
 #'   `elapsed` (seconds) and `warnings` (count).  A result field named like
 #'   one of the other columns gets the suffix `_result`.  String fields of
-#'   tasks that did not finish ok are `NA`.
+#'   tasks that did not finish ok are `NA`.  A field of R objects (a model
+#'   fit, a list, `NULL`, ...: anything a task returned that is not a
+#'   scalar, a numeric vector or a data frame) is a list column of the
+#'   objects, unserialized, with `NULL` for tasks that did not return one;
+#'   it prints as `<class>`.  Name only the columns you need in `columns`
+#'   to skip reading such fields.
 #' @seealso [read_errors()] for the messages of failed tasks,
 #'   [summarise_results()] for means per grid point, [job_info()] for the
 #'   provenance.

@@ -164,6 +164,8 @@ json_ready <- function(df) {
     x <- df[[nm]]
     if (is.factor(x)) {
       df[[nm]] <- as.character(x)
+    } else if (inherits(x, "rsim_objects")) {
+      df[[nm]] <- format(x) # an R object's class, e.g. "<lm>": the object itself stays in R
     } else if (is.matrix(x)) {
       cells <- if (is.double(x)) num_json(x) else ifelse(is.na(x), "null", tolower(as.character(x)))
       cells <- matrix(cells, nrow = nrow(x))

@@ -48,6 +48,7 @@ std::string example_of(core::ValueType t, const std::string& name) {
     case core::ValueType::Float: return "write numbers without quotes, e.g. " + name + " = 0.5";
     case core::ValueType::String: return "write quoted text, e.g. " + name + " = \"text\"";
     case core::ValueType::Bool: return "write true or false, e.g. " + name + " = true";
+    default: break;  // parameters are never bytes
   }
   return "";
 }
@@ -117,6 +118,7 @@ core::Value placeholder(core::ValueType t) {
     case core::ValueType::Float: return 0.0;
     case core::ValueType::String: return std::string();
     case core::ValueType::Bool: return false;
+    default: break;  // parameters are never bytes
   }
   return 0.0;
 }

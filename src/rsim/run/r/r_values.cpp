@@ -48,20 +48,60 @@ const char* r_type_name(core::ValueType t, std::uint32_t width) {
     case core::ValueType::Float: return "double";
     case core::ValueType::String: return "character";
     case core::ValueType::Bool: return "logical";
+    case core::ValueType::Bytes: return "raw bytes";
+    case core::ValueType::RObject: return "an R object (stored serialized)";
   }
   return "?";
 }
 
 std::string described(const core::Field& f) {
-  return r_type_name(f.type, f.width) + (f.width > 1 ? " of length " + std::to_string(f.width) : std::string());
+  return std::string(r_type_name(f.type, f.width)) + (f.width > 1 ? " of length " + std::to_string(f.width) : std::string());
+}
+
+// --- R objects ------------------------------------------------------------------
+
+// A value returned whole, as the single field "value" (serialized): an
+// object with a class (a model fit, an S4 object, ...) other than a data
+// frame, or a value that is neither a list nor an atomic vector (a function,
+// an environment, a raw or complex vector, ...).
+bool is_whole_object(SEXP x) {
+  if (Rf_inherits(x, "data.frame")) return false;
+  if (OBJECT(x) || IS_S4_OBJECT(x)) return TYPEOF(x) == VECSXP || !field_type_of(x) || XLENGTH(x) != 1;
+  return TYPEOF(x) != VECSXP && !field_type_of(x);
+}
+
+void out_char(R_outpstream_t s, int c) { static_cast<std::string*>(s->data)->push_back(static_cast<char>(c)); }
+void out_bytes(R_outpstream_t s, void* buf, int n) {
+  static_cast<std::string*>(s->data)->append(static_cast<const char*>(buf), static_cast<std::size_t>(n));
+}
+struct SerializeCall {
+  SEXP x;
+  std::string* out;
+};
+void serialize_now(void* p) {
+  auto* call = static_cast<SerializeCall*>(p);
+  R_outpstream_st stream;
+  R_InitOutPStream(&stream, call->out, R_pstream_xdr_format, 3, out_char, out_bytes, nullptr, R_NilValue);
+  R_Serialize(call->x, &stream);
+}
+
+// R's serialize(x, NULL, version = 3) (XDR) into `out`; an R error while
+// serializing is caught (false, `out` cleared), never a jump through C++.
+bool serialize_r(SEXP x, std::string& out) {
+  out.clear();
+  SerializeCall call{x, &out};
+  if (R_ToplevelExec(serialize_now, &call) == TRUE) return true;
+  out.clear();
+  return false;
 }
 
 // Element k of x into field f of the row (NA stays NA).
-void write_value(core::RowWriter& out, std::size_t f, const core::Field& want, SEXP x, R_xlen_t k) {
+bool write_value(core::RowWriter& out, std::size_t f, const core::Field& want, SEXP x, R_xlen_t k) {
+  if (want.type == core::ValueType::RObject) return serialize_r(x, out.bytes(f));
   if (want.width > 1) {
     double* dst = out.float_vector(f);
     for (std::uint32_t e = 0; e < want.width; ++e) dst[e] = r_number(x, e);
-    return;
+    return true;
   }
   switch (want.type) {
     case core::ValueType::Float: out.set_float(f, r_number(x, k)); break;
@@ -72,7 +112,9 @@ void write_value(core::RowWriter& out, std::size_t f, const core::Field& want, S
     case core::ValueType::String:
       if (const char* s = r_string(x, k)) out.set_string(f, s);
       break;
+    default: break;  // bytes fields come from native kernels only
   }
+  return true;
 }
 
 // --- data frames ----------------------------------------------------------------
@@ -134,10 +176,10 @@ void append_column(core::ColumnData& dst, SEXP col, R_xlen_t nrow) {
           } else if constexpr (std::is_same_v<T, std::int8_t>) {
             const int b = LOGICAL(col)[i];
             v.push_back(b == NA_LOGICAL ? core::na_bool : static_cast<std::int8_t>(b != 0));
-          } else {
+          } else if constexpr (std::is_same_v<T, std::string>) {
             const char* s = r_string(col, i);
             v.push_back(s ? std::string(s) : std::string());
-          }
+          }  // table columns are never bytes (table_schema())
         }
       },
       dst);
@@ -175,6 +217,7 @@ SEXP value_to_r(const core::Value& v) {
     case core::ValueType::Float: return Rf_ScalarReal(std::get<double>(v));
     case core::ValueType::String: return Rf_mkString(std::get<std::string>(v).c_str());
     case core::ValueType::Bool: return Rf_ScalarLogical(std::get<bool>(v) ? 1 : 0);
+    default: break;  // a Value never holds bytes
   }
   return R_NilValue;
 }
@@ -185,13 +228,11 @@ bool ResultConverter::convert(SEXP res, std::uint64_t task, core::RowWriter& out
   if (res == R_NilValue) return true;
   staged_.clear();
   if (Rf_inherits(res, "data.frame")) return append_table("rows", res, task, out, notes);
-  if (TYPEOF(res) == VECSXP) {
+  if (is_whole_object(res)) {
+    staged_.push_back({{"value", core::ValueType::RObject, 1}, res, 0});
+  } else if (TYPEOF(res) == VECSXP) {
     if (!stage_list(res, task, out, notes)) return false;
-  } else if (const auto t = field_type_of(res)) {
-    if (!stage_vector(res, *t, notes)) return false;
-  } else {
-    notes.message = std::string("the task returned a ") + Rf_type2char(TYPEOF(res)) +
-                    "; return a named list of scalars, e.g. list(estimate = 1.2, p = 0.03)";
+  } else if (!stage_vector(res, *field_type_of(res), notes)) {
     return false;
   }
   if (staged_.empty()) return true;  // only tables (or an empty list)
@@ -217,16 +258,10 @@ inline bool ResultConverter::stage_list(SEXP res, std::uint64_t task, core::RowW
       if (!append_table(name, x, task, out, notes)) return false;
     } else if (t && XLENGTH(x) == 1) {
       staged_.push_back({{name, *t, 1}, x, 0});
-    } else if (x == R_NilValue) {
-      notes.message = "result field \"" + name + "\" is NULL; return NA for a missing value";
-      return false;
-    } else if ((t == core::ValueType::Float || t == core::ValueType::Int) && XLENGTH(x) > 1) {
+    } else if ((t == core::ValueType::Float || t == core::ValueType::Int) && XLENGTH(x) > 1 && !OBJECT(x)) {
       staged_.push_back({{name, core::ValueType::Float, static_cast<std::uint32_t>(XLENGTH(x))}, x, 0});
-    } else {
-      notes.message = "result field \"" + name + "\" is a " + Rf_type2char(TYPEOF(x)) +
-                      (Rf_isVector(x) ? " of length " + std::to_string(Rf_xlength(x)) : std::string()) +
-                      "; fields must be scalars, numeric vectors or data frames";
-      return false;
+    } else {  // any other R value (a model fit, a list, NULL, a character vector, ...): serialized
+      staged_.push_back({{name, core::ValueType::RObject, 1}, x, 0});
     }
   }
   return true;
@@ -310,7 +345,10 @@ inline bool ResultConverter::write_fields(core::RowWriter& out, core::TaskNotes&
       schema_[f].type = *joined;
       out.widen_to_float(f);
     }
-    write_value(out, f, schema_[f], s.x, s.index);
+    if (!write_value(out, f, schema_[f], s.x, s.index)) {
+      notes.message = "result field \"" + s.field.name + "\" could not be serialized (R's serialize() failed; see the rank's log)";
+      return false;
+    }
   }
   return true;
 }

@@ -208,3 +208,22 @@ test_that("read_results() of a million tasks is fast (figures for the report)", 
                   as.numeric(utils::object.size(res)) / 2^20))
   expect_identical(nrow(res), 1000000L)
 })
+
+test_that("byte fields in rsim --task's JSON (hex digits) come back as raw vectors and R objects", {
+  hex <- function(r) paste(format(as.hexmode(as.integer(r)), width = 2), collapse = "")
+  expect_identical(json_value(list("0aff00"), "bytes"), as.raw(c(10, 255, 0)))
+  fit <- lm(dist ~ speed, cars)
+  back <- json_value(list(hex(serialize(fit, NULL, version = 3))), "R object")
+  expect_s3_class(back, "lm")
+  expect_equal(coef(back), coef(fit))
+  expect_null(json_value(list(NULL), "bytes"))
+})
+
+test_that("a list column of R objects prints as its classes and subsets as one", {
+  x <- objects(list(lm(dist ~ speed, cars), NULL, list(1)))
+  expect_identical(format(x), c("<lm>", "NULL", "<list>"))
+  expect_s3_class(x[2:3], "rsim_objects")
+  df <- structure(list(task = 0:2, fit = x), row.names = .set_row_names(3L), class = "data.frame")
+  expect_match(paste(utils::capture.output(print(df)), collapse = "\n"), "<lm>")
+  expect_identical(format(df[2:3, ]$fit), c("NULL", "<list>"))
+})
