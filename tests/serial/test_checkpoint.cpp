@@ -242,3 +242,36 @@ TEST(CheckpointBytes, ByteFieldsRoundTripWithNulBytesAndMissingValues) {
   EXPECT_EQ(std::get<std::vector<double>>(s.batch.columns()[2])[1], 1.5);
   fs::remove_all(dir);
 }
+
+// plan_fields(): the union of the segments' fields, ordered by the lowest
+// task that returned each (then its place there), the same in any segment
+// order; element names from that task.
+TEST(FieldPlan, UnionOrderedByLowestTaskThenPositionInAnySegmentOrder) {
+  const auto entry = [](core::Schema schema, std::vector<std::pair<std::uint64_t, std::uint32_t>> firsts) {
+    io::SegmentEntry e;
+    e.header.schema = std::move(schema);
+    for (const auto& [task, pos] : firsts) {
+      core::FieldOrigin o;
+      o.note(task, pos);
+      o.first_value = task;
+      e.header.origins.push_back(o);
+    }
+    return e;
+  };
+  // rank A ran tasks 3 and 5: (late, b, a) first at task 3; rank B ran task 0: (a, b, v) with v named.
+  io::SegmentEntry a = entry({{"late", core::ValueType::Float}, {"b", core::ValueType::Int}, {"a", core::ValueType::Float}},
+                             {{3, 0}, {3, 1}, {3, 2}});
+  io::SegmentEntry b = entry({{"a", core::ValueType::Int}, {"b", core::ValueType::Float}, {"v", core::ValueType::Float, 2}},
+                             {{0, 0}, {0, 1}, {0, 2}});
+  b.header.origins[2].meta = {{"element_names", {"x", "y"}}};
+  const io::FieldPlan p1 = io::plan_fields({}, {a, b});
+  const io::FieldPlan p2 = io::plan_fields({}, {b, a});
+  std::vector<std::string> names;
+  for (const auto& f : p1.schema) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "v", "late"}));
+  EXPECT_EQ(p1.schema, p2.schema);
+  EXPECT_EQ(p1.schema[0].type, core::ValueType::Float) << "integers and doubles join as double";
+  EXPECT_EQ(p1.schema[1].type, core::ValueType::Float);
+  EXPECT_EQ(p1.origins[2].meta, (core::FieldMeta{{"element_names", {"x", "y"}}}));
+  EXPECT_EQ(p2.origins[2].meta, p1.origins[2].meta);
+}

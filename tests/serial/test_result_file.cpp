@@ -258,8 +258,8 @@ TEST_F(ResultFile, FieldOfAnotherTypeOnOneRankFailsThoseTasksNotTheAssembly) {
   const auto msg = read_strings(f, "errors/message");
   ASSERT_EQ(msg.size(), 2u);
   EXPECT_EQ(msg[0],
-            "result field \"y\" is string in these tasks but float in tasks run earlier or on other ranks; "
-            "return the same type from every task");
+            "result field \"y\" is string here but float in the fields the kernel declared or an earlier run "
+            "committed; return the same type from every task (integers and doubles mix)");
   const auto y = read_all<double>(f, "results/y", H5T_NATIVE_DOUBLE);
   EXPECT_TRUE(core::is_na_float(y[4]));
   H5Fclose(f);
@@ -358,4 +358,51 @@ TEST_F(ResultFile, ByteFieldsAreVariableLengthBytesWithTheirEncodingAndReadBack)
   ASSERT_EQ(fits.size(), 24u);
   EXPECT_EQ(fits[23].bytes, std::string("X\n\0\0\0\3", 6) + "23");
   EXPECT_TRUE(fits[9].bytes.empty());
+}
+
+// Without declared fields (R tasks), the lowest task with a value decides a
+// conflicting field's type, in any commit order; exactly the tasks with a
+// value of the other type fail; an NA of another type joins.
+TEST_F(ResultFile, ConflictingTypesKeepTheLowestTasksTypeInAnyCommitOrder) {
+  const auto run = [&](std::uint64_t first_text, bool text_first) {
+    fs::remove_all(dir_ / "ckpt");
+    fs::create_directories(dir_ / "ckpt");
+    core::ResultBatch text({{"y", core::ValueType::String}, {"na", core::ValueType::Bool}});
+    core::ResultBatch nums({{"y", core::ValueType::Float}, {"na", core::ValueType::Float}});
+    for (std::uint64_t t = 0; t < 8; ++t) {
+      const bool is_text = t >= first_text && t < first_text + 2;
+      core::ResultBatch& b = is_text ? text : nums;
+      auto row = b.begin_row(t);
+      if (is_text) row.set_string(0, "s" + std::to_string(t));  // "na" stays the logical NA
+      else row.set_float(0, static_cast<double>(t)), row.set_float(1, 1.0);
+      row.returned(0, 0);
+      row.returned(1, 1);
+      b.end_row(core::TaskStatus::ok, 0.01, 1);
+    }
+    io::SegmentWriter w((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+    if (text_first) w.commit(text), w.commit(nums);
+    else w.commit(nums), w.commit(text);
+    fs::remove(out());
+    return assemble({});
+  };
+  for (const bool text_first : {false, true}) {
+    const auto sum = run(4, text_first);  // tasks 4, 5 return text; task 0 a number: float wins
+    EXPECT_EQ(sum.error, 2u);
+    hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    EXPECT_EQ(read_all<std::int64_t>(f, "errors/task", H5T_NATIVE_INT64), (std::vector<std::int64_t>{4, 5}));
+    EXPECT_EQ(read_strings(f, "errors/message")[0],
+              "result field \"y\" is string here but float in task 0, which decides its type (the lowest task with a "
+              "value); return the same type from every task (integers and doubles mix)");
+    const auto na = read_all<double>(f, "results/na", H5T_NATIVE_DOUBLE);
+    EXPECT_TRUE(core::is_na_float(na[4])) << "a failed task has every field NA";
+    EXPECT_DOUBLE_EQ(na[6], 1.0);
+    H5Fclose(f);
+  }
+  const auto sum = run(0, false);  // tasks 0, 1 return text: string wins, the 6 number tasks fail
+  EXPECT_EQ(sum.error, 6u);
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_EQ(read_strings(f, "results/y")[1], "s1");
+  const auto na = read_all<double>(f, "results/na", H5T_NATIVE_DOUBLE);
+  EXPECT_TRUE(core::is_na_float(na[0])) << "the logical NA of tasks 0 and 1 joins the float field";
+  H5Fclose(f);
 }

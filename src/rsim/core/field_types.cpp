@@ -1,5 +1,6 @@
 #include "rsim/core/field_types.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rsim::core {
@@ -48,6 +49,64 @@ std::optional<Schema> widened(const Schema& a, const Schema& b) {
     out.push_back(std::move(*f));
   }
   return out;
+}
+
+void FieldOrigin::note(std::uint64_t task, std::uint32_t pos, const FieldMeta* m) {
+  if (task >= first_task) return;
+  first_task = task;
+  position = pos;
+  if (m) meta = *m;
+  else meta.clear();
+}
+
+void FieldOrigin::merge(const FieldOrigin& o) {
+  if (o.first_task < first_task) note(o.first_task, o.position, &o.meta);
+  else if (meta.empty()) meta = o.meta;  // a kept field: what the tasks that returned it said
+  first_value = std::min(first_value, o.first_value);
+}
+
+namespace {
+template <class T>
+bool is_na(const T& v) {
+  if constexpr (std::is_same_v<T, double>) return is_na_float(v);
+  else if constexpr (std::is_same_v<T, std::int64_t>) return v == na_int;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return v == na_bool;
+  else if constexpr (std::is_same_v<T, std::string>) return v.empty();  // NA_character_ is stored as ""
+  else return v.bytes.empty();
+}
+template <class T>
+T na_of() {
+  if constexpr (std::is_same_v<T, double>) return na_float();
+  else if constexpr (std::is_same_v<T, std::int64_t>) return na_int;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return na_bool;
+  else return T{};
+}
+}  // namespace
+
+bool is_na_row(const ColumnData& col, std::size_t row, std::size_t w) {
+  return std::visit(
+      [&](const auto& c) {
+        for (std::size_t k = row * w; k < (row + 1) * w; ++k)
+          if (!is_na(c[k])) return false;
+        return true;
+      },
+      col);
+}
+
+void set_na_row(ColumnData& col, std::size_t row, std::size_t w) {
+  std::visit(
+      [&](auto& c) {
+        using T = typename std::decay_t<decltype(c)>::value_type;
+        for (std::size_t k = row * w; k < (row + 1) * w; ++k) c[k] = na_of<T>();
+      },
+      col);
+}
+
+std::uint64_t first_value_task(const ColumnData& col, std::size_t w, const std::vector<std::uint64_t>& tasks) {
+  std::uint64_t first = FieldOrigin::none;
+  for (std::size_t r = 0; r < tasks.size(); ++r)
+    if (tasks[r] < first && !is_na_row(col, r, w)) first = tasks[r];
+  return first;
 }
 
 void widen_ints(const std::int64_t* src, std::size_t n, double* dst) {

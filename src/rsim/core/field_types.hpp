@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -66,6 +67,42 @@ std::optional<Schema> widened(const Schema& a, const Schema& b);
 inline double widen_int(std::int64_t x) { return x == na_int ? na_float() : static_cast<double>(x); }
 // widen_int over n values, from `src` into `dst`.
 void widen_ints(const std::int64_t* src, std::size_t n, double* dst);
+
+// What a task says about a field's values beyond their type, stored as the
+// dataset's attributes (docs/format.md#results): `element_names` of a
+// vector field, and for R values with a class the attributes that rebuild
+// it (`r_class`, `tzone`, `units`, `levels`).  Each is a list of strings.
+using FieldMeta = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// Where a result field first appears among the tasks of a batch (and, merged,
+// of the whole job): it decides the order of the fields and, where tasks
+// return a field with types that do not join, which type the file keeps.
+// Task ids, not the order ranks ran tasks in, so both are the same at any
+// rank count (docs/r-tasks.md#the-field-rule).
+struct FieldOrigin {
+  static constexpr std::uint64_t none = UINT64_MAX;
+  std::uint64_t first_task = none;   // the lowest task that returned the field
+  std::uint32_t position = 0;        // its place among the fields that task returned
+  std::uint64_t first_value = none;  // the lowest task whose value is not NA
+  FieldMeta meta;                    // as first_task gave it
+  // Task `task` returned the field as its `position`-th (with `meta`, if
+  // any): kept if it is the lowest task so far.
+  void note(std::uint64_t task, std::uint32_t position, const FieldMeta* meta = nullptr);
+  // The lower of both, field by field.
+  void merge(const FieldOrigin& o);
+  // Orders fields: by first_task, then position.
+  bool before(const FieldOrigin& o) const {
+    return first_task != o.first_task ? first_task < o.first_task : position < o.position;
+  }
+};
+
+// True if every element of row `row` (of width `w`) of `col` is missing.
+bool is_na_row(const ColumnData& col, std::size_t row, std::size_t w);
+// Sets row `row` (of width `w`) of `col` to missing.
+void set_na_row(ColumnData& col, std::size_t row, std::size_t w);
+// The lowest of `tasks` (one per row) whose row of `col` is not missing;
+// FieldOrigin::none if every row is.
+std::uint64_t first_value_task(const ColumnData& col, std::size_t w, const std::vector<std::uint64_t>& tasks);
 
 // Converts `col` in place to type `to`, which must accept its type
 // (a no-op for the same type); NA stays NA.  std::logic_error otherwise.

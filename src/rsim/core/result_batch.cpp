@@ -1,5 +1,6 @@
 #include "rsim/core/result_batch.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
@@ -12,6 +13,7 @@ void ResultBatch::reset_schema(Schema schema) {
   schema_ = std::move(schema);
   cols_.clear();
   for (const auto& f : schema_) cols_.push_back(make_column(f.type));
+  origins_.assign(schema_.size(), FieldOrigin{});
 }
 
 namespace {
@@ -38,17 +40,25 @@ RowWriter ResultBatch::begin_row(std::uint64_t task) {
   return RowWriter(*this, row);
 }
 
-void RowWriter::adopt_schema(const Schema& schema) {
+void RowWriter::extend_schema(const Schema& schema) {
   ResultBatch& b = *batch_;
-  if (b.schema_ == schema) return;
-  if (!b.schema_.empty()) throw std::logic_error("RowWriter::adopt_schema: the batch already has a schema");
-  b.schema_ = schema;
-  b.cols_.clear();
-  const std::size_t rows = b.task_.size();  // includes the open row
-  for (const auto& f : schema) {
-    b.cols_.push_back(make_column(f.type));
-    append_na(b.cols_.back(), rows * f.width);
-  }
+  if (b.schema_.size() == schema.size()) return;
+  if (b.schema_.size() > schema.size() || !std::equal(b.schema_.begin(), b.schema_.end(), schema.begin()))
+    throw std::logic_error("RowWriter::extend_schema: the batch's fields are not a prefix of the new ones");
+  for (std::size_t i = b.schema_.size(); i < schema.size(); ++i) add_field(schema[i]);
+}
+
+std::size_t RowWriter::add_field(const Field& f) {
+  ResultBatch& b = *batch_;
+  b.schema_.push_back(f);
+  b.cols_.push_back(make_column(f.type));
+  append_na(b.cols_.back(), b.task_.size() * f.width);  // every row so far, the open one included
+  b.origins_.emplace_back();
+  return b.schema_.size() - 1;
+}
+
+void RowWriter::returned(std::size_t field, std::uint32_t position, const FieldMeta* meta) {
+  batch_->origins_[field].note(batch_->task_[row_], position, meta);
 }
 
 void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t attempts, std::int32_t warnings,
@@ -152,7 +162,13 @@ void ResultBatch::clear() {
   warning_msgs_.clear();
   for (auto& [name, t] : tables_) t.clear();
   for (auto& c : cols_) std::visit([](auto& col) { col.clear(); }, c);
+  origins_.assign(schema_.size(), FieldOrigin{});
   open_row_ = false;
+}
+
+void ResultBatch::set_origins(std::vector<FieldOrigin> origins) {
+  if (origins.size() != schema_.size()) throw std::logic_error("ResultBatch::set_origins: one per field");
+  origins_ = std::move(origins);
 }
 
 void RowWriter::set_float(std::size_t f, double v) {

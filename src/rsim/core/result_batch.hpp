@@ -75,10 +75,15 @@ class RowWriter {
   // The table `name` of the batch, created empty (no schema) if new; rows
   // the task appends are dropped again if the task fails.
   TableBatch& table(const std::string& name);
-  // Fixes the batch's schema from the first task that returns fields: the
-  // rows already in the batch get NA in the new columns.  Only while the
-  // batch's schema is empty.
-  void adopt_schema(const Schema& schema);
+  // Extends the batch's fields to `schema`, which must start with them: the
+  // rows already in the batch get NA in the new columns.
+  void extend_schema(const Schema& schema);
+  // Adds field `f` (NA in every row so far); returns its index.
+  std::size_t add_field(const Field& f);
+  // This row's task returned field `field` as its `position`-th field, with
+  // `meta` (element names, R class): kept in the field's origin if the task
+  // is the lowest so far (core::FieldOrigin).
+  void returned(std::size_t field, std::uint32_t position, const FieldMeta* meta = nullptr);
 
  private:
   friend class ResultBatch;
@@ -91,6 +96,11 @@ class ResultBatch {
  public:
   explicit ResultBatch(Schema schema = {});
   const Schema& schema() const { return schema_; }
+  // Per field, where it first appears among this batch's tasks (first_task
+  // stays `none` for fields no task noted, e.g. a native kernel's).
+  const std::vector<FieldOrigin>& origins() const { return origins_; }
+  // Replaces the origins (one per field), e.g. as read from a checkpoint.
+  void set_origins(std::vector<FieldOrigin> origins);
   // Replaces the schema; only allowed while the batch is empty.
   void reset_schema(Schema schema);
 
@@ -135,6 +145,7 @@ class ResultBatch {
   std::vector<std::int32_t> warnings_;
   std::vector<std::int64_t> max_rss_;
   std::vector<ColumnData> cols_;
+  std::vector<FieldOrigin> origins_;
   std::vector<ErrorRecord> errors_;
   std::vector<ErrorRecord> warning_msgs_;
   std::vector<std::pair<std::string, TableBatch>> tables_;

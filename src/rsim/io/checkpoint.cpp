@@ -24,7 +24,8 @@ namespace {
 
 constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
-constexpr std::uint32_t kSegmentFormat = 2;  // 2: warnings, max_rss and tables per row
+constexpr std::uint32_t kSegmentFormat = 3;  // 2: warnings, max_rss and tables per row; 3: field origins
+constexpr std::uint32_t kSegmentFormatNoOrigins = 2;  // still read (origins unknown)
 
 std::uint64_t fnv1a(const char* p, std::size_t n) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -58,6 +59,20 @@ void put_schema(std::string& b, const core::Schema& schema) {
     put(b, f.width);
   }
 }
+void put_origins(std::string& b, const std::vector<core::FieldOrigin>& origins) {
+  for (const auto& o : origins) {
+    put(b, o.first_task);
+    put(b, o.position);
+    put(b, o.first_value);
+    put<std::uint32_t>(b, static_cast<std::uint32_t>(o.meta.size()));
+    for (const auto& [name, values] : o.meta) {
+      put_str(b, name);
+      put<std::uint32_t>(b, static_cast<std::uint32_t>(values.size()));
+      for (const auto& v : values) put_str(b, v);
+    }
+  }
+}
+
 void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
   for (const auto& col : cols) {
     std::visit(
@@ -181,15 +196,51 @@ void get_columns(Reader& r, const core::Schema& schema, std::vector<core::Column
   }
 }
 
+std::vector<core::FieldOrigin> get_origins(Reader& r, std::size_t n) {
+  std::vector<core::FieldOrigin> out(n);
+  for (auto& o : out) {
+    o.first_task = r.get<std::uint64_t>();
+    o.position = r.get<std::uint32_t>();
+    o.first_value = r.get<std::uint64_t>();
+    o.meta.resize(r.get<std::uint32_t>());
+    for (auto& [name, values] : o.meta) {
+      name = r.get_str();
+      values.resize(r.get<std::uint32_t>());
+      for (auto& v : values) v = r.get_str();
+    }
+  }
+  return out;
+}
+
 SegmentHeader parse_header(Reader& r) {
   SegmentHeader h;
   for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
-  if (r.get<std::uint32_t>() != kSegmentFormat) r.corrupt("written by an incompatible rsim version");
+  const auto format = r.get<std::uint32_t>();
+  if (format != kSegmentFormat && format != kSegmentFormatNoOrigins)
+    r.corrupt("written by an incompatible rsim version");
   h.identity = r.get_str();
   h.rank = r.get<std::uint32_t>();
   h.run_id = r.get<std::uint64_t>();
   h.schema = get_schema(r);
+  h.origins = format == kSegmentFormat ? get_origins(r, h.schema.size())
+                                       : std::vector<core::FieldOrigin>(h.schema.size());
   return h;
+}
+
+// The batch's field origins as stored: first_value from the data; a field
+// no task noted (a native kernel's: every task returns every field) gets
+// the lowest task that finished ok and its place in the schema.
+std::vector<core::FieldOrigin> origins_of(const core::ResultBatch& b) {
+  std::vector<core::FieldOrigin> out = b.origins();
+  std::uint64_t lowest_ok = core::FieldOrigin::none;
+  for (std::size_t r = 0; r < b.size(); ++r)
+    if (b.status()[r] == core::TaskStatus::ok) lowest_ok = std::min(lowest_ok, b.tasks()[r]);
+  for (std::size_t f = 0; f < out.size(); ++f) {
+    out[f].first_value = core::first_value_task(b.columns()[f], b.schema()[f].width, b.tasks());
+    if (out[f].first_task == core::FieldOrigin::none && lowest_ok != core::FieldOrigin::none)
+      out[f].note(lowest_ok, static_cast<std::uint32_t>(f), &out[f].meta);
+  }
+  return out;
 }
 
 }  // namespace
@@ -214,6 +265,7 @@ SegmentWriter::SegmentWriter(std::string dir, std::string identity, std::uint32_
 void SegmentWriter::commit(const core::ResultBatch& batch) {
   if (batch.empty()) return;
   header_.schema = batch.schema();
+  header_.origins = origins_of(batch);
   const std::size_t n = batch.size();
 
   buf_.clear();
@@ -223,6 +275,7 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put(buf_, header_.rank);
   put(buf_, header_.run_id);
   put_schema(buf_, header_.schema);
+  put_origins(buf_, header_.origins);
   put<std::uint64_t>(buf_, n);
   put_vec(buf_, batch.tasks());
   put_vec(buf_, batch.status());
@@ -306,6 +359,7 @@ Segment read_segment(const std::string& path) {
 
   seg.header = parse_header(r);
   seg.batch.reset_schema(seg.header.schema);
+  seg.batch.set_origins(seg.header.origins);
   const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
   std::vector<std::uint64_t> tasks;
   std::vector<core::TaskStatus> status;

@@ -25,6 +25,7 @@ struct SegmentHeader {
   std::uint32_t rank = 0;
   std::uint64_t run_id = 0;
   core::Schema schema;
+  std::vector<core::FieldOrigin> origins;  // one per field (unknown, `none`, in segments of format 2)
 };
 
 class SegmentWriter {

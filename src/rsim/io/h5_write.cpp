@@ -45,7 +45,6 @@ Id ordered_group(hid_t parent, const std::string& name, const std::string& where
   return g;
 }
 
-namespace {
 void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v, const std::string& where) {
   Id t = string_type(where);
   const hsize_t n = v.size();
@@ -55,7 +54,6 @@ void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v
   for (const auto& s : v) ptrs.push_back(s.c_str());
   RSIM_H5_CHECK(H5Awrite(a, t, ptrs.data()), where);
 }
-}  // namespace
 
 void write_member_names(hid_t group, const std::vector<std::string>& names, const std::string& where) {
   if (names.empty()) return;  // no members: nothing to list (and hdf5r cannot read an empty string array)

@@ -50,6 +50,8 @@ void write_strings(const Dataset& d, hsize_t offset, const std::string* first, s
 void write_blobs(const Dataset& d, hsize_t offset, const core::Blob* first, std::size_t count);
 
 void attr_str(hid_t obj, const char* name, const std::string& v, const std::string& where);
+// An attribute holding an array of strings (at least one).
+void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v, const std::string& where);
 void attr_i64(hid_t obj, const char* name, std::int64_t v, const std::string& where);
 void attr_u64(hid_t obj, const char* name, std::uint64_t v, const std::string& where);
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -53,27 +54,31 @@ void close_checked(hid_t file, const std::string& tmp) {
 // The writers of one result file, fed blocks of finished rows in commit order.
 class Assembly {
  public:
-  Assembly(hid_t file, const grid::TaskSpace& space, core::Schema schema, const std::string& where)
-      : n_tasks_(space.n_tasks()), tasks_(file, n_tasks_, where), fields_(file, std::move(schema), n_tasks_, where) {}
+  Assembly(hid_t file, const grid::TaskSpace& space, FieldPlan fields, const std::string& where)
+      : n_tasks_(space.n_tasks()), tasks_(file, n_tasks_, where), fields_(file, std::move(fields), n_tasks_, where) {}
 
   // Rows of `b`, run by `ranks` (per row); `source` names them in errors.
   void feed(const core::ResultBatch& b, const std::vector<std::int32_t>& ranks, const std::string& source) {
-    // Fields whose type here cannot join the file's (another rank's tasks
-    // returned a string where these return numbers, say): these tasks fail
-    // with a message instead of the whole assembly failing.
-    const std::string conflict = fields_.use(b.schema());
+    // A field whose type here cannot join the file's (a lower task returned
+    // a number where these return a string, say): the tasks with a value
+    // there fail with a message, with all their fields NA.
+    const auto conflicts = fields_.use(b.schema());
     std::vector<core::TaskStatus> status = b.status();
-    if (!conflict.empty())
-      for (auto& s : status)
-        if (s == core::TaskStatus::ok) s = core::TaskStatus::error;
+    std::vector<core::ErrorRecord> failed;
+    const core::ResultBatch* rows = &b;
+    core::ResultBatch cleared;
+    if (!conflicts.empty()) {
+      failed = fail_conflicts(b, conflicts, status);
+      cleared = b;
+      for (const auto& e : failed) clear_row(cleared, e.task);
+      rows = &cleared;
+    }
     records_.forget(b.tasks());
     tables_.forget(b.tasks());
-    write_runs(b, status, ranks, conflict.empty(), source);
+    write_runs(*rows, status, ranks, source);
     for (const auto& [name, t] : b.tables()) tables_.add(name, t, source);
     for (const auto& e : b.errors()) records_.error(e);
-    if (!conflict.empty())
-      for (std::size_t r = 0; r < b.size(); ++r)
-        if (b.status()[r] == core::TaskStatus::ok) records_.error({b.tasks()[r], conflict, ""});
+    for (auto& e : failed) records_.error(std::move(e));
     for (const auto& w : b.warning_messages()) records_.warning(w);
   }
 
@@ -86,7 +91,7 @@ class Assembly {
  private:
   // Contiguous runs of task ids: one write per run and dataset.
   void write_runs(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
-                  const std::vector<std::int32_t>& ranks, bool with_fields, const std::string& source) {
+                  const std::vector<std::int32_t>& ranks, const std::string& source) {
     const std::size_t n = b.size();
     for (std::size_t i = 0, j = 0; i < n; i = j) {
       for (j = i + 1; j < n && b.tasks()[j] == b.tasks()[j - 1] + 1;) ++j;
@@ -96,8 +101,33 @@ class Assembly {
                                 std::to_string(n_tasks_) + " tasks",
                             source, "move the checkpoint folder aside to start over");
       tasks_.write(b, status, ranks, i, off, cnt);
-      if (with_fields) fields_.write(b, i, off, cnt);
+      fields_.write(b, i, off, cnt);
     }
+  }
+
+  // The rows that finished ok with a value in a conflicting field: now
+  // failed (in `status`), one error record each.
+  static std::vector<core::ErrorRecord> fail_conflicts(const core::ResultBatch& b,
+                                                       const std::vector<FieldWriter::Conflict>& conflicts,
+                                                       std::vector<core::TaskStatus>& status) {
+    std::vector<core::ErrorRecord> failed;
+    for (std::size_t r = 0; r < b.size(); ++r) {
+      if (status[r] != core::TaskStatus::ok) continue;
+      for (const auto& c : conflicts)
+        if (!core::is_na_row(b.columns()[c.column], r, b.schema()[c.column].width)) {
+          status[r] = core::TaskStatus::error;
+          failed.push_back({b.tasks()[r], c.message, ""});
+          break;
+        }
+    }
+    return failed;
+  }
+  // Every field of task `task`'s row missing (a failed task has no results).
+  static void clear_row(core::ResultBatch& b, std::uint64_t task) {
+    for (std::size_t r = 0; r < b.size(); ++r)
+      if (b.tasks()[r] == task)
+        for (std::size_t c = 0; c < b.schema().size(); ++c)
+          core::set_na_row(b.mutable_columns()[c], r, b.schema()[c].width);
   }
 
   hsize_t n_tasks_;
@@ -115,9 +145,12 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   h5::quiet_errors();
   const std::string tmp = output + ".tmp";
   const std::string& where = output;
-  core::Schema schema = declared;
-  if (!base.empty()) schema = merge_schema(std::move(schema), output_schema(base));
-  schema = index.schema(std::move(schema));
+  core::Schema kept = declared;  // then the fields of an earlier result file that the kernel did not declare
+  if (!base.empty())
+    for (const auto& f : output_schema(base))
+      if (std::none_of(kept.begin(), kept.end(), [&](const core::Field& k) { return k.name == f.name; }))
+        kept.push_back(f);
+  FieldPlan fields = plan_fields(kept, index.entries());
   AssemblySummary sum;
   {
     ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through
@@ -127,7 +160,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
     Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), tmp);
     write_grid(file, space, where);
     {  // every dataset and group closed before the file is
-      Assembly a(file, space, schema, where);
+      Assembly a(file, space, std::move(fields), where);
       if (!base.empty())
         read_output_rows(base, [&](const core::ResultBatch& b, const std::vector<std::int32_t>& ranks) {
           a.feed(b, ranks, base);

@@ -134,12 +134,16 @@ std::string shown(const core::Field& f) {
 }
 }  // namespace
 
-FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const std::string& where)
-    : schema_(std::move(schema)), group_(ordered_group(file, "results", where)) {
+FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std::string& where)
+    : schema_(std::move(plan.schema)),
+      origins_(std::move(plan.origins)),
+      kept_(std::move(plan.kept)),
+      group_(ordered_group(file, "results", where)) {
   const double na_f = core::na_float();
   const std::int64_t na_i = core::na_int;
   const std::int8_t na_b = core::na_bool;
-  for (const auto& f : schema_) {
+  for (std::size_t i = 0; i < schema_.size(); ++i) {
+    const core::Field& f = schema_[i];
     const void* fill = f.type == core::ValueType::Float ? static_cast<const void*>(&na_f)
                        : f.type == core::ValueType::Int ? static_cast<const void*>(&na_i)
                        : f.type == core::ValueType::Bool ? static_cast<const void*>(&na_b)
@@ -147,6 +151,10 @@ FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const
     datasets_.push_back(
         create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
+    for (const auto& [name, values] : origins_[i].meta) {
+      const bool names_fit = name != "element_names" || (f.width > 1 && values.size() == f.width);
+      if (!values.empty() && names_fit) attr_strings(datasets_.back().id, name.c_str(), values, where);
+    }
     index_.emplace(f.name, index_.size());
   }
   std::vector<std::string> names;
@@ -154,24 +162,37 @@ FieldWriter::FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const
   write_member_names(group_, names, where + "/results");
 }
 
-std::string FieldWriter::use(const core::Schema& bs) {
+// What fixed the type of file field `f`, for messages.
+std::string FieldWriter::decided_by(std::size_t f) const {
+  if (kept_[f]) return " in the fields the kernel declared or an earlier run committed";
+  const core::FieldOrigin& o = origins_[f];
+  const std::uint64_t task = o.first_value != core::FieldOrigin::none ? o.first_value : o.first_task;
+  return " in task " + std::to_string(task) + ", which decides its type (the lowest task with a value)";
+}
+
+std::vector<FieldWriter::Conflict> FieldWriter::use(const core::Schema& bs) {
+  std::vector<Conflict> conflicts;
   out_of_.resize(bs.size());
+  skip_.assign(bs.size(), false);
   for (std::size_t c = 0; c < bs.size(); ++c) {
     const auto found = index_.find(bs[c].name);  // a map: 10,000 fields cost no quadratic search
     if (found == index_.end())
       throw std::logic_error("FieldWriter: field " + bs[c].name + " is not in the file's schema");
     out_of_[c] = found->second;
-    const auto it = schema_.begin() + static_cast<std::ptrdiff_t>(found->second);
-    if (!core::accepts(*it, bs[c]))
-      return "result field \"" + bs[c].name + "\" is " + shown(bs[c]) + " in these tasks but " + shown(*it) +
-             " in tasks run earlier or on other ranks; return the same type from every task";
+    const core::Field& file_field = schema_[found->second];
+    if (core::accepts(file_field, bs[c])) continue;
+    skip_[c] = true;
+    conflicts.push_back({c, "result field \"" + bs[c].name + "\" is " + shown(bs[c]) + " here but " +
+                                shown(file_field) + decided_by(found->second) +
+                                "; return the same type from every task (integers and doubles mix)"});
   }
-  return "";
+  return conflicts;
 }
 
 void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, hsize_t cnt) {
   const core::Schema& bs = b.schema();
   for (std::size_t c = 0; c < bs.size(); ++c) {
+    if (skip_[c]) continue;
     const Dataset& d = datasets_[out_of_[c]];
     const std::size_t w = bs[c].width;
     const core::ValueType out_type = schema_[out_of_[c]].type;

@@ -14,6 +14,7 @@
 #include "rsim/grid/job_spec.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/h5_write.hpp"
+#include "rsim/io/segment_index.hpp"
 #include "rsim/io/result_file.hpp"
 
 namespace rsim::io {
@@ -42,15 +43,26 @@ class TaskWriter {
 // /results/<field>: one dataset per field of the job's schema, NA-filled.
 class FieldWriter {
  public:
-  FieldWriter(hid_t file, core::Schema schema, hsize_t n_tasks, const std::string& where);
-  // Maps the fields of the next batches; returns "" if they can join the
-  // file's fields, else a message naming the field and both types (the
-  // batch's tasks then fail instead of the assembly).
-  std::string use(const core::Schema& batch_schema);
+  // The file's fields (plan_fields()): a dataset each, vector fields with
+  // their element names (attribute `element_names`).
+  FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std::string& where);
+  // A field of a batch whose type cannot join the file's (plan_fields()
+  // chose another): the tasks with a value there fail with `message`.
+  struct Conflict {
+    std::size_t column;
+    std::string message;
+  };
+  // Maps the fields of the next batches to the file's; returns those that
+  // conflict (write() skips them).
+  std::vector<Conflict> use(const core::Schema& batch_schema);
   void write(const core::ResultBatch& b, std::size_t i, hsize_t off, hsize_t cnt);
 
  private:
+  std::string decided_by(std::size_t f) const;
   core::Schema schema_;
+  std::vector<core::FieldOrigin> origins_;
+  std::vector<bool> kept_;
+  std::vector<bool> skip_;  // per batch field: a conflict, not written
   h5::Id group_;
   std::vector<Dataset> datasets_;
   std::vector<std::size_t> out_of_;  // file field of each batch field

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "rsim/core/error.hpp"
 #include "rsim/core/field_types.hpp"
@@ -97,19 +98,86 @@ TaskRanges SegmentIndex::committed_ranges(bool exclude_failed) const {
   return cut_out(merge(std::move(runs)), cut);
 }
 
-core::Schema merge_schema(core::Schema schema, const core::Schema& add) {
-  for (const auto& f : add) {
-    auto it = std::find_if(schema.begin(), schema.end(), [&](const core::Field& g) { return g.name == f.name; });
-    if (it == schema.end()) schema.push_back(f);
-    else if (auto w = core::widened(*it, f)) *it = *w;  // otherwise the first type stays
-  }
-  return schema;
+namespace {
+// One kind of a field name: the fields whose types join.
+struct Kind {
+  core::Field field;
+  core::FieldOrigin origin;
+  bool kept = false;
+};
+
+// Which kind of a name the file keeps: a kept one, else the one with the
+// lowest task that returned a value, else the lowest task that returned it.
+bool wins_over(const Kind& a, const Kind& b) {
+  if (a.kept != b.kept) return a.kept;
+  if (a.origin.first_value != b.origin.first_value) return a.origin.first_value < b.origin.first_value;
+  return a.origin.before(b.origin);
 }
 
-core::Schema SegmentIndex::schema(core::Schema schema) const {
-  for (const auto& seg : entries_) schema = merge_schema(std::move(schema), seg.header.schema);
-  return schema;
+class Kinds {
+ public:
+  void add(const core::Field& f, const core::FieldOrigin& o, bool kept) {
+    auto& list = by_name_[f.name];
+    for (const std::size_t k : list)
+      if (const auto t = core::widened_type(kinds_[k].field, f)) {
+        kinds_[k].field.type = *t;
+        kinds_[k].origin.merge(o);
+        kinds_[k].kept = kinds_[k].kept || kept;
+        return;
+      }
+    list.push_back(kinds_.size());
+    kinds_.push_back({f, o, kept});
+  }
+  FieldPlan winners() const {
+    struct Won {
+      const Kind* kind;
+      core::FieldOrigin first;  // the name's first appearance, of any kind: its place in the file
+    };
+    std::vector<Won> won;
+    for (const auto& [name, list] : by_name_) {
+      Won w{&kinds_[list[0]], kinds_[list[0]].origin};
+      for (const std::size_t k : list) {
+        if (wins_over(kinds_[k], *w.kind)) w.kind = &kinds_[k];
+        if (kinds_[k].origin.before(w.first)) w.first = kinds_[k].origin;
+      }
+      won.push_back(w);
+    }
+    std::sort(won.begin(), won.end(), [](const Won& a, const Won& b) {
+      if (a.kind->kept != b.kind->kept) return a.kind->kept;
+      if (a.first.first_task != b.first.first_task || a.first.position != b.first.position)
+        return a.first.before(b.first);
+      return a.kind->field.name < b.kind->field.name;
+    });
+    FieldPlan plan;
+    for (const Won& w : won) {
+      plan.schema.push_back(w.kind->field);
+      plan.origins.push_back(w.kind->origin);
+      plan.kept.push_back(w.kind->kept);
+    }
+    return plan;
+  }
+
+ private:
+  std::vector<Kind> kinds_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+};
+}  // namespace
+
+FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments) {
+  Kinds kinds;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    core::FieldOrigin o;
+    o.note(0, static_cast<std::uint32_t>(i));
+    o.first_value = 0;
+    kinds.add(kept[i], o, true);
+  }
+  for (const auto& seg : segments)
+    for (std::size_t i = 0; i < seg.header.schema.size(); ++i)
+      kinds.add(seg.header.schema[i], i < seg.header.origins.size() ? seg.header.origins[i] : core::FieldOrigin{}, false);
+  return kinds.winners();
 }
+
+core::Schema SegmentIndex::schema(const core::Schema& kept) const { return plan_fields(kept, entries_).schema; }
 
 TaskRanges unite(TaskRanges a, const TaskRanges& b) {
   a.insert(a.end(), b.begin(), b.end());

@@ -50,10 +50,8 @@ class SegmentIndex {
   // tasks whose latest row failed (error or timeout) count as not committed.
   TaskRanges committed_ranges(bool exclude_failed = false) const;
 
-  // The declared fields, then those the segments add, in order; an integer
-  // field that some segment has as float becomes float; where segments
-  // disagree otherwise, the first type stays.
-  core::Schema schema(core::Schema declared = {}) const;
+  // The fields of the result file (plan_fields() of `kept` and every segment).
+  core::Schema schema(const core::Schema& kept = {}) const;
 
  private:
   void read(const std::string& path);
@@ -63,9 +61,23 @@ class SegmentIndex {
   std::set<std::string> seen_;
 };
 
-// `into`, then the fields of `add` it lacks; an integer field that `add`
-// has as float becomes float; otherwise the first type stays.
-core::Schema merge_schema(core::Schema into, const core::Schema& add);
+// The fields of a result file, decided by task ids alone, so the same at any
+// rank count and in any commit order (docs/r-tasks.md#the-field-rule):
+// - the union of every segment's fields, after the `kept` ones (a native
+//   kernel's declared fields, an earlier result file's), which keep their
+//   order and types;
+// - a name returned with types that join (integers and doubles; the same
+//   width) is one field of the joined type; with types that do not, the
+//   type of the lowest task that returned a value other than NA wins (the
+//   other tasks fail at assembly, FieldWriter::use());
+// - fields in the order of the lowest task that returned each, then of its
+//   place in that task's list; vector fields keep that task's element names.
+struct FieldPlan {
+  core::Schema schema;
+  std::vector<core::FieldOrigin> origins;  // per field, merged over the job
+  std::vector<bool> kept;                  // per field: one of the `kept` ones
+};
+FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments);
 
 // The union of two sets of ranges, merged.
 TaskRanges unite(TaskRanges a, const TaskRanges& b);

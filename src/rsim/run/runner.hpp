@@ -18,10 +18,11 @@ namespace rsim::run {
 class Runner {
  public:
   virtual ~Runner() = default;
-  // The fields every task writes (known after set-up for native kernels).
+  // The fields every task writes, declared at set-up (native kernels); empty
+  // for a backend whose tasks each return their own (R).
   virtual const core::Schema& schema() const = 0;
-  // Runs task `task`, writing into `out` (the first task that returns fields
-  // may fix the batch's schema through out.adopt_schema).  Returns ok, or
+  // Runs task `task`, writing into `out` (a backend without declared fields
+  // adds them to the batch: out.add_field, out.extend_schema).  Returns ok, or
   // error/timeout with notes.message filled in; reports warnings in notes.
   // Never throws for a failing task.
   virtual core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) = 0;

@@ -223,7 +223,28 @@ read_dataset <- function(d) {
   if (inherits(x, "factor_ext")) {
     x <- factor(attr(x, "levels")[match(unclass(x), attr(x, "values"))], levels = attr(x, "levels"))
   }
-  if (is.matrix(x)) x <- t(x)
+  if (is.matrix(x)) {
+    x <- t(x)
+    if (d$attr_exists("element_names")) colnames(x) <- hdf5r::h5attr(d, "element_names")
+  }
+  if (d$attr_exists("r_class")) x <- with_r_class(x, d)
+  x
+}
+
+# A field that tasks returned as a Date, POSIXct, difftime or factor, with
+# its class rebuilt from the dataset's attributes (docs/format.md).
+with_r_class <- function(x, d) {
+  attr_of <- function(name) if (d$attr_exists(name)) as.character(hdf5r::h5attr(d, name)) else NULL
+  cls <- attr_of("r_class")
+  if ("factor" %in% cls) {
+    x[!is.na(x) & x == ""] <- NA # strings have no NA in the file: "" is a missing level
+    lv <- attr_of("levels")
+    lv <- c(lv, setdiff(sort(unique(x[!is.na(x)])), lv)) # labels of tasks whose levels differed
+    return(structure(match(x, lv), levels = lv, class = cls))
+  }
+  if (!is.null(tz <- attr_of("tzone"))) attr(x, "tzone") <- tz
+  if (!is.null(u <- attr_of("units"))) attr(x, "units") <- u
+  class(x) <- cls
   x
 }
 

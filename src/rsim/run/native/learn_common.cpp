@@ -516,6 +516,8 @@ void GaussianCvKernel::run(const TaskParams& p, core::Philox& rng, core::RowWrit
   out.set_float(kCvSe, cv_.se());
   out.set_int(kNonzero, nonzero);
   out.set_float(kIntercept, intercept);
+  const core::FieldMeta names = {{"element_names", d_.names}};  // coef keeps the predictors' names
+  out.returned(kCoef, kCoef, &names);
 }
 
 }  // namespace rsim::run::learn

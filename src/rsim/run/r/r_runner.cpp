@@ -48,7 +48,12 @@ bool is_time_limit(const std::string& message) {
 class RRunner : public Runner {
  public:
   RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx);
-  const core::Schema& schema() const override { return values_.schema(); }
+  // R tasks declare no fields: each returns its own, and the assembly
+  // decides the file's by task id (io::plan_fields()).
+  const core::Schema& schema() const override {
+    static const core::Schema none;
+    return none;
+  }
   void adopt_schema(const core::Schema& s) override { values_.adopt_schema(s); }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
   std::string describe() const override { return "R function " + spec_.task.function + " in " + spec_.task.script; }

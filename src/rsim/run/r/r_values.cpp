@@ -54,9 +54,6 @@ const char* r_type_name(core::ValueType t, std::uint32_t width) {
   return "?";
 }
 
-std::string described(const core::Field& f) {
-  return std::string(r_type_name(f.type, f.width)) + (f.width > 1 ? " of length " + std::to_string(f.width) : std::string());
-}
 
 // --- R objects ------------------------------------------------------------------
 
@@ -93,6 +90,41 @@ bool serialize_r(SEXP x, std::string& out) {
   if (R_ToplevelExec(serialize_now, &call) == TRUE) return true;
   out.clear();
   return false;
+}
+
+// A character vector's elements in UTF-8 (NA as "").
+std::vector<std::string> utf8(SEXP x) {
+  std::vector<std::string> out;
+  if (TYPEOF(x) != STRSXP) return out;
+  for (R_xlen_t k = 0; k < XLENGTH(x); ++k)
+    out.emplace_back(STRING_ELT(x, k) == NA_STRING ? "" : Rf_translateCharUTF8(STRING_ELT(x, k)));
+  return out;
+}
+
+// The classes whose values rsim stores as numbers or text and rebuilds on
+// reading: the attributes that rebuild them (docs/r-tasks.md#classes).
+bool kept_class(SEXP x) {
+  return Rf_inherits(x, "Date") || Rf_inherits(x, "POSIXct") || Rf_inherits(x, "difftime") || Rf_isFactor(x);
+}
+void class_meta(SEXP x, core::FieldMeta& meta) {
+  meta.push_back({"r_class", utf8(Rf_getAttrib(x, R_ClassSymbol))});
+  if (Rf_isFactor(x)) meta.push_back({"levels", utf8(Rf_getAttrib(x, R_LevelsSymbol))});
+  if (Rf_inherits(x, "POSIXct")) {
+    const auto tz = utf8(Rf_getAttrib(x, Rf_install("tzone")));
+    meta.push_back({"tzone", tz.empty() ? std::vector<std::string>{""} : tz});
+  }
+  if (Rf_inherits(x, "difftime")) meta.push_back({"units", utf8(Rf_getAttrib(x, Rf_install("units")))});
+}
+
+// True if element k of atomic x is NA (R's NA, not NaN).
+bool is_na_element(SEXP x, R_xlen_t k) {
+  switch (TYPEOF(x)) {
+    case REALSXP: return R_IsNA(REAL(x)[k]);
+    case INTSXP: return INTEGER(x)[k] == NA_INTEGER;
+    case LGLSXP: return LOGICAL(x)[k] == NA_LOGICAL;
+    case STRSXP: return STRING_ELT(x, k) == NA_STRING;
+    default: return false;
+  }
 }
 
 // Element k of x into field f of the row (NA stays NA).
@@ -207,6 +239,27 @@ bool append_table(const std::string& name, SEXP df, std::uint64_t task, core::Ro
 
 }  // namespace
 
+// What the task says about field `st` beyond its values (element names, a
+// kept class) into `meta`; false if nothing.
+bool ResultConverter::field_meta(const Staged& st, core::FieldMeta& meta) {
+  meta.clear();
+  if (st.field.type == core::ValueType::RObject || ATTRIB(st.x) == R_NilValue) return false;
+  if (st.field.width > 1 && Rf_getAttrib(st.x, R_NamesSymbol) != R_NilValue)
+    meta.push_back({"element_names", utf8(Rf_getAttrib(st.x, R_NamesSymbol))});
+  if (OBJECT(st.x) && kept_class(st.x)) class_meta(st.x, meta);
+  return !meta.empty();
+}
+
+bool ResultConverter::is_na_scalar(const Staged& st) {
+  return st.field.width == 1 && st.field.type != core::ValueType::RObject && is_na_element(st.x, st.index);
+}
+
+void ResultConverter::adopt_schema(const core::Schema& s) {
+  if (!schema_.empty()) return;
+  schema_ = s;
+  for (std::size_t k = 0; k < schema_.size(); ++k) by_name_[schema_[k].name].push_back(k);
+}
+
 SEXP value_to_r(const core::Value& v) {
   switch (core::type_of(v)) {
     case core::ValueType::Int: {
@@ -236,7 +289,7 @@ bool ResultConverter::convert(SEXP res, std::uint64_t task, core::RowWriter& out
     return false;
   }
   if (staged_.empty()) return true;  // only tables (or an empty list)
-  return check_field_set(notes) && write_fields(out, notes);
+  return check_unique(notes) && write_fields(out, notes);
 }
 
 // A named list: scalars and numeric vectors are fields, data frames tables.
@@ -290,65 +343,70 @@ inline bool ResultConverter::stage_vector(SEXP res, core::ValueType type, core::
   return true;
 }
 
-// Each name once; the first task that returns fields fixes the schema, and
-// later tasks return as many fields.
-inline bool ResultConverter::check_field_set(core::TaskNotes& notes) {
+// Each name once per task (a set for wide tasks: 10,000 fields).
+inline bool ResultConverter::check_unique(core::TaskNotes& notes) {
+  const auto twice = [&](const std::string& name) {
+    notes.message = "the task returned field \"" + name + "\" twice";
+    return false;
+  };
+  if (staged_.size() > 16) {
+    seen_.clear();
+    for (const auto& st : staged_)
+      if (!seen_.insert(st.field.name).second) return twice(st.field.name);
+    return true;
+  }
   for (std::size_t i = 1; i < staged_.size(); ++i)
     for (std::size_t k = 0; k < i; ++k)
-      if (staged_[k].field.name == staged_[i].field.name) {
-        notes.message = "the task returned field \"" + staged_[i].field.name + "\" twice";
-        return false;
-      }
-  if (schema_.empty())
-    for (const auto& s : staged_) schema_.push_back(s.field);
-  if (staged_.size() == schema_.size()) return true;
-  std::string missing;
-  for (const auto& f : schema_) {
-    bool found = false;
-    for (const auto& s : staged_) found = found || s.field.name == f.name;
-    if (!found) missing += (missing.empty() ? "" : ", ") + f.name;
-  }
-  notes.message = "the task returned " + std::to_string(staged_.size()) + " fields where earlier tasks returned " +
-                  std::to_string(schema_.size()) + (missing.empty() ? "" : " (missing: " + missing + ")");
-  return false;
+      if (staged_[k].field.name == staged_[i].field.name) return twice(staged_[i].field.name);
+  return true;
 }
 
-// The schema index of a staged field; `guess` first (tasks usually return
-// fields in the same order), schema_.size() if it has none.
-inline std::size_t ResultConverter::field_index(const Staged& s, std::size_t guess) const {
-  if (schema_[guess].name == s.field.name) return guess;
-  for (std::size_t k = 0; k < schema_.size(); ++k)
-    if (schema_[k].name == s.field.name) return k;
+// The column for staged field `st`: one of its name whose type joins (any
+// of its name for an NA, which joins every type); `guess` first (tasks
+// usually return fields in the same order).  schema_.size() if none.
+inline std::size_t ResultConverter::column_for(const Staged& st, bool na, std::size_t guess) const {
+  const auto fits = [&](std::size_t k) { return na || core::widened_type(schema_[k], st.field).has_value(); };
+  if (guess < schema_.size() && schema_[guess].name == st.field.name && fits(guess)) return guess;
+  const auto it = by_name_.find(st.field.name);
+  if (it != by_name_.end())
+    for (const std::size_t k : it->second)
+      if (fits(k)) return k;
   return schema_.size();
 }
 
+inline std::size_t ResultConverter::add_column(const core::Field& f, core::RowWriter& out) {
+  schema_.push_back(f);
+  by_name_[f.name].push_back(schema_.size() - 1);
+  return out.add_field(f);
+}
+
+// Writes the staged fields: a name not seen on this rank, or seen with a
+// type this value cannot join, gets a column of its own (the assembly keeps
+// the type of the lowest task with a value: core::FieldOrigin); NA joins any
+// type.  Then notes, for each field, that this task returned it.
 inline bool ResultConverter::write_fields(core::RowWriter& out, core::TaskNotes& notes) {
-  out.adopt_schema(schema_);
+  out.extend_schema(schema_);
+  columns_.resize(staged_.size());
   for (std::size_t i = 0; i < staged_.size(); ++i) {
-    const Staged& s = staged_[i];
-    const std::size_t f = field_index(s, i);
-    if (f == schema_.size()) {
-      notes.message = "result field \"" + s.field.name + "\" is new: earlier tasks did not return it";
-      return false;
-    }
-    // core::widened_type without comparing the names again (field_index did).
-    const auto joined =
-        schema_[f].width == s.field.width ? core::widened(schema_[f].type, s.field.type) : std::nullopt;
-    if (!joined) {
-      notes.message = "result field \"" + s.field.name + "\" is " + described(s.field) + " here but " +
-                      described(schema_[f]) + " in earlier tasks";
-      return false;
-    }
-    if (*joined != schema_[f].type) {
-      // Integers and doubles mix: the field becomes double (also in this batch),
-      // so results do not depend on which task a rank happened to run first.
-      schema_[f].type = *joined;
+    const Staged& st = staged_[i];
+    const bool na = is_na_scalar(st);
+    std::size_t f = column_for(st, na, i);
+    if (f == schema_.size()) f = add_column(st.field, out);
+    columns_[i] = f;
+    if (na) continue;  // the row holds NA already
+    if (schema_[f].type != st.field.type && schema_[f].type != core::ValueType::Float) {
+      schema_[f].type = core::ValueType::Float;  // integers and doubles mix as double
       out.widen_to_float(f);
     }
-    if (!write_value(out, f, schema_[f], s.x, s.index)) {
-      notes.message = "result field \"" + s.field.name + "\" could not be serialized (R's serialize() failed; see the rank's log)";
+    if (!write_value(out, f, schema_[f], st.x, st.index)) {
+      notes.message = "result field \"" + st.field.name + "\" could not be serialized (R's serialize() failed; see the rank's log)";
       return false;
     }
+  }
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& st = staged_[i];
+    if (field_meta(st, meta_)) out.returned(columns_[i], static_cast<std::uint32_t>(i), &meta_);
+    else out.returned(columns_[i], static_cast<std::uint32_t>(i));
   }
   return true;
 }
