@@ -103,10 +103,20 @@ void set_na_row(ColumnData& col, std::size_t row, std::size_t w) {
 }
 
 std::uint64_t first_value_task(const ColumnData& col, std::size_t w, const std::vector<std::uint64_t>& tasks) {
-  std::uint64_t first = FieldOrigin::none;
-  for (std::size_t r = 0; r < tasks.size(); ++r)
-    if (tasks[r] < first && !is_na_row(col, r, w)) first = tasks[r];
-  return first;
+  return std::visit(  // once per column: this runs at every commit
+      [&](const auto& c) {
+        std::uint64_t first = FieldOrigin::none;
+        for (std::size_t r = 0; r < tasks.size(); ++r) {
+          if (tasks[r] >= first) continue;
+          for (std::size_t k = r * w; k < (r + 1) * w; ++k)
+            if (!is_na(c[k])) {
+              first = tasks[r];
+              break;
+            }
+        }
+        return first;
+      },
+      col);
 }
 
 void widen_ints(const std::int64_t* src, std::size_t n, double* dst) {
