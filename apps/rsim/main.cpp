@@ -11,6 +11,7 @@
 #include "rsim/job/inspect.hpp"
 #include "rsim/job/job_run.hpp"
 #include "rsim/job/single_task.hpp"
+#include "rsim/job/snapshot.hpp"
 #include "rsim/job/status.hpp"
 #include "rsim/run/native/kernel.hpp"
 #include "rsim/sched/comm.hpp"
@@ -43,6 +44,8 @@ int dispatch(int argc, char** argv) {
     case rsim::app::Command::status: return static_cast<int>(rsim::job::show_status(opt.target));
     case rsim::app::Command::inspect:
       return static_cast<int>(rsim::job::inspect(opt.target, opt.has_task ? &opt.task : nullptr));
+    case rsim::app::Command::snapshot:
+      return static_cast<int>(rsim::job::snapshot_command(opt.target, opt.run.output, opt.snapshot_to));
     case rsim::app::Command::single_task: return static_cast<int>(rsim::job::run_single_task(opt.run.grid, opt.task));
     case rsim::app::Command::run: return run_under_mpi(argc, argv, opt);
   }

@@ -77,20 +77,38 @@ po::options_description inspect_options() {
   return d;
 }
 
-// rsim status PATH | rsim inspect [--task T] PATH
+po::options_description snapshot_options() {
+  po::options_description d("Options of rsim snapshot");
+  d.add_options()("output,o", po::value<std::string>(), "the job's output, if it ran with -o")
+      ("to", po::value<std::string>(), "write the snapshot here (default <output>.snapshot.h5)");
+  return d;
+}
+
+const char* usage_of(Command cmd) {
+  switch (cmd) {
+    case Command::status: return "rsim status grid.toml|output.h5";
+    case Command::snapshot: return "rsim snapshot [-o output] [--to file.h5] grid.toml|output.h5";
+    default: return "rsim inspect [--task T] grid.toml|output.h5";
+  }
+}
+
+// rsim status PATH | rsim inspect [--task T] PATH | rsim snapshot [-o O] [--to F] PATH
 Options parse_subcommand(Command cmd, int argc, char** argv) {
   Options o;
   o.command = cmd;
-  const char* usage = cmd == Command::status ? "rsim status grid.toml|output.h5"
-                                             : "rsim inspect [--task T] grid.toml|output.h5";
-  const po::variables_map vm =
-      parse(argc - 1, argv + 1, cmd == Command::inspect ? inspect_options() : po::options_description());
+  const char* usage = usage_of(cmd);
+  const po::variables_map vm = parse(argc - 1, argv + 1,
+                                     cmd == Command::inspect    ? inspect_options()
+                                     : cmd == Command::snapshot ? snapshot_options()
+                                                                : po::options_description());
   o.target = the_path(vm, usage);
   if (o.target.empty()) throw core::UsageError("no job given", std::string("usage: ") + usage);
   if (vm.count("task")) {
     o.has_task = true;
     o.task = parse_task_id(vm["task"].as<std::string>());
   }
+  if (vm.count("output")) o.run.output = vm["output"].as<std::string>();
+  if (vm.count("to")) o.snapshot_to = vm["to"].as<std::string>();
   return o;
 }
 }  // namespace
@@ -98,6 +116,7 @@ Options parse_subcommand(Command cmd, int argc, char** argv) {
 Options parse_options(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "status") return parse_subcommand(Command::status, argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "inspect") return parse_subcommand(Command::inspect, argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "snapshot") return parse_subcommand(Command::snapshot, argc, argv);
   const po::variables_map vm = parse(argc, argv, visible());
   Options o;
   o.help = vm.count("help") > 0;
@@ -136,7 +155,11 @@ std::string help_text() {
     << "  rsim status grid.toml|output.h5           progress of a running, stopped or finished job\n"
     << "  rsim inspect [--task T] grid.toml|out.h5  the job as JSON: settings, grid, counts, paths,\n"
     << "                                            reserved names; with --task, that task's\n"
-    << "                                            point, parameters and random seed\n\n"
+    << "                                            point, parameters and random seed\n"
+    << "  rsim snapshot [-o out] [--to f.h5] grid.toml|output.h5\n"
+    << "                                            the results a running or interrupted job\n"
+    << "                                            committed so far, as a result file\n"
+    << "                                            (default <output>.snapshot.h5)\n\n"
     << "grid.toml names the job, its seed and replicates, a parameter grid and the task to\n"
     << "run for every (grid point, replicate).  Every rank runs tasks; results, per-task\n"
     << "status and timings land in [job] output (default <name>.h5 beside grid.toml).\n"

@@ -12,13 +12,15 @@ enum class Command {
   single_task,  // rsim --task T grid.toml: one task, no MPI, no files
   status,       // rsim status grid.toml|output.h5
   inspect,      // rsim inspect [--task T] grid.toml|output.h5: the job as JSON
+  snapshot,     // rsim snapshot [-o out] [--to f.h5] grid.toml|output.h5: committed results so far
   info,         // --help, --version, --list-kernels
 };
 
 struct Options {
   Command command = Command::run;
   job::RunOptions run;     // grid, output and the run's flags
-  std::string target;      // status / inspect: the grid.toml or result file
+  std::string target;      // status / inspect / snapshot: the grid.toml or result file
+  std::string snapshot_to; // snapshot: where it goes ("" = <output>.snapshot.h5)
   bool help = false;
   bool version = false;
   bool list_kernels = false;

@@ -187,7 +187,8 @@ class JobRun {
         comm_.broadcast(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
     start_record(run_id);
     facts_ = JobFacts{spec_.name, spec_.output, spec_.output + ".status.json", created_, space_->n_tasks(),
-                      already_,   comm_.size(), spec_.output + ".logs"};
+                      already_,   comm_.size(), spec_.output + ".logs",
+                      std::filesystem::absolute(spec_.source_path).string()};
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
     try {

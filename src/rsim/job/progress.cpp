@@ -66,6 +66,7 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
   ordered_json j = {{"format", 1},
                     {"job", f.job},
                     {"output", f.output},
+                    {"grid", f.grid},
                     {"state", state},
                     {"n_tasks", f.n_tasks},
                     {"done", done},

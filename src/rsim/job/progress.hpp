@@ -27,6 +27,7 @@ struct JobFacts {
   std::uint64_t already = 0;  // committed by earlier runs (resume)
   int ranks = 1;
   std::string errors_dir;     // where ranks append errors-r<rank>.jsonl (the logs folder)
+  std::string grid;           // the grid.toml (absolute), so `rsim snapshot output.h5` finds the job
 };
 
 // Appends one failed task to this rank's <dir>/errors-r<rank>.jsonl (a JSON

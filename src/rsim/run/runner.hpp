@@ -57,6 +57,14 @@ struct RunContext {
 // The one place that knows which backends were built in.  Sets the backend
 // up for this rank; throws core::ConfigError for a bad [task] section and
 // core::BackendError when the backend cannot start.
+// What runs the tasks of `spec`, as Runner::describe() says it:
+// "native kernel ttest_power", "R function simulate in /path/power.R".
+// (Inline: both the R and the native runner libraries use it.)
+inline std::string describe_task(const grid::JobSpec& spec) {
+  if (spec.task.backend == "r") return "R function " + spec.task.function + " in " + spec.task.script;
+  return "native kernel " + spec.task.kernel;
+}
+
 std::unique_ptr<Runner> make_runner(const grid::JobSpec& spec, const grid::TaskSpace& space,
                                     const RunContext& ctx = {});
 

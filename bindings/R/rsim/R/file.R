@@ -30,13 +30,55 @@ grid_result_path <- function(path, call = parent.frame()) {
 }
 
 # Opens an rsim result file for reading, or stops with a message that says
-# why not (missing, not finished yet, not rsim's, too new).  The caller closes
-# it with close_h5().
-open_result <- function(path, call = parent.frame()) {
+# why not (missing, not finished yet, not rsim's, too new).  With `partial`,
+# a job that is running or was interrupted is read from a snapshot of what
+# it committed so far (`rsim snapshot`), with a message saying how much.
+# The caller closes it with close_h5().
+open_result <- function(path, partial = FALSE, call = parent.frame()) {
   path <- result_path(path, call = call)
   if (!file.exists(path)) {
-    unfinished_job_error(path, call = call)
+    snap <- if (partial) take_snapshot(path, call = call)
+    if (is.null(snap)) unfinished_job_error(path, call = call)
+    f <- open_checked(snap$snapshot, call = call)
+    unlink(snap$snapshot) # open: the file lives on until closed
+    inform_partial(path, snap)
+    return(f)
   }
+  open_checked(path, call = call)
+}
+
+# The results a running or interrupted job committed so far, as a temporary
+# result file (`rsim snapshot`): the binary's JSON (snapshot, committed,
+# n_tasks, ok, failed), or NULL if there is nothing to take it from.
+take_snapshot <- function(path, to = tempfile("rsim-snapshot-", fileext = ".h5"), call = parent.frame()) {
+  if (!dir.exists(paste0(path, ".ckpt")) || !nzchar(rsim_binary(required = FALSE))) return(NULL)
+  r <- rsim_exec(c("snapshot", normalizePath(path, mustWork = FALSE), "--to", to), ok = 0:3, call = call)
+  if (r$status != 0L) { # gone meanwhile (the job finished), or a job rsim cannot name: say what is known
+    unlink(to)
+    return(NULL)
+  }
+  parse_json(r$stdout, "rsim snapshot")
+}
+
+inform_partial <- function(path, snap) {
+  cli::cli_inform(c("{.file {path}} is not finished: partial results, {format(snap$committed, big.mark = ',')} of {format(snap$n_tasks, big.mark = ',')} tasks committed so far.",
+    i = "A snapshot of the checkpoints taken now ({snap$failed} failed); read again for more."
+  ), class = "rsim_partial")
+}
+
+# The file to read for `file`: itself, or for a job that has not finished, a
+# snapshot (with the message) that `frame`'s exit removes; for readers that
+# open the file more than once and must see one state.
+readable_now <- function(file, frame = parent.frame(), call = parent.frame()) {
+  if (file.exists(file)) return(file)
+  snap <- take_snapshot(file, call = call)
+  if (is.null(snap)) unfinished_job_error(file, call = call)
+  inform_partial(file, snap)
+  do.call(on.exit, list(substitute(unlink(s), list(s = snap$snapshot)), add = TRUE), envir = frame)
+  snap$snapshot
+}
+
+open_checked <- function(path, call = parent.frame()) {
   if (dir.exists(path)) {
     cli::cli_abort("{.file {path}} is a folder, not an rsim result file.", call = call)
   }
@@ -270,6 +312,7 @@ n_tasks_of <- function(f) as.numeric(h5_attr(f, "n_tasks"))
 
 # Warns when a result file lacks tasks that never ran (complete = 0).
 warn_incomplete <- function(f, path, call = parent.frame()) {
+  if (!is.null(h5_attr(f, "snapshot_of"))) return(invisible()) # open_result() said it is partial
   complete <- h5_attr(f, "complete", 1L)
   if (isTRUE(complete == 0)) {
     missing <- as.numeric(h5_attr(f, "n_not_run", NA))
@@ -322,6 +365,9 @@ unfinished_job_error <- function(path, call = parent.frame()) {
       "%d checkpoint segment%s in %s hold the tasks committed so far; run the same command again to resume.",
       segs, if (segs == 1L) "" else "s", ckpt
     ))
+    if (!nzchar(rsim_binary(required = FALSE))) {
+      bullets <- c(bullets, i = "To read the results committed so far, the rsim program is needed: set RSIM_BIN to its path or put it on the PATH.")
+    }
   }
   bullets[-1] <- cli_text_escape(bullets[-1])
   cli::cli_abort(bullets, call = call, class = "rsim_unfinished")

@@ -1,7 +1,8 @@
 # Where a job stands, as monitor() and serve() both report it: its progress
 # from <output>.status.json or the result file's counts, the failures its
 # ranks have logged, and values computed once per version of the result
-# file.  Reads files only; never runs the rsim program.
+# file.  Reads files only; never runs the rsim program (monitor() takes its
+# snapshots of a running job's results itself).
 
 # Where a job stands: from <output>.status.json when there is one (a run
 # that is going on, was interrupted or finished), else from the counts of

@@ -17,10 +17,10 @@
 #'
 #' **Results of a running job.**  Until a job ends, rsim keeps its finished
 #' tasks in the checkpoint folder `<output>.ckpt/`, in a format private to
-#' rsim.  The dashboard therefore shows results once the result file exists:
-#' when the job has finished, or when an interrupted job has been run again
-#' to the end.  It switches to them by itself when the file appears, and
-#' says so while it waits.
+#' rsim.  The dashboard shows running estimates from a snapshot of them
+#' (`rsim snapshot`, taken every `max(5, interval)` seconds; this needs the
+#' rsim program: `RSIM_BIN` or `rsim` on the `PATH`) and says how many tasks
+#' they rest on; it switches to the result file by itself when that appears.
 #'
 #' The dashboard listens on `host` (default `127.0.0.1`: only this machine
 #' can open it).  In RStudio it opens in the Viewer pane, elsewhere in the
@@ -264,9 +264,24 @@ monitor_server <- function(path, interval) {
       if (nrow(e)) utils::head(e, 200L)
     }, striped = TRUE, digits = 4, na = "", spacing = "xs", class = "rsim-errors")
 
+    # A job without its result file yet: running estimates from a snapshot of
+    # what it committed so far (`rsim snapshot`), taken every 5 s at most.
+    snap <- shiny::reactiveVal(NULL)
+    snap_file <- tempfile("rsim-monitor-", fileext = ".h5")
+    session$onSessionEnded(function() unlink(snap_file))
+    shiny::observe({
+      shiny::invalidateLater(max(5, interval) * 1000)
+      p <- shiny::isolate(prog())
+      if (!is.null(p$results$counts)) return(if (!is.null(shiny::isolate(snap()))) snap(NULL))
+      s <- tryCatch(take_snapshot(path, to = snap_file), error = function(e) NULL)
+      if (!is.null(s)) snap(c(s, taken = format(Sys.time(), "%H:%M:%S")))
+    })
+    source_file <- shiny::reactive(if (!is.null(result_sig())) path else snap()$snapshot)
     info <- shiny::reactive({
-      if (is.null(result_sig())) return(NULL)
-      tryCatch(job_info(path), error = function(e) NULL)
+      if (!is.null(result_sig())) return(tryCatch(job_info(path), error = function(e) NULL))
+      s <- snap()
+      if (is.null(s)) return(NULL)
+      tryCatch(structure(job_info(s$snapshot), partial = s), error = function(e) NULL)
     })
     output$has_results <- shiny::reactive(!is.null(info()))
     shiny::outputOptions(output, "has_results", suspendWhenHidden = FALSE)
@@ -285,7 +300,7 @@ monitor_server <- function(path, interval) {
     values <- shiny::reactive({
       i <- info()
       shiny::req(i, input$field, input$field %in% numeric_field_choices(i$fields))
-      v <- read_field_values(path, input$field)
+      v <- read_field_values(source_file(), input$field)
       s <- group_mean_se(v$value, v$point + 1L, nrow(i$grid))
       stats <- stats::setNames(data.frame(s$mean, s$se, s$n), paste0(input$field, c("_mean", "_se", "_n")))
       list(values = v, summary = cbind(i$grid, stats), labels = point_labels(i$grid))
@@ -359,10 +374,18 @@ results_note <- function(p, info) {
   if (is.null(info)) {
     why <- if (!is.null(p$results$error)) sprintf("The result file cannot be read: %s", p$results$error) else
       "There is no result file yet."
-    return(paste(why, "While a job runs, rsim keeps its finished tasks in the checkpoint folder",
-                 sprintf("%s.ckpt in a format private to rsim, so results are shown once the job has", basename(p$path)),
-                 "finished and written the result file (an interrupted job: once it has been run again to the end).",
+    how <- if (nzchar(rsim_binary(required = FALSE))) {
+      "Running estimates appear here once the job has committed its first tasks (every few seconds, from a snapshot of its checkpoints),"
+    } else {
+      "Running estimates need the rsim program (set RSIM_BIN for the R session that serves this page); until then"
+    }
+    return(paste(why, how, "and the final results once the job has written its result file.",
                  "This page switches to them by itself."))
+  }
+  if (!is.null(s <- attr(info, "partial"))) {
+    return(sprintf(paste("Running estimates: mean and Monte Carlo standard error (sd / sqrt(n)) over the tasks that finished ok",
+                         "among the %s of %s committed so far (partial; a snapshot of the checkpoints taken at %s, refreshed every few seconds)."),
+                   format(s$committed, big.mark = ","), format(s$n_tasks, big.mark = ","), s$taken))
   }
   note <- sprintf("Mean and Monte Carlo standard error (sd / sqrt(n)) over the tasks that finished ok, from the result file (%s tasks).",
                   format(info$n_tasks, big.mark = ","))

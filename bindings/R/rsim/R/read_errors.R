@@ -15,7 +15,7 @@
 #' err[1, c("task", "sd", "message")]
 read_errors <- function(path) {
   file <- result_path(path)
-  f <- open_result(file)
+  f <- open_result(file, partial = TRUE)
   on.exit(close_h5(f))
   read_records(f, "errors", with_calls = TRUE)
 }
@@ -35,7 +35,7 @@ read_errors <- function(path) {
 #' head(read_warnings(f))
 read_warnings <- function(path) {
   file <- result_path(path)
-  f <- open_result(file)
+  f <- open_result(file, partial = TRUE)
   on.exit(close_h5(f))
   read_records(f, "warnings", with_calls = FALSE)
 }

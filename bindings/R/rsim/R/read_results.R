@@ -10,8 +10,12 @@
 #'
 #' A result file with tasks that never ran (`complete = 0`) is read with a
 #' warning that says how many are missing; their fields are `NA`.  If the
-#' job has not finished yet (no result file, only the checkpoint folder and
-#' the status file of a running or interrupted job), `read_results()` stops
+#' job has not finished yet (no result file, only the checkpoint folder of a
+#' running or interrupted job), `read_results()` reads what it has committed
+#' so far from a snapshot taken by the rsim program (`rsim snapshot`; tasks
+#' not committed yet have status `not_run`) and says so with a message of
+#' class `rsim_partial` ("partial results, 469 of 800 tasks committed so
+#' far").  Without the rsim program, or before the first commit, it stops
 #' with the job's progress instead.
 #'
 #' @param path the result file (the `[job] output` of grid.toml), or the
@@ -49,7 +53,7 @@
 read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   status <- match.arg(status)
   file <- result_path(path)
-  f <- open_result(file)
+  f <- open_result(file, partial = TRUE)
   on.exit(close_h5(f))
   warn_incomplete(f, file)
 

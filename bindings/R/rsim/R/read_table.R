@@ -18,7 +18,7 @@
 #' head(read_table(f, "draws"))
 read_table <- function(path, name) {
   file <- result_path(path)
-  f <- open_result(file)
+  f <- open_result(file, partial = TRUE)
   on.exit(close_h5(f))
   all_tables <- group_members(f, "tables")
   table_links <- all_tables$links

@@ -20,7 +20,7 @@
 #' summarise_results(f)
 #' summarise_results(f, by = "n", fields = "reject")
 summarise_results <- function(path, by = NULL, fields = NULL) {
-  file <- result_path(path)
+  file <- readable_now(result_path(path)) # one snapshot of a running job for all three reads
   f <- open_result(file)
   params <- grid_param_names(f)
   members <- group_members(f, "results")

@@ -14,7 +14,7 @@ class NativeRunner : public Runner {
                std::string name, const std::vector<core::DataTable>* data = nullptr);
   const core::Schema& schema() const override { return schema_; }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
-  std::string describe() const override { return "native kernel " + name_; }
+  std::string describe() const override { return "native kernel " + name_; }  // as describe_task()
 
  private:
   const grid::JobSpec& spec_;

@@ -56,7 +56,7 @@ class RRunner : public Runner {
   }
   void adopt_schema(const core::Schema& s) override { values_.adopt_schema(s); }
   core::TaskStatus run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) override;
-  std::string describe() const override { return "R function " + spec_.task.function + " in " + spec_.task.script; }
+  std::string describe() const override { return describe_task(spec_); }
   std::vector<std::pair<std::string, std::string>> provenance() const override {
     return {{"r_version", r_version_}, {"r_packages", packages_}};
   }

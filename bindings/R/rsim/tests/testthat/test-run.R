@@ -25,7 +25,7 @@ test_that("rsim_run() in the background: status, wait, result", {
   expect_output(print(s), "finished: 100/100 tasks \\(100.0%\\), 0 failed")
 })
 
-test_that("job$kill() stops a job; read_results() then explains; a rerun resumes", {
+test_that("job$kill() stops a job; read_results() then reads what it committed; a rerun resumes", {
   g <- busy_grid("kill", ms = 50, replicates = 400, chunk = 2, checkpoint = 0.1)
   dir <- dirname(g)
   job <- rsim_run(g, np = 2)
@@ -36,8 +36,20 @@ test_that("job$kill() stops a job; read_results() then explains; a rerun resumes
   expect_false(job$process$is_alive())
   expect_identical(job$status()$state, "killed")
   expect_error(job$wait(progress = FALSE), "was stopped")
-  expect_error(read_results(job$output), "has not finished")
-  expect_error(read_results(job$output), "checkpoint segment")
+  expect_message(part <- read_results(job$output), "partial results, [0-9,]+ of 400 tasks committed")
+  expect_gte(sum(part$status == "ok"), 20)
+  expect_true(all(part$status %in% c("ok", "not_run")), any(part$status == "not_run"))
+  expect_true(all(part$u[part$status == "ok"] >= 0))
+  expect_false(file.exists(job$output)) # a snapshot in the session's temporary folder, gone once read
+  if (requireNamespace("shiny", quietly = TRUE)) {
+    shiny::testServer(rsim:::monitor_app(job$output), {
+      session$flushReact()
+      expect_match(output$results_note, "Running estimates")
+      expect_match(output$results_note, "of 400 committed so far")
+      session$setInputs(field = "u", point = "1")
+      expect_equal(values()$summary$u_n, sum(part$status == "ok"))
+    })
+  }
   res <- rsim_run(g, np = 2, background = FALSE)
   expect_true(all(res$status == "ok"))
   expect_identical(nrow(res), 400L)
