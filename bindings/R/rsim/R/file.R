@@ -260,7 +260,9 @@ read_grid_points <- function(f) {
 }
 
 read_dataset <- function(d) {
-  if (h5_class(d) == "H5T_VLEN") return(read_bytes(d))
+  # rsim writes `encoding` on every byte field (and only there); asking for an
+  # attribute costs far less than hdf5r's type object (wide files: 10,000 fields)
+  if (d$attr_exists("encoding")) return(read_bytes(d))
   x <- d$read()
   if (inherits(x, "factor_ext")) {
     x <- factor(attr(x, "levels")[match(unclass(x), attr(x, "values"))], levels = attr(x, "levels"))
