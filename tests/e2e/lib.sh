@@ -38,3 +38,17 @@ $OUT"
 }
 expect_out() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1':
 $OUT"; }
+
+# same_at_1_2_4 EXIT TOML PREFIX : runs the job at -n 1, 2 and 4 into
+# PREFIX-<n>.h5, each exiting EXIT, and fails unless the three files hold
+# the same content (compare_h5.py: all but timings, ranks and times).
+same_at_1_2_4() {
+  local code=$1 toml=$2 prefix=$3 np
+  for np in 1 2 4; do
+    expect_exit "$code" mpirun_rsim "$np" --oversubscribe -- "$toml" -q -o "$prefix-$np.h5"
+  done
+  for np in 2 4; do
+    "$PY" "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$prefix-1.h5" "$prefix-$np.h5" >"$prefix.diff" ||
+      fail "$prefix: -n $np differs from -n 1: $(tail -5 "$prefix.diff")"
+  done
+}

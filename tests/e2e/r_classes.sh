@@ -17,12 +17,7 @@ f <- function(i, .task) {
 }
 R
 printf '[job]\nname = "cls"\nseed = 1\nreplicates = 4\n[task]\nbackend = "r"\nscript = "cls.R"\nfunction = "f"\n[grid]\ni = [1, 2]\n' >cls.toml
-for np in 1 2 4; do
-  expect_exit 0 mpirun_rsim $np --oversubscribe -- cls.toml -q -o "cls-$np.h5"
-done
-for np in 2 4; do
-  $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" cls-1.h5 "cls-$np.h5" >/dev/null || fail "classes: -n $np differs from -n 1"
-done
+same_at_1_2_4 0 cls.toml cls
 Rscript - <<'R' || fail "classes do not come back"
 library(rsim)
 r <- read_results("cls-2.h5")

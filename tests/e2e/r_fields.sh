@@ -23,13 +23,7 @@ f <- function(i, .task) {
 }
 R
 printf '[job]\nname = "fields"\nseed = 1\nreplicates = 4\n[task]\nbackend = "r"\nscript = "fields.R"\nfunction = "f"\n[grid]\ni = [1, 2, 3, 4]\n[schedule]\nchunk = 1\n' >fields.toml
-for np in 1 2 4; do
-  expect_exit 3 mpirun_rsim $np --oversubscribe -- fields.toml -q -o "fields-$np.h5"
-done
-for np in 2 4; do
-  $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" fields-1.h5 "fields-$np.h5" >/dev/null ||
-    fail "fields: -n $np differs from -n 1: $($PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" fields-1.h5 "fields-$np.h5")"
-done
+same_at_1_2_4 3 fields.toml fields
 Rscript - <<'R' || fail "the union of fields is not as documented"
 library(rsim)
 r <- read_results("fields-4.h5")

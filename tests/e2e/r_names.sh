@@ -17,12 +17,7 @@ f <- function(i) {
 }
 R
 printf '[job]\nname = "names"\nseed = 1\nreplicates = 3\n[task]\nbackend = "r"\nscript = "names.R"\nfunction = "f"\n[grid]\ni = [1, 2]\n' >names.toml
-for np in 1 2 4; do
-  expect_exit 0 mpirun_rsim $np --oversubscribe -- names.toml -q -o "names-$np.h5"
-done
-for np in 2 4; do
-  $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" names-1.h5 "names-$np.h5" >/dev/null || fail "names: -n $np differs from -n 1"
-done
+same_at_1_2_4 0 names.toml names
 Rscript - <<'R' || fail "R does not read the names back"
 library(rsim)
 r <- read_results("names-2.h5")

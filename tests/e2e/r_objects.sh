@@ -21,12 +21,7 @@ whole <- function(i) lm(dist ~ speed, cars[seq_len(20 + i), ])
 R
 printf '[job]\nname = "obj"\nseed = 1\nreplicates = 3\n[task]\nbackend = "r"\nscript = "obj.R"\nfunction = "f"\npackages = ["methods"]\n[grid]\ni = [1, 2]\n' >obj.toml
 sed 's/function = "f"/function = "whole"/' obj.toml >whole.toml
-for np in 1 2 4; do
-  expect_exit 3 mpirun_rsim $np --oversubscribe -- obj.toml -q -o "obj-$np.h5"
-done
-for np in 2 4; do
-  $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" obj-1.h5 "obj-$np.h5" >/dev/null || fail "objects: -n $np differs from -n 1"
-done
+same_at_1_2_4 3 obj.toml obj
 expect_exit 0 mpirun_rsim 2 -- whole.toml -q -o whole.h5
 Rscript - <<'R' || fail "R does not read the objects back"
 suppressMessages(library(methods))
