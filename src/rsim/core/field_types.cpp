@@ -71,7 +71,7 @@ bool is_na(const T& v) {
   if constexpr (std::is_same_v<T, double>) return is_na_float(v);
   else if constexpr (std::is_same_v<T, std::int64_t>) return v == na_int;
   else if constexpr (std::is_same_v<T, std::int8_t>) return v == na_bool;
-  else if constexpr (std::is_same_v<T, std::string>) return v.empty();  // NA_character_ is stored as ""
+  else if constexpr (std::is_same_v<T, std::string>) return v == na_string;
   else return v.bytes.empty();
 }
 template <class T>
@@ -79,6 +79,7 @@ T na_of() {
   if constexpr (std::is_same_v<T, double>) return na_float();
   else if constexpr (std::is_same_v<T, std::int64_t>) return na_int;
   else if constexpr (std::is_same_v<T, std::int8_t>) return na_bool;
+  else if constexpr (std::is_same_v<T, std::string>) return std::string(na_string);
   else return T{};
 }
 }  // namespace

@@ -25,7 +25,8 @@ void append_na(ColumnData& col, std::size_t n) {
         if constexpr (std::is_same_v<T, double>) c.insert(c.end(), n, na_float());
         else if constexpr (std::is_same_v<T, std::int64_t>) c.insert(c.end(), n, na_int);
         else if constexpr (std::is_same_v<T, std::int8_t>) c.insert(c.end(), n, na_bool);
-        else c.insert(c.end(), n, T{});  // "" and the empty Blob
+        else if constexpr (std::is_same_v<T, std::string>) c.insert(c.end(), n, std::string(na_string));
+        else c.insert(c.end(), n, T{});  // the empty Blob
       },
       col);
 }

@@ -2,6 +2,7 @@
 // The named, typed result fields a task returns, and per-task status.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rsim/core/value.hpp"
@@ -28,5 +29,9 @@ double na_float();
 bool is_na_float(double x);  // true for R's NA only, not for other NaNs
 constexpr std::int64_t na_int = INT64_MIN;
 constexpr std::int8_t na_bool = 2;  // logical fields: 0 FALSE, 1 TRUE, 2 NA
+// Missing text: U+FFFF (a Unicode noncharacter, never in real text), so that
+// NA_character_ and "" stay apart; string datasets name it in their
+// attribute `na_string` (docs/format.md#missing-values).
+inline constexpr std::string_view na_string = "\xEF\xBF\xBF";
 
 }  // namespace rsim::core

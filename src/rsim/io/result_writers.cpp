@@ -142,15 +142,19 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
   const double na_f = core::na_float();
   const std::int64_t na_i = core::na_int;
   const std::int8_t na_b = core::na_bool;
+  const std::string na_text(core::na_string);
+  const char* na_s = na_text.c_str();
   for (std::size_t i = 0; i < schema_.size(); ++i) {
     const core::Field& f = schema_[i];
-    const void* fill = f.type == core::ValueType::Float ? static_cast<const void*>(&na_f)
-                       : f.type == core::ValueType::Int ? static_cast<const void*>(&na_i)
-                       : f.type == core::ValueType::Bool ? static_cast<const void*>(&na_b)
-                                                         : nullptr;
+    const void* fill = f.type == core::ValueType::Float    ? static_cast<const void*>(&na_f)
+                       : f.type == core::ValueType::Int    ? static_cast<const void*>(&na_i)
+                       : f.type == core::ValueType::Bool   ? static_cast<const void*>(&na_b)
+                       : f.type == core::ValueType::String ? static_cast<const void*>(&na_s)
+                                                           : nullptr;
     datasets_.push_back(
         create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
+    if (f.type == core::ValueType::String) attr_str(datasets_.back().id, "na_string", na_text, where);
     for (const auto& [name, values] : origins_[i].meta) {
       const bool names_fit = name != "element_names" || (f.width > 1 && values.size() == f.width);
       if (!values.empty() && names_fit) attr_strings(datasets_.back().id, name.c_str(), values, where);
@@ -271,6 +275,7 @@ void TableWriter::write(hid_t file, const std::string& where) const {
     for (std::size_t c = 0; c < t.schema.size(); ++c) {
       const core::Field& f = t.schema[c];
       Dataset d = create_dataset(tg, f.name, value_type(f.type, at), n, 1, nullptr, at + "/" + f.name);
+      if (f.type == core::ValueType::String) attr_str(d.id, "na_string", std::string(core::na_string), at);
       std::visit(
           [&](const auto& col) {
             using T = typename std::decay_t<decltype(col)>::value_type;

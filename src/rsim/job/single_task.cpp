@@ -38,6 +38,7 @@ ordered_json element(const core::ColumnData& col, std::size_t k) {
         else if constexpr (std::is_same_v<T, std::int64_t>) return c[k] == core::na_int ? ordered_json() : ordered_json(c[k]);
         else if constexpr (std::is_same_v<T, std::int8_t>) return c[k] == core::na_bool ? ordered_json() : ordered_json(c[k] != 0);
         else if constexpr (std::is_same_v<T, core::Blob>) return c[k].bytes.empty() ? ordered_json() : ordered_json(hex(c[k].bytes));
+        else if constexpr (std::is_same_v<T, std::string>) return c[k] == core::na_string ? ordered_json() : ordered_json(c[k]);
         else return c[k];
       },
       col);

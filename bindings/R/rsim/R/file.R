@@ -264,6 +264,7 @@ read_dataset <- function(d) {
   # attribute costs far less than hdf5r's type object (wide files: 10,000 fields)
   if (d$attr_exists("encoding")) return(read_bytes(d))
   x <- d$read()
+  if (is.character(x) && d$attr_exists("na_string")) x[x == hdf5r::h5attr(d, "na_string")] <- NA_character_
   if (inherits(x, "factor_ext")) {
     x <- factor(attr(x, "levels")[match(unclass(x), attr(x, "values"))], levels = attr(x, "levels"))
   }
@@ -281,7 +282,6 @@ with_r_class <- function(x, d) {
   attr_of <- function(name) if (d$attr_exists(name)) as.character(hdf5r::h5attr(d, name)) else NULL
   cls <- attr_of("r_class")
   if ("factor" %in% cls) {
-    x[!is.na(x) & x == ""] <- NA # strings have no NA in the file: "" is a missing level
     lv <- attr_of("levels")
     lv <- c(lv, setdiff(sort(unique(x[!is.na(x)])), lv)) # labels of tasks whose levels differed
     return(structure(match(x, lv), levels = lv, class = cls))

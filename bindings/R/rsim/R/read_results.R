@@ -78,7 +78,7 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   grid <- NULL
   if (any(params %in% want)) grid <- read_grid_points(f)
   pt <- sel(point)
-  not_ok <- NULL  # tasks whose string fields are "" in the file and become NA
+  not_ok <- NULL  # files before format attribute na_string: tasks whose string fields are "" and become NA
   out <- vector("list", length(want))
   names(out) <- want
   for (col in want) {
@@ -88,7 +88,7 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
       x <- sel(h5_read(f, paste0("results/", fields[match(col, cols$fields)])))
       if (is.character(x)) {
         if (is.null(not_ok)) not_ok <- sel(if (is.null(st)) read_status(f) else st) != "ok"
-        x[x == "" & not_ok] <- NA_character_
+        x[which(x == "" & not_ok)] <- NA_character_
       }
       x
     } else {

@@ -210,7 +210,7 @@ void append_column(core::ColumnData& dst, SEXP col, R_xlen_t nrow) {
             v.push_back(b == NA_LOGICAL ? core::na_bool : static_cast<std::int8_t>(b != 0));
           } else if constexpr (std::is_same_v<T, std::string>) {
             const char* s = r_string(col, i);
-            v.push_back(s ? std::string(s) : std::string());
+            v.push_back(s ? std::string(s) : std::string(core::na_string));
           }  // table columns are never bytes (table_schema())
         }
       },
