@@ -59,3 +59,18 @@ assert len(g) == 5000 and len(g.attrs["names"]) == 5000
 assert list(g["a_field_of_a_wide_task_5000"][:]) == [501.0] * 3 + [502.0] * 3
 PY
 pass "5,000 fields per task at -n 1 and 2"
+
+# 10,000 fields per task: the binary at -n 2, read back by h5py and by
+# read_results() (the last field and the count; about 20 s in R).
+printf 'f <- function(i) as.list(stats::setNames(i + seq_len(10000) / 10, paste0("f", seq_len(10000))))\n' >wide10.R
+sed 's/wide.R/wide10.R/; s/"wide"/"wide10"/' wide.toml >wide10.toml
+expect_exit 0 mpirun_rsim 2 -- wide10.toml -q -o wide10.h5
+$PY - wide10.h5 <<'PY' || fail "10,000 fields: wrong content"
+import sys, h5py
+g = h5py.File(sys.argv[1], "r")["results"]
+assert len(g) == 10000 and len(g.attrs["names"]) == 10000
+assert list(g["f10000"][:]) == [1001.0] * 3 + [1002.0] * 3
+PY
+Rscript -e 'r <- rsim::read_results("wide10.h5", status = "ok"); stopifnot(ncol(r) == 10007L, identical(names(r)[5], "f1"), all(r$f10000 == rep(c(1001, 1002), each = 3)))' ||
+  fail "10,000 fields: read_results"
+pass "10,000 fields per task at -n 2, read by h5py and read_results()"
