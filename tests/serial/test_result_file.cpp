@@ -12,6 +12,7 @@
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
+#include "rsim/io/factor.hpp"
 #include "rsim/io/output_reader.hpp"
 #include "rsim/io/result_file.hpp"
 #include "rsim/io/segment_index.hpp"
@@ -405,4 +406,69 @@ TEST_F(ResultFile, ConflictingTypesKeepTheLowestTasksTypeInAnyCommitOrder) {
   const auto na = read_all<double>(f, "results/na", H5T_NATIVE_DOUBLE);
   EXPECT_TRUE(core::is_na_float(na[0])) << "the logical NA of tasks 0 and 1 joins the float field";
   H5Fclose(f);
+}
+
+// Factors (io/factor.hpp): an enum whose labels are the lowest task's levels,
+// then the labels other rows use, sorted, whatever the commit order; the
+// table's column classes come from the lowest task too, through checkpoints;
+// reading the file back gives the labels and the meta again.
+TEST_F(ResultFile, FactorsAreEnumsWithLabelsOfTheLowestTaskThenSortedInAnyCommitOrder) {
+  const core::FieldMeta low{{"r_class", {"factor"}}, {"levels", {"b", "a", "unused"}}};
+  const core::FieldMeta high{{"r_class", {"factor"}}, {"levels", {"z", "c", "y"}}};
+  const auto seg = [&](std::uint64_t first, const core::FieldMeta& meta, const char* label) {
+    core::ResultBatch b({{"f", core::ValueType::String}});
+    for (std::uint64_t t = first; t < first + 4; ++t) {
+      auto row = b.begin_row(t);
+      if (t != 2) row.set_string(0, t == 0 ? "a" : t == 5 ? "y" : label);  // task 2: NA
+      row.returned(0, 0, &meta);
+      auto& tb = row.table("tab");
+      if (tb.schema.empty()) tb.schema = {{"g", core::ValueType::String}}, tb.cols = {core::make_column(core::ValueType::String)};
+      tb.note_meta(t, {meta});
+      tb.task.push_back(t);
+      std::get<std::vector<std::string>>(tb.cols[0]).push_back(t == 0 ? "a" : label);
+      b.end_row(core::TaskStatus::ok, 0.01, 1);
+    }
+    return b;
+  };
+  for (const bool low_first : {true, false}) {
+    fs::remove_all(dir_ / "ckpt");
+    fs::create_directories(dir_ / "ckpt");
+    io::SegmentWriter w((dir_ / "ckpt").string(), spec_.source_hash, 0, 5);
+    if (low_first) w.commit(seg(0, low, "b")), w.commit(seg(4, high, "c"));
+    else w.commit(seg(4, high, "c")), w.commit(seg(0, low, "b"));
+    fs::remove(out());
+    assemble({});
+    hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    for (const char* name : {"results/f", "tables/tab/g"}) {
+      hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+      hid_t t = H5Dget_type(d);
+      ASSERT_EQ(H5Tget_class(t), H5T_ENUM) << name;
+      std::vector<std::string> labels;
+      for (int k = 0; k < H5Tget_nmembers(t); ++k) {
+        char* m = H5Tget_member_name(t, static_cast<unsigned>(k));
+        labels.emplace_back(m);
+        H5free_memory(m);
+      }
+      // task 0's levels (unused ones kept), then c (and y) of other tasks, sorted; z, unused by task 4, left out
+      const bool field = std::string(name) == "results/f";
+      EXPECT_EQ(labels, field ? (std::vector<std::string>{"b", "a", "unused", "c", "y"})
+                              : (std::vector<std::string>{"b", "a", "unused", "c"})) << name;
+      EXPECT_EQ(H5Aexists(d, "levels"), 0) << "the labels are the enum's";
+      H5Tclose(t);
+      H5Dclose(d);
+    }
+    EXPECT_EQ(read_all<std::int8_t>(f, "results/f", H5T_NATIVE_INT8).size(), 24u);
+    H5Fclose(f);
+    const auto fields = io::output_fields(out());
+    ASSERT_EQ(fields.schema.size(), 1u);
+    EXPECT_EQ(fields.schema[0].type, core::ValueType::String);
+    EXPECT_EQ(io::levels_of(fields.meta[0]), (std::vector<std::string>{"b", "a", "unused", "c", "y"}));
+    std::vector<std::string> values;
+    io::read_output_rows(out(), [&](const core::ResultBatch& b, const std::vector<std::int32_t>&) {
+      values = std::get<std::vector<std::string>>(b.columns()[0]);
+      ASSERT_EQ(b.tables().size(), 1u);
+      EXPECT_TRUE(io::is_factor(b.tables()[0].second.meta.at(0)));
+    });
+    EXPECT_EQ(values, (std::vector<std::string>{"a", "b", std::string(core::na_string), "b", "c", "y", "c", "c"}));
+  }
 }

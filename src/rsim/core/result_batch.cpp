@@ -75,10 +75,18 @@ void ResultBatch::end_row(TaskStatus status, double elapsed_s, std::int32_t atte
 
 void TableBatch::clear() {
   task.clear();
+  meta_task = FieldOrigin::none;
   for (auto& c : cols) std::visit([](auto& col) { col.clear(); }, c);
 }
 
+void TableBatch::note_meta(std::uint64_t t, std::vector<FieldMeta> m) {
+  if (t >= meta_task) return;
+  meta_task = t;
+  meta = std::move(m);
+}
+
 void TableBatch::append(const TableBatch& other) {
+  if (other.meta_task < meta_task) note_meta(other.meta_task, other.meta);
   task.insert(task.end(), other.task.begin(), other.task.end());
   for (std::size_t i = 0; i < cols.size(); ++i)
     std::visit(

@@ -41,11 +41,18 @@ class ResultBatch;
 // of each row.  Stored as /tables/<name>/ in the result file.
 struct TableBatch {
   Schema schema;
+  // Per column, what the lowest task that returned the table said of it
+  // beyond its type (an R class: r_class, levels, tzone, units), as for
+  // result fields (FieldOrigin); meta_task is that task.
+  std::vector<FieldMeta> meta;
+  std::uint64_t meta_task = FieldOrigin::none;
   std::vector<std::uint64_t> task;
   std::vector<ColumnData> cols;
   std::size_t rows() const { return task.size(); }
   void clear();
-  // Appends the rows of `other` (same schema).
+  // Task `task` described the columns so: kept if it is the lowest so far.
+  void note_meta(std::uint64_t task, std::vector<FieldMeta> m);
+  // Appends the rows of `other` (same schema), and its meta if its task is lower.
   void append(const TableBatch& other);
   // Appends the rows of `other` whose columns the field-type rule joins with
   // these (core::widened: integer and double columns become double, here or

@@ -24,8 +24,10 @@ namespace {
 
 constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
-constexpr std::uint32_t kSegmentFormat = 3;  // 2: warnings, max_rss and tables per row; 3: field origins
-constexpr std::uint32_t kSegmentFormatNoOrigins = 2;  // still read (origins unknown)
+// 2: warnings, max_rss and tables per row; 3: field origins; 4: classes of table columns
+constexpr std::uint32_t kSegmentFormat = 4;
+constexpr std::uint32_t kSegmentFormatNoTableMeta = 3;  // still read (table columns without classes)
+constexpr std::uint32_t kSegmentFormatNoOrigins = 2;    // still read (origins unknown)
 
 std::uint64_t fnv1a(const char* p, std::size_t n) {
   std::uint64_t h = 1469598103934665603ULL;
@@ -59,17 +61,20 @@ void put_schema(std::string& b, const core::Schema& schema) {
     put(b, f.width);
   }
 }
+void put_meta(std::string& b, const core::FieldMeta& meta) {
+  put<std::uint32_t>(b, static_cast<std::uint32_t>(meta.size()));
+  for (const auto& [name, values] : meta) {
+    put_str(b, name);
+    put<std::uint32_t>(b, static_cast<std::uint32_t>(values.size()));
+    for (const auto& v : values) put_str(b, v);
+  }
+}
 void put_origins(std::string& b, const std::vector<core::FieldOrigin>& origins) {
   for (const auto& o : origins) {
     put(b, o.first_task);
     put(b, o.position);
     put(b, o.first_value);
-    put<std::uint32_t>(b, static_cast<std::uint32_t>(o.meta.size()));
-    for (const auto& [name, values] : o.meta) {
-      put_str(b, name);
-      put<std::uint32_t>(b, static_cast<std::uint32_t>(values.size()));
-      for (const auto& v : values) put_str(b, v);
-    }
+    put_meta(b, o.meta);
   }
 }
 
@@ -196,18 +201,22 @@ void get_columns(Reader& r, const core::Schema& schema, std::vector<core::Column
   }
 }
 
+core::FieldMeta get_meta(Reader& r) {
+  core::FieldMeta meta(r.get<std::uint32_t>());
+  for (auto& [name, values] : meta) {
+    name = r.get_str();
+    values.resize(r.get<std::uint32_t>());
+    for (auto& v : values) v = r.get_str();
+  }
+  return meta;
+}
 std::vector<core::FieldOrigin> get_origins(Reader& r, std::size_t n) {
   std::vector<core::FieldOrigin> out(n);
   for (auto& o : out) {
     o.first_task = r.get<std::uint64_t>();
     o.position = r.get<std::uint32_t>();
     o.first_value = r.get<std::uint64_t>();
-    o.meta.resize(r.get<std::uint32_t>());
-    for (auto& [name, values] : o.meta) {
-      name = r.get_str();
-      values.resize(r.get<std::uint32_t>());
-      for (auto& v : values) v = r.get_str();
-    }
+    o.meta = get_meta(r);
   }
   return out;
 }
@@ -216,14 +225,15 @@ SegmentHeader parse_header(Reader& r) {
   SegmentHeader h;
   for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
   const auto format = r.get<std::uint32_t>();
-  if (format != kSegmentFormat && format != kSegmentFormatNoOrigins)
+  if (format != kSegmentFormat && format != kSegmentFormatNoTableMeta && format != kSegmentFormatNoOrigins)
     r.corrupt("written by an incompatible rsim version");
+  h.format = format;
   h.identity = r.get_str();
   h.rank = r.get<std::uint32_t>();
   h.run_id = r.get<std::uint64_t>();
   h.schema = get_schema(r);
-  h.origins = format == kSegmentFormat ? get_origins(r, h.schema.size())
-                                       : std::vector<core::FieldOrigin>(h.schema.size());
+  h.origins = format != kSegmentFormatNoOrigins ? get_origins(r, h.schema.size())
+                                                : std::vector<core::FieldOrigin>(h.schema.size());
   return h;
 }
 
@@ -299,6 +309,9 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
     put<std::uint64_t>(buf_, t.rows());
     put_vec(buf_, t.task);
     put_columns(buf_, t.cols);
+    put(buf_, t.meta_task);
+    put<std::uint32_t>(buf_, static_cast<std::uint32_t>(t.meta.size()));
+    for (const auto& m : t.meta) put_meta(buf_, m);
   }
   put<std::uint64_t>(buf_, fnv1a(buf_.data(), buf_.size()));
   buf_.append(kEnd, sizeof kEnd);
@@ -397,6 +410,11 @@ Segment read_segment(const std::string& path) {
     const auto rows = static_cast<std::size_t>(r.get<std::uint64_t>());
     r.get_vec(t.task, rows);
     get_columns(r, t.schema, t.cols, rows);
+    if (seg.header.format < kSegmentFormat) continue;
+    t.meta_task = r.get<std::uint64_t>();
+    t.meta.resize(r.get<std::uint32_t>());
+    for (auto& m : t.meta) m = get_meta(r);
+    if (!t.meta.empty() && t.meta.size() != t.schema.size()) r.corrupt("table column classes do not match its columns");
   }
   if (r.pos() != data.size() - trailer) r.corrupt("unexpected bytes after the last record");
   return seg;

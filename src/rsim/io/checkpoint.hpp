@@ -26,6 +26,7 @@ struct SegmentHeader {
   std::uint64_t run_id = 0;
   core::Schema schema;
   std::vector<core::FieldOrigin> origins;  // one per field (unknown, `none`, in segments of format 2)
+  std::uint32_t format = 0;                // the segment format it was written in (read back)
 };
 
 class SegmentWriter {

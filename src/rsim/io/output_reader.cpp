@@ -98,6 +98,71 @@ std::vector<core::Blob> read_blobs(hid_t d, hsize_t b, hsize_t n, const std::str
   return out;
 }
 
+// A factor (io/factor.hpp): an enum of labels, with an R class.
+bool is_factor_enum(hid_t d, hid_t type) { return H5Tget_class(type) == H5T_ENUM && has_attr(d, "r_class"); }
+
+// The labels of enum type `t`, by code (codes 0, 1, ... as rsim writes them).
+std::vector<std::string> enum_labels(hid_t t, const std::string& where) {
+  const int n = H5Tget_nmembers(t);
+  if (n < 0) throw core::IoError("cannot read the labels of a factor", where, "");
+  std::vector<std::string> labels(static_cast<std::size_t>(n));
+  Id native = RSIM_H5(H5Tget_native_type(t, H5T_DIR_ASCEND), where);
+  for (int k = 0; k < n; ++k) {
+    std::int64_t code = 0;  // the value in the base type's width, then sign-extended
+    char* name = H5Tget_member_name(t, static_cast<unsigned>(k));
+    RSIM_H5_CHECK(H5Tget_member_value(native, static_cast<unsigned>(k), &code), where);
+    const std::int64_t v = H5Tget_size(native) == 1 ? static_cast<std::int8_t>(code)
+                           : H5Tget_size(native) == 2 ? static_cast<std::int16_t>(code) : static_cast<std::int32_t>(code);
+    if (!name || v < 0 || v >= n) throw core::IoError("a factor with codes rsim does not write", where, "");
+    labels[static_cast<std::size_t>(v)] = name;
+    H5free_memory(name);
+  }
+  return labels;
+}
+
+// Rows [b, b+n) of a factor dataset as their labels (NA: core::na_string).
+std::vector<std::string> read_factor(hid_t d, hsize_t b, hsize_t n, const std::string& where) {
+  Id ft = RSIM_H5(H5Dget_type(d), where);
+  Id mt = RSIM_H5(H5Tget_native_type(ft, H5T_DIR_ASCEND), where);
+  const std::vector<std::string> labels = enum_labels(mt, where);
+  const std::size_t size = H5Tget_size(mt);
+  std::vector<char> raw(n * size);
+  read_rows(d, mt, b, n, 1, raw.data(), where);
+  std::vector<std::string> out(n, std::string(core::na_string));
+  for (hsize_t i = 0; i < n; ++i) {
+    std::int64_t code = -1;
+    if (size == 1) code = reinterpret_cast<const std::int8_t*>(raw.data())[i];
+    else if (size == 2) code = reinterpret_cast<const std::int16_t*>(raw.data())[i];
+    else code = reinterpret_cast<const std::int32_t*>(raw.data())[i];
+    if (code >= 0 && static_cast<std::size_t>(code) < labels.size()) out[i] = labels[static_cast<std::size_t>(code)];
+  }
+  return out;
+}
+
+// What tasks said of a field beyond its values (core::FieldMeta), from the
+// dataset's attributes; a factor's levels from its enum labels.
+core::FieldMeta read_meta(hid_t d, const std::string& where) {
+  core::FieldMeta meta;
+  for (const char* key : {"element_names", "r_class", "tzone", "units", "levels"}) {
+    if (!has_attr(d, key)) continue;
+    Id a = RSIM_H5(H5Aopen(d, key, H5P_DEFAULT), where);
+    Id sp = RSIM_H5(H5Aget_space(a), where);
+    const hssize_t n = H5Sget_simple_extent_npoints(sp);
+    Id t = string_type(where);
+    std::vector<char*> raw(static_cast<std::size_t>(std::max<hssize_t>(n, 0)), nullptr);
+    RSIM_H5_CHECK(H5Aread(a, t, raw.data()), where);
+    std::vector<std::string> values;
+    for (char* p : raw) {
+      values.emplace_back(p ? p : "");
+      H5free_memory(p);
+    }
+    meta.emplace_back(key, std::move(values));
+  }
+  Id t = RSIM_H5(H5Dget_type(d), where);
+  if (is_factor_enum(d, t)) meta.emplace_back("levels", enum_labels(t, where));
+  return meta;
+}
+
 // The value type of a result dataset, from its HDF5 class.
 core::ValueType type_of_dataset(hid_t d, const std::string& where) {
   Id t = RSIM_H5(H5Dget_type(d), where);
@@ -105,7 +170,7 @@ core::ValueType type_of_dataset(hid_t d, const std::string& where) {
     case H5T_INTEGER: return core::ValueType::Int;
     case H5T_FLOAT: return core::ValueType::Float;
     case H5T_STRING: return core::ValueType::String;
-    case H5T_ENUM: return core::ValueType::Bool;
+    case H5T_ENUM: return is_factor_enum(d, t) ? core::ValueType::String : core::ValueType::Bool;
     case H5T_VLEN:
       return bytes_type_of(has_attr(d, "encoding") ? read_str_attr(d, "encoding", where) : std::string());
     default: throw core::IoError("a result dataset of an unknown type", where, "");
@@ -135,7 +200,12 @@ void read_column(hid_t d, core::ValueType t, hsize_t w, hsize_t b, hsize_t n, co
       read_rows(d, lt, b, n, w, v.data(), where);
       break;
     }
-    case core::ValueType::String: std::get<std::vector<std::string>>(col) = read_strings(d, b, n, where); break;
+    case core::ValueType::String: {
+      Id ft = RSIM_H5(H5Dget_type(d), where);
+      std::get<std::vector<std::string>>(col) =
+          H5Tget_class(ft) == H5T_ENUM ? read_factor(d, b, n, where) : read_strings(d, b, n, where);
+      break;
+    }
     case core::ValueType::Bytes:
     case core::ValueType::RObject: std::get<std::vector<core::Blob>>(col) = read_blobs(d, b, n, where); break;
   }
@@ -198,6 +268,7 @@ struct OpenOutput {
   Id f, status, elapsed, rank, attempts, warnings, rss;  // rss absent (-1) in files before /tasks/max_rss
   hsize_t n_tasks = 0;
   core::Schema schema;
+  std::vector<core::FieldMeta> meta;  // per field
   std::vector<Id> fields;
 
   explicit OpenOutput(const std::string& path) : where(path) {
@@ -213,6 +284,7 @@ struct OpenOutput {
       fields.push_back(RSIM_H5(H5Dopen2(g, link.c_str(), H5P_DEFAULT), where + "/results/" + link));
       schema.push_back({original_name(fields.back(), link, where), type_of_dataset(fields.back(), where),
                         static_cast<std::uint32_t>(dims_of(fields.back(), where).second)});
+      meta.push_back(read_meta(fields.back(), where));
     }
   }
   void open_meta() {
@@ -254,9 +326,11 @@ std::vector<std::pair<std::string, core::TableBatch>> read_tables(hid_t f, const
       Id dc = RSIM_H5(H5Dopen2(tg, clink.c_str(), H5P_DEFAULT), where);
       const core::ValueType vt = type_of_dataset(dc, where);
       t.schema.push_back({original_name(dc, clink, where), vt, 1});
+      t.meta.push_back(read_meta(dc, where));
       t.cols.push_back(core::make_column(vt));
       read_column(dc, vt, 1, 0, rows, t.cols.back(), where);
     }
+    if (!t.task.empty()) t.meta_task = t.task.front();  // rows sorted by task: the lowest
     tables.emplace_back(original_name(tg, link, where), std::move(t));
   }
   return tables;
@@ -298,6 +372,8 @@ void add_table_rows(core::ResultBatch& batch, const std::vector<std::pair<std::s
     if (lo == hi) continue;
     core::TableBatch part;
     part.schema = t.schema;
+    part.meta = t.meta;
+    part.meta_task = t.meta_task;
     for (const auto& fld : t.schema) part.cols.push_back(core::make_column(fld.type));
     part.task.assign(lo, hi);
     append_slices(part.cols, t.cols, static_cast<std::size_t>(lo - t.task.begin()),
@@ -309,6 +385,11 @@ void add_table_rows(core::ResultBatch& batch, const std::vector<std::pair<std::s
 }  // namespace
 
 core::Schema output_schema(const std::string& path) { return OpenOutput(path).schema; }
+
+OutputFields output_fields(const std::string& path) {
+  OpenOutput out(path);
+  return {std::move(out.schema), std::move(out.meta)};
+}
 
 TaskRanges output_tasks(const std::string& path, bool exclude_failed) {
   const OpenOutput out(path);

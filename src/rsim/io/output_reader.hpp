@@ -31,6 +31,15 @@ OutputInfo inspect_output(const std::string& path);
 // The result fields of an rsim result file, in the order tasks returned them.
 core::Schema output_schema(const std::string& path);
 
+// The result fields of a result file with what tasks said of them beyond
+// their type (element names, R classes; a factor's labels as `levels`),
+// one meta per field.
+struct OutputFields {
+  core::Schema schema;
+  std::vector<core::FieldMeta> meta;
+};
+OutputFields output_fields(const std::string& path);
+
 // The tasks of `path` that ran (status other than not_run; with
 // `exclude_failed`, those whose status is ok) as merged ranges.
 TaskRanges output_tasks(const std::string& path, bool exclude_failed);

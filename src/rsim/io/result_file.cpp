@@ -83,6 +83,7 @@ class Assembly {
   }
 
   AssemblySummary finish(hid_t file, const std::string& where) {
+    fields_.finish();
     tables_.write(file, where);
     records_.write(file, where);
     return tasks_.count();
@@ -146,11 +147,17 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   const std::string tmp = output + ".tmp";
   const std::string& where = output;
   core::Schema kept = declared;  // then the fields of an earlier result file that the kernel did not declare
-  if (!base.empty())
-    for (const auto& f : output_schema(base))
-      if (std::none_of(kept.begin(), kept.end(), [&](const core::Field& k) { return k.name == f.name; }))
-        kept.push_back(f);
-  FieldPlan fields = plan_fields(kept, index.entries());
+  std::vector<core::FieldMeta> kept_meta(kept.size());
+  if (!base.empty()) {
+    const OutputFields earlier = output_fields(base);
+    for (std::size_t i = 0; i < earlier.schema.size(); ++i) {
+      const core::Field& f = earlier.schema[i];
+      if (std::any_of(kept.begin(), kept.end(), [&](const core::Field& k) { return k.name == f.name; })) continue;
+      kept.push_back(f);
+      kept_meta.push_back(earlier.meta[i]);
+    }
+  }
+  FieldPlan fields = plan_fields(kept, index.entries(), kept_meta);
   AssemblySummary sum;
   {
     ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through

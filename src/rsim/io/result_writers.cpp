@@ -129,13 +129,25 @@ AssemblySummary TaskWriter::count() const {
 
 // --- /results ----------------------------------------------------------------
 namespace {
+// What tasks said of a field or column beyond its values, as attributes
+// (docs/format.md#classes); a factor's levels are its enum's labels.
+void write_meta(hid_t d, const core::FieldMeta& meta, std::uint32_t width, const std::string& where) {
+  const bool factor = is_factor(meta);
+  for (const auto& [name, values] : meta) {
+    const bool names_fit = name != "element_names" || (width > 1 && values.size() == width);
+    if (!values.empty() && names_fit && !(factor && name == "levels"))
+      attr_strings(d, name.c_str(), values, where);
+  }
+}
+
 std::string shown(const core::Field& f) {
   return std::string(core::type_name(f.type)) + (f.width > 1 ? "[" + std::to_string(f.width) + "]" : std::string());
 }
 }  // namespace
 
 FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std::string& where)
-    : schema_(std::move(plan.schema)),
+    : where_(where),
+      schema_(std::move(plan.schema)),
       origins_(std::move(plan.origins)),
       kept_(std::move(plan.kept)),
       group_(ordered_group(file, "results", where)) {
@@ -146,6 +158,12 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
   const char* na_s = na_text.c_str();
   for (std::size_t i = 0; i < schema_.size(); ++i) {
     const core::Field& f = schema_[i];
+    index_.emplace(f.name, index_.size());
+    if (f.type == core::ValueType::String && f.width == 1 && is_factor(origins_[i].meta)) {
+      factors_.emplace(i, FactorColumn(levels_of(origins_[i].meta), n_tasks));
+      datasets_.emplace_back();  // created by finish(), once every label is known
+      continue;
+    }
     const void* fill = f.type == core::ValueType::Float    ? static_cast<const void*>(&na_f)
                        : f.type == core::ValueType::Int    ? static_cast<const void*>(&na_i)
                        : f.type == core::ValueType::Bool   ? static_cast<const void*>(&na_b)
@@ -155,11 +173,7 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
         create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
     if (f.type == core::ValueType::String) attr_str(datasets_.back().id, "na_string", na_text, where);
-    for (const auto& [name, values] : origins_[i].meta) {
-      const bool names_fit = name != "element_names" || (f.width > 1 && values.size() == f.width);
-      if (!values.empty() && names_fit) attr_strings(datasets_.back().id, name.c_str(), values, where);
-    }
-    index_.emplace(f.name, index_.size());
+    write_meta(datasets_.back().id, origins_[i].meta, f.width, where);
   }
   std::vector<std::string> names;
   for (const auto& f : schema_) names.push_back(f.name);
@@ -197,6 +211,11 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
   const core::Schema& bs = b.schema();
   for (std::size_t c = 0; c < bs.size(); ++c) {
     if (skip_[c]) continue;
+    if (const auto fc = factors_.find(out_of_[c]); fc != factors_.end()) {
+      const auto& labels = std::get<std::vector<std::string>>(b.columns()[c]);
+      for (hsize_t k = 0; k < cnt; ++k) fc->second.set(off + k, labels[i + k]);
+      continue;
+    }
     const Dataset& d = datasets_[out_of_[c]];
     const std::size_t w = bs[c].width;
     const core::ValueType out_type = schema_[out_of_[c]].type;
@@ -220,6 +239,13 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
           }
         },
         b.columns()[c]);
+  }
+}
+
+void FieldWriter::finish() {
+  for (const auto& [i, column] : factors_) {
+    datasets_[i] = column.write(group_, schema_[i].name, where_ + "/results/" + schema_[i].name);
+    write_meta(datasets_[i].id, origins_[i].meta, 1, where_);
   }
 }
 
@@ -274,7 +300,17 @@ void TableWriter::write(hid_t file, const std::string& where) const {
     write_rows(d_task, 0, n, task.data());
     for (std::size_t c = 0; c < t.schema.size(); ++c) {
       const core::Field& f = t.schema[c];
+      static const core::FieldMeta kNone;
+      const core::FieldMeta& meta = c < t.meta.size() ? t.meta[c] : kNone;
+      if (f.type == core::ValueType::String && is_factor(meta)) {
+        const auto& labels = std::get<std::vector<std::string>>(t.cols[c]);
+        FactorColumn column(levels_of(meta), n);
+        for (std::size_t i = 0; i < n; ++i) column.set(i, labels[order[i]]);
+        write_meta(column.write(tg, f.name, at + "/" + f.name).id, meta, 1, at);
+        continue;
+      }
       Dataset d = create_dataset(tg, f.name, value_type(f.type, at), n, 1, nullptr, at + "/" + f.name);
+      write_meta(d.id, meta, 1, at);
       if (f.type == core::ValueType::String) attr_str(d.id, "na_string", std::string(core::na_string), at);
       std::visit(
           [&](const auto& col) {

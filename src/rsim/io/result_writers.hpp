@@ -13,6 +13,7 @@
 #include "rsim/core/result_batch.hpp"
 #include "rsim/grid/job_spec.hpp"
 #include "rsim/grid/task_space.hpp"
+#include "rsim/io/factor.hpp"
 #include "rsim/io/h5_write.hpp"
 #include "rsim/io/segment_index.hpp"
 #include "rsim/io/result_file.hpp"
@@ -56,15 +57,19 @@ class FieldWriter {
   // conflict (write() skips them).
   std::vector<Conflict> use(const core::Schema& batch_schema);
   void write(const core::ResultBatch& b, std::size_t i, hsize_t off, hsize_t cnt);
+  // Writes the fields held until every row is known (factors).
+  void finish();
 
  private:
   std::string decided_by(std::size_t f) const;
+  std::string where_;
   core::Schema schema_;
   std::vector<core::FieldOrigin> origins_;
   std::vector<bool> kept_;
   std::vector<bool> skip_;  // per batch field: a conflict, not written
   h5::Id group_;
-  std::vector<Dataset> datasets_;
+  std::vector<Dataset> datasets_;                      // none (id < 0) for a factor, written by finish()
+  std::unordered_map<std::size_t, FactorColumn> factors_;  // file field -> its factor column
   std::vector<std::size_t> out_of_;  // file field of each batch field
   std::unordered_map<std::string, std::size_t> index_;  // field name -> its place in schema_
 };

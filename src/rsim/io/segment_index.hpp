@@ -71,13 +71,17 @@ class SegmentIndex {
 //   type of the lowest task that returned a value other than NA wins (the
 //   other tasks fail at assembly, FieldWriter::use());
 // - fields in the order of the lowest task that returned each, then of its
-//   place in that task's list; vector fields keep that task's element names.
+//   place in that task's list; vector fields keep that task's element names
+//   (and R classes); a kept field keeps `kept_meta`, what the earlier result
+//   file says of it (output_fields()), so a rerun whose tasks fail again
+//   loses no class.
 struct FieldPlan {
   core::Schema schema;
   std::vector<core::FieldOrigin> origins;  // per field, merged over the job
   std::vector<bool> kept;                  // per field: one of the `kept` ones
 };
-FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments);
+FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments,
+                      const std::vector<core::FieldMeta>& kept_meta = {});
 
 // The union of two sets of ranges, merged.
 TaskRanges unite(TaskRanges a, const TaskRanges& b);

@@ -281,7 +281,9 @@ read_dataset <- function(d) {
 with_r_class <- function(x, d) {
   attr_of <- function(name) if (d$attr_exists(name)) as.character(hdf5r::h5attr(d, name)) else NULL
   cls <- attr_of("r_class")
-  if ("factor" %in% cls) {
+  if ("factor" %in% cls && is.logical(x)) x <- factor_of_logical_enum(x, d)
+  if ("factor" %in% cls && is.factor(x)) return(structure(x, class = cls)) # an enum: labels in code order
+  if ("factor" %in% cls) { # stored as text: too many labels for an enum, or an older file
     lv <- attr_of("levels")
     lv <- c(lv, setdiff(sort(unique(x[!is.na(x)])), lv)) # labels of tasks whose levels differed
     return(structure(match(x, lv), levels = lv, class = cls))
@@ -290,6 +292,14 @@ with_r_class <- function(x, d) {
   if (!is.null(u <- attr_of("units"))) attr(x, "units") <- u
   class(x) <- cls
   x
+}
+
+# A factor whose labels are FALSE and TRUE (and NA), which hdf5r reads as
+# logical: its labels again, in code order.
+factor_of_logical_enum <- function(x, d) {
+  type <- d$get_type()
+  lv <- type$get_labels()[order(type$get_values())]
+  factor(ifelse(x, "TRUE", "FALSE"), levels = lv)
 }
 
 # Status of every task as a factor with levels ok, error, timeout, not_run.

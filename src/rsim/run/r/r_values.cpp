@@ -217,6 +217,16 @@ void append_column(core::ColumnData& dst, SEXP col, R_xlen_t nrow) {
       dst);
 }
 
+// The kept classes of the columns of data frame `df` (docs/r-tasks.md#classes).
+std::vector<core::FieldMeta> column_meta(SEXP df) {
+  std::vector<core::FieldMeta> out(static_cast<std::size_t>(XLENGTH(df)));
+  for (R_xlen_t c = 0; c < XLENGTH(df); ++c) {
+    SEXP col = VECTOR_ELT(df, c);
+    if (OBJECT(col) && kept_class(col)) class_meta(col, out[static_cast<std::size_t>(c)]);
+  }
+  return out;
+}
+
 // Appends the rows of data frame `df` to table `name` (/tables/<name>), with
 // the task id as an extra column.  The first data frame of a table fixes its
 // columns and types; integers widen into double columns, nothing else.
@@ -230,6 +240,7 @@ bool append_table(const std::string& name, SEXP df, std::uint64_t task, core::Ro
     for (const auto& f : schema) tb.cols.push_back(core::make_column(f.type));
   }
   if (!join_columns(name, tb, schema, notes)) return false;
+  if (task < tb.meta_task) tb.note_meta(task, column_meta(df));
   const R_xlen_t nrow = XLENGTH(df) > 0 ? XLENGTH(VECTOR_ELT(df, 0)) : 0;
   tb.task.insert(tb.task.end(), static_cast<std::size_t>(nrow), task);
   for (std::size_t c = 0; c < schema.size(); ++c)
