@@ -14,6 +14,8 @@
 #' @return A data frame with the `by` columns (in grid order of first
 #'   appearance) and, per field, columns `<field>_mean`, `<field>_se` and
 #'   `<field>_n`.
+#' @seealso [performance()] for bias, coverage and the other performance
+#'   measures of Morris et al. (2019), with their Monte Carlo SEs.
 #' @export
 #' @examples
 #' f <- system.file("extdata", "power-demo.h5", package = "rsim")
