@@ -41,19 +41,15 @@ const char* r_string(SEXP x, R_xlen_t k) {
 }
 
 // How a field type reads in messages to R users.
-const char* r_type_name(core::ValueType t, std::uint32_t width) {
-  if (width > 1) return "numeric vector";
+const char* r_type_name(core::ValueType t) {  // of a table column: never a vector or bytes (table_schema())
   switch (t) {
     case core::ValueType::Int: return "integer";
     case core::ValueType::Float: return "double";
     case core::ValueType::String: return "character";
     case core::ValueType::Bool: return "logical";
-    case core::ValueType::Bytes: return "raw bytes";
-    case core::ValueType::RObject: return "an R object (stored serialized)";
+    default: return "not a table column type";
   }
-  return "?";
 }
-
 
 // --- R objects ------------------------------------------------------------------
 
@@ -186,7 +182,7 @@ bool join_columns(const std::string& name, core::TableBatch& tb, const core::Sch
     if (!joined) {
       const core::Field& want = tb.schema[c];
       notes.message = "column " + std::to_string(c + 1) + " of data frame \"" + name + "\" is " + got[c].name + " (" +
-                      r_type_name(got[c].type, 1) + ") here but " + want.name + " (" + r_type_name(want.type, 1) +
+                      r_type_name(got[c].type) + ") here but " + want.name + " (" + r_type_name(want.type) +
                       ") in earlier tasks";
       return false;
     }
