@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # rsim::serve(): the HTTP API of a job, spoken to with a real HTTP client
 # (python's urllib) while an R job runs on 2 ranks and after it ends.
-# While it runs: /status follows the status file, /results answers 503,
-# /errors lists the failures logged so far, and bad queries get 400 with a
-# message.  After: /status, /results (filters, fields, paging) and /errors
-# agree with the result file as h5py reads it, value for value.
+# While it runs: /status follows the status file, /results answers the
+# tasks committed so far (503 before the first commit), /errors lists the
+# failures logged so far, and bad queries get 400 with a message.  After:
+# /status, /results (filters, fields, paging) and /errors agree with the
+# result file as h5py reads it, value for value.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$WORK/lib"
 R CMD INSTALL --no-test-load -l "$WORK/lib" "$RSIM_SOURCE_DIR/bindings/R/rsim" >"$WORK/install.log" 2>&1 ||
@@ -35,6 +36,7 @@ delta = [0.0, 0.5]
 method = ["good", "bad"]
 [schedule]
 chunk = 25
+checkpoint = "1s"
 TOML
 SRV_PID=""
 JOB_PID=""
@@ -113,6 +115,7 @@ while time.time() < deadline and (read_status() or {}).get("state") != "running"
     time.sleep(0.1)
 checked_running = False
 errors_seen = False
+partial_seen = False
 while job_running():
     before = read_status()
     st = expect("/status", 200)
@@ -121,9 +124,19 @@ while job_running():
         break
     if st["source"] != "status file" or st["n_tasks"] != 9600 or not before["done"] <= st["done"] <= after["done"]:
         raise SystemExit(f"/status {st} does not follow the status file ({before['done']} .. {after['done']})")
-    r = expect("/results", 503)
-    if r["state"] != "running" or "no results yet" not in r["error"]:
-        raise SystemExit(f"/results while running: {r}")
+    code, _, r = get("/results?per_page=10000&fields=status")
+    if code == 503:  # nothing committed yet
+        if r["state"] != "running" or "no results committed yet" not in r["error"]:
+            raise SystemExit(f"/results while running: {r}")
+    elif code != 200:
+        raise SystemExit(f"/results while running: {code} {r}")
+    elif r["partial"]:  # the tasks committed so far, from a snapshot
+        if (r["complete"] or not 0 < r["committed"] <= 9600 or r["total"] != r["committed"]
+                or any(x["status"] == "not_run" for x in r["results"])):
+            raise SystemExit(f"/results while running: {dict((k, v) for k, v in r.items() if k != 'results')}")
+        partial_seen = True
+    elif job_running():  # a finished answer only once the job has ended
+        raise SystemExit(f"/results while running is not partial: {dict((k, v) for k, v in r.items() if k != 'results')}")
     for q in bad:
         b = expect(q, 400)
         if not isinstance(b.get("error"), str) or len(b["error"]) < 10:
@@ -136,14 +149,16 @@ while job_running():
         if e["source"] != "error logs" or "method bad fails" not in e["results"][0]["message"]:
             raise SystemExit(f"/errors while running: {e}")
         errors_seen = True
-    if checked_running and errors_seen:
+    if checked_running and errors_seen and partial_seen:
         break
     time.sleep(0.5)
 if not checked_running:
     raise SystemExit("the job ended before the API could be checked while it ran")
 if not errors_seen:
     raise SystemExit("/errors listed no failure while the job ran")
-print("while running: /status follows the status file, /results is 503, /errors lists logged failures, bad queries are 400")
+if not partial_seen:
+    raise SystemExit("/results gave no partial answer while the job ran")
+print("while running: /status follows the status file, /results is partial (503 before the first commit), /errors lists logged failures, bad queries are 400")
 expect("/nothing", 404)
 
 # ---- after the job
@@ -273,4 +288,4 @@ stopifnot(identical(api$task, res$task), identical(api$mean, res$mean), identica
           identical(api$method, res$method), identical(api$delta, res$delta))
 cat("ok: GET /results equals read_results()\n")
 R
-pass "HTTP API while running (status, 503, logged errors, 400s) and after (values equal h5py and read_results)"
+pass "HTTP API while running (status, partial results, logged errors, 400s) and after (values equal h5py and read_results)"

@@ -95,17 +95,19 @@ http_reply <- function(host, port, token = NULL, wait = 1) {
 app_token <- function() sprintf("%s-%.0f", basename(tempfile("rsim")), as.numeric(Sys.time()) * 1e6)
 
 # Starts `Rscript -e expr` (an app listening on host:port) in the
-# background with this session's library paths and a token in
-# RSIM_APP_TOKEN, waits until the app answers on the port with that token
-# (so not another process holding the port), and returns a handle with
-# url, stop(), alive(), log().  The handle is also kept in the package so
-# the app does not stop when the user drops it; the app ends with this R
-# session (processx supervises it).
+# background with this session's library paths, its rsim program in
+# RSIM_BIN and a token in RSIM_APP_TOKEN, waits until the app answers on
+# the port with that token (so not another process holding the port), and
+# returns a handle with url, stop(), alive(), log().  The handle is also
+# kept in the package so the app does not stop when the user drops it; the
+# app ends with this R session (processx supervises it).
 start_app_process <- function(expr, host, port, path, what, class, timeout = 60, call = parent.frame()) {
   rscript <- file.path(R.home("bin"), "Rscript")
   log <- tempfile(paste0("rsim-", what, "-"), fileext = ".log")
   token <- app_token()
   env <- c("current", R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep), RSIM_APP_TOKEN = token)
+  bin <- rsim_binary(required = FALSE) # for snapshots of a running job, also when options(rsim.binary) named it
+  if (nzchar(bin)) env <- c(env, RSIM_BIN = bin)
   proc <- processx::process$new(rscript, c("--no-save", "--no-restore", "-e", expr), stdout = log, stderr = "2>&1",
                                 env = env, cleanup = TRUE, supervise = TRUE)
   read_log <- function() if (file.exists(log)) readLines(log, warn = FALSE) else character()

@@ -2,8 +2,8 @@
 #'
 #' A small JSON API (built with plumber) on a job's result file, for
 #' dashboards, scripts and other languages.  It works while the job runs
-#' (progress and the failures logged so far) and after it has finished
-#' (results and errors from the result file).
+#' (progress, the results committed so far and the failures logged so far)
+#' and after it has finished (results and errors from the result file).
 #'
 #' Endpoints (all `GET`, all answer JSON):
 #' * `/status`: the job's status file (`<output>.status.json`, see
@@ -18,14 +18,23 @@
 #'   `fields=a,b` selects result fields (also `status`, `elapsed`,
 #'   `warnings`, `rank`, `attempts`; default: every result field and
 #'   `status`); `page` (from 1) and `per_page` (1 to 10000, default 100).
-#'   The answer has `total` (matching tasks), `page`, `per_page`, `pages`,
-#'   `columns` and `results`.  Doubles are written with as many digits as
-#'   they need to read back exactly; missing values are `null`.
-#'   While the job runs there is no result file yet: the answer is 503 with
-#'   the progress (`state`, `done`, `n_tasks`).  The query is checked
-#'   first all the same: paging always, and the filters too when `path` is
-#'   the grid.toml or the job (whose grid parameters the rsim program
-#'   reads); result fields are known only once the result file exists.
+#'   The answer has `job`, `complete`, `partial`, `total` (matching tasks),
+#'   `page`, `per_page`, `pages`, `columns` and `results`.  Doubles are
+#'   written with as many digits as they need to read back exactly; missing
+#'   values are `null`.
+#'   A job that is running or was interrupted has no result file yet: the
+#'   answer is then read from a snapshot of its checkpoints
+#'   (`rsim snapshot`, as [read_results()] does; this needs the rsim program),
+#'   taken at most every 5 seconds, and lists only the tasks committed so
+#'   far, with the values the finished file will hold: `partial` is `true`,
+#'   `complete` `false`, and `committed`, `n_tasks` and `snapshot_taken`
+#'   (UTC) say how far it has got.  For a finished job `partial` is
+#'   `false`.  Before the first commit (or without the rsim program) the
+#'   answer is 503 with the progress (`state`, `done`, `n_tasks`; "no
+#'   results committed yet ...").  The query is checked first all the
+#'   same: paging always, and the filters too when `path` is the grid.toml
+#'   or the job (whose grid parameters the rsim program reads); result
+#'   fields are known only once there are results.
 #' * `/errors`: the failed tasks.  From the result file (as
 #'   [read_errors()]: grid parameters, `status`, `message`, `calls`; same
 #'   filters and paging as `/results`), or while the job runs, the failures
@@ -87,6 +96,7 @@ print.rsim_server <- function(x, ...) {
 # start_app_process()), every answer names it in an X-Rsim-Token header.
 run_api <- function(path, host = "127.0.0.1", port = 8000L, grid = NULL, token = Sys.getenv("RSIM_APP_TOKEN")) {
   pr <- api_router(path, grid)
+  on.exit(drop_snapshot(path))
   if (nzchar(token)) pr <- plumber::pr_hook(pr, "preroute", function(req, res) res$setHeader("X-Rsim-Token", token))
   plumber::pr_run(pr, host = host, port = as.integer(port), docs = FALSE, quiet = TRUE)
 }
@@ -284,17 +294,77 @@ page_body <- function(df, rows, q, extra = list()) {
 
 # ---- endpoints ------------------------------------------------------------------
 
-# The result file's summary when it exists, else a 503 (the job runs) or a
-# 404 (nothing there).
-require_result_file <- function(path) {
+# What /results reads: the result file, or for a job that has not finished
+# (no result file, but checkpoints), a snapshot of what it has committed so
+# far (`partial`: take_snapshot()'s JSON).  A 503 with the progress while
+# nothing is committed, a 404 when there is no job.
+results_source <- function(path) {
   file <- result_file_summary(path)
-  if (!is.null(file$counts)) return(file)
+  if (!is.null(file$counts)) {
+    drop_snapshot(path)
+    return(list(path = path, signature = file$signature))
+  }
   if (!is.null(file$error)) api_stop(500L, sprintf("cannot read the result file: %s", file$error))
+  snap <- job_snapshot(path)
+  if (!is.null(snap)) return(list(path = snap$snapshot, signature = snap$signature, partial = snap))
+  if (file.exists(path) && !dir.exists(path)) return(results_source(path)) # it finished meanwhile
+  no_results_yet(path)
+}
+
+# The 503 of a job with no results to serve yet: nothing committed, or no
+# rsim program to take a snapshot of what it has committed.
+no_results_yet <- function(path) {
   p <- job_progress(path)
   if (p$source == "none") api_stop(404L, sprintf("no job here: neither %s nor its status file exists", path))
-  api_stop(503L, sprintf("no results yet: the job is %s (%s of %s tasks done); results are served once it has finished and written %s",
-                         p$state, format(p$done, scientific = FALSE), format(p$n_tasks, scientific = FALSE), basename(path)),
-           state = p$state, done = p$done, n_tasks = p$n_tasks)
+  progress <- sprintf("the job is %s (%s of %s tasks done)", p$state, format(p$done, scientific = FALSE),
+                      format(p$n_tasks, scientific = FALSE))
+  msg <- if (nzchar(rsim_binary(required = FALSE))) {
+    sprintf("no results committed yet: %s; results are served as soon as it has committed tasks (to %s.ckpt)",
+            progress, basename(path))
+  } else {
+    sprintf("no results yet: %s; results are served once it has written %s (those committed before need the rsim program for a snapshot: set RSIM_BIN or put rsim on the PATH)",
+            progress, basename(path))
+  }
+  api_stop(503L, msg, state = p$state, done = p$done, n_tasks = p$n_tasks)
+}
+
+# Seconds a snapshot of a job's checkpoints is served for before the next.
+snapshot_every <- 5
+
+# A snapshot of the tasks a job without result file has committed so far:
+# take_snapshot()'s JSON plus `taken` (UTC) and `signature`, or NULL when it
+# has committed none (or there is no rsim program).  Taken at most once per
+# snapshot_every seconds per job, always into the same temporary file.
+job_snapshot <- function(path, now = Sys.time()) {
+  if (!dir.exists(paste0(path, ".ckpt")) || !nzchar(rsim_binary(required = FALSE))) return(NULL) # nothing to take
+  hit <- .rsim_cache$snapshots[[path]]
+  if (!is.null(hit) && as.numeric(difftime(now, hit$time, units = "secs")) < snapshot_every) return(hit$snap)
+  to <- if (is.null(hit)) tempfile("rsim-api-", fileext = ".h5") else hit$file
+  snap <- tryCatch(take_snapshot(path, to = to), error = function(e) {
+    unlink(to)
+    api_stop(500L, sprintf("cannot take a snapshot of the job's checkpoints: %s", conditionMessage(e)))
+  })
+  if (!is.null(snap) && !isTRUE(snap$committed > 0)) {
+    unlink(to)
+    snap <- NULL
+  }
+  if (!is.null(snap)) {
+    snap$taken <- format(now, "%Y-%m-%dT%H:%M:%SZ", tz = "UTC")
+    snap$signature <- format(as.numeric(now), digits = 15)
+  }
+  .rsim_cache$snapshots[[path]] <- list(time = now, file = to, snap = snap)
+  snap
+}
+
+# Removes the snapshot of path and the values read from it (the job has
+# finished, or the server stops).
+drop_snapshot <- function(path) {
+  hit <- .rsim_cache$snapshots[[path]]
+  if (is.null(hit)) return(invisible())
+  unlink(hit$file)
+  .rsim_cache$snapshots[[path]] <- NULL
+  for (key in c("results", "meta")) .rsim_cache$by_signature[[paste(key, hit$file)]] <- NULL
+  invisible()
 }
 
 api_status <- function(path, q, grid = NULL) {
@@ -336,26 +406,39 @@ check_early_query <- function(q, grid) {
 
 api_results <- function(path, q, grid = NULL) {
   if (is.null(result_file_summary(path)$counts)) check_early_query(q, grid)
-  file <- require_result_file(path)
-  res <- cached_by_signature("results", path, file$signature, function(p) {
-    res <- suppressWarnings(read_results(p))
-    cbind(res, suppressWarnings(read_results(p, columns = c("rank", "attempts")))[c("rank", "attempts")])
-  })
-  meta <- cached_by_signature("meta", path, file$signature, job_info)
+  src <- results_source(path)
+  res <- cached_by_signature("results", src$path, src$signature, read_api_results)
+  meta <- cached_by_signature("meta", src$path, src$signature, job_info)
   params <- names(meta$grid)
   ids <- c("task", "point", "replicate")
-  fields <- setdiff(names(res), c(ids, params))
   filters <- c(params, ids, "status")
   check_query_names(q, c(filters, "fields", "page", "per_page"), "/results")
+  cols <- unique(c(ids, params, query_fields(q, setdiff(names(res), c(ids, params)), c(params, ids))))
+  rows <- filter_rows(res, q[intersect(names(q), filters)])
+  head <- list(job = meta$job_name, complete = isTRUE(meta$complete), partial = !is.null(src$partial))
+  if (head$partial) { # the tasks committed so far; the others have no results yet
+    rows <- rows[res$status[rows] != "not_run"]
+    head <- c(head, src$partial[c("committed", "n_tasks")], list(snapshot_taken = src$partial$taken))
+  }
+  api_ok(page_body(res[cols], rows, q, head))
+}
+
+# Every column of read_results() and rank, attempts.
+read_api_results <- function(file) {
+  res <- suppressWarnings(read_results(file))
+  cbind(res, suppressWarnings(read_results(file, columns = c("rank", "attempts")))[c("rank", "attempts")])
+}
+
+# The result fields the query asks for (`fields`; default every result
+# field and status), or a 400 naming the unknown ones.
+query_fields <- function(q, fields, also) {
   want <- if (is.null(q$fields)) setdiff(fields, c("elapsed", "warnings", "rank", "attempts")) else q$fields
-  unknown <- setdiff(want, c(fields, params, ids))
+  unknown <- setdiff(want, c(fields, also))
   if (length(unknown)) {
     api_stop(400L, sprintf("unknown field%s %s; the fields are: %s", if (length(unknown) > 1L) "s" else "",
                            paste0("'", unknown, "'", collapse = ", "), paste(fields, collapse = ", ")))
   }
-  rows <- filter_rows(res, q[intersect(names(q), filters)])
-  cols <- unique(c(ids, params, want))
-  api_ok(page_body(res[cols], rows, q, list(job = meta$job_name, complete = isTRUE(meta$complete))))
+  want
 }
 
 api_errors <- function(path, q, grid = NULL) {

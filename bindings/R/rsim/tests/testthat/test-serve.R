@@ -1,7 +1,8 @@
 # The HTTP API: query parsing and checking, the answers of /status,
 # /results and /errors (as the handlers compute them, and over HTTP from a
 # background server), on the shipped demo file and on status files
-# written here; no rsim binary needed.
+# written here (no rsim binary needed), and on the snapshots of a job that
+# runs and is killed (with the binary and mpirun).
 
 demo_copy <- function(name = "power-demo.h5") {
   dir <- new_dir("api")
@@ -98,16 +99,124 @@ test_that("before the result file: /results is 503 with the progress, after chec
                   seed = 1, name = "run")
   f <- file.path(dir, "run.h5")
   expect_identical(results(f)$status, 404L)
-  writeLines('{"format": 1, "state": "running", "n_tasks": 4, "done": 1, "failed": 0}', paste0(f, ".status.json"))
+  writeLines(sprintf('{"format": 1, "state": "running", "n_tasks": 4, "done": 1, "failed": 0, "host": "%s", "pid": %d}',
+                     Sys.info()[["nodename"]], Sys.getpid()), paste0(f, ".status.json"))
   out <- results(f, "n=10")
   expect_identical(out$status, 503L)
-  expect_match(out$body$error, "no results yet: the job is")
+  expect_match(out$body$error, "no results (committed )?yet: the job is running \\(1 of 4 tasks done\\)")
+  expect_identical(out$body[c("state", "done", "n_tasks")], list(state = "running", done = 1, n_tasks = 4))
   expect_identical(results(f, "page=x")$status, 400L)
   expect_identical(results(f, "zzz=1")$status, 503L)  # the grid is unknown from the .h5 path alone
   skip_if_no_rsim() # rsim reads the grid.toml
+  expect_match(out$body$error, "no results committed yet: .*as soon as it has committed tasks \\(to run.h5.ckpt\\)")
   expect_identical(results(f, "zzz=1", grid = g)$status, 400L)
   expect_identical(results(f, "n=x", grid = g)$status, 400L)
   expect_identical(results(f, "n=10&delta=0.5&fields=whatever", grid = g)$status, 503L)
+})
+
+# ---- results of a job that has not finished (issue 14) -------------------------
+
+http_get <- function(s, path) { # with a timeout: a hung server must fail the test, not hang it
+  r <- curl::curl_fetch_memory(paste0(s$url, path), handle = curl::new_handle(timeout = 60))
+  list(status = r$status_code, body = jsonlite::fromJSON(rawToChar(r$content)))
+}
+
+# Waits until the job behind output has committed tasks (seen in a snapshot
+# of our own) or has finished.
+wait_for_commits <- function(output, timeout = 60) {
+  to <- tempfile(fileext = ".h5")
+  on.exit(unlink(to))
+  deadline <- Sys.time() + timeout
+  while (!file.exists(output) && Sys.time() < deadline) {
+    snap <- rsim:::take_snapshot(output, to = to)
+    if (isTRUE(snap$committed > 0)) return(invisible(TRUE))
+    Sys.sleep(0.2)
+  }
+  invisible(file.exists(output))
+}
+
+test_that("/results of a running, then killed job: the committed tasks from a snapshot, as the finished file holds them", {
+  skip_if_not_installed("plumber")
+  skip_if_not_installed("curl")
+  g <- busy_grid("apipart", ms = c(30, 40), replicates = 200, chunk = 2, checkpoint = 0.1)
+  s <- serve(g)
+  on.exit(s$stop())
+  expect_identical(http_get(s, "/results")$status, 404L) # no job yet
+  job <- rsim_run(g, np = 2)
+  on.exit(if (job$process$is_alive()) suppressMessages(job$kill()), add = TRUE)
+  f <- job$output
+  expect_true(wait_for_commits(f))
+  running <- http_get(s, "/results?per_page=10000&fields=u,status")
+  if (!file.exists(f)) { # it still runs (unless the machine stalled for seconds): a partial answer
+    expect_identical(running$status, 200L)
+    b <- running$body
+    expect_identical(b[c("job", "complete", "partial", "n_tasks")],
+                     list(job = "grid", complete = FALSE, partial = TRUE, n_tasks = 400L))
+    expect_gt(b$committed, 0L)
+    expect_identical(b$total, b$committed)
+    expect_identical(nrow(b$results), b$committed)
+    expect_true(all(b$results$status %in% c("ok", "error", "timeout")))
+  }
+  suppressMessages(job$kill())
+  skip_if(file.exists(f), "the job finished before it was killed")
+
+  # killed: the handler, in this process, against a snapshot read_results() takes
+  part <- suppressMessages(read_results(f, columns = c("ms", "u", "status", "rank")))
+  done <- part[part$status != "not_run", ]
+  expect_gt(nrow(done), 0L)
+  out <- results(f, "per_page=10000&fields=u,status,rank")
+  expect_identical(out$status, 200L)
+  b <- sent(out)
+  expect_identical(b[c("job", "complete", "partial", "committed", "n_tasks", "total")],
+                   list(job = "grid", complete = FALSE, partial = TRUE, committed = nrow(done), n_tasks = 400L,
+                        total = nrow(done)))
+  expect_match(b$snapshot_taken, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")
+  expect_identical(b$columns, c("task", "point", "replicate", "ms", "u", "status", "rank"))
+  expect_identical(b$results$task, done$task)
+  expect_identical(b$results$u, done$u)
+  expect_identical(b$results$rank, done$rank)
+  # filters and paging on the partial answer
+  p <- sent(results(f, "ms=30&status=ok&fields=u&per_page=7&page=2"))
+  want <- done[done$ms == 30 & done$status == "ok", ]
+  expect_identical(p[c("partial", "total", "page")], list(partial = TRUE, total = nrow(want), page = 2L))
+  expect_equal(p$pages, ceiling(nrow(want) / 7))
+  rows <- want[intersect(8:14, seq_len(nrow(want))), ]
+  expect_identical(as.numeric(p$results$task), as.numeric(rows$task))
+  expect_identical(as.numeric(p$results$u), as.numeric(rows$u))
+  expect_identical(sent(results(f, "status=not_run"))$total, 0L) # tasks not committed are not listed
+  expect_identical(sent(results(f, "task=399"))$total, as.integer(399 %in% done$task))
+  expect_match(results(f, "fields=nope")$body$error, "unknown field 'nope'; the fields are: u, status")
+  # one snapshot per 5 s, always into the same temporary file
+  hit <- rsim:::.rsim_cache$snapshots[[f]]
+  expect_true(file.exists(hit$file))
+  expect_identical(rsim:::job_snapshot(f, now = hit$time + 4)$taken, b$snapshot_taken)
+  again <- rsim:::job_snapshot(f, now = hit$time + 6)
+  expect_false(identical(again$taken, b$snapshot_taken))
+  expect_identical(normalizePath(again$snapshot), normalizePath(hit$file))
+  expect_identical(again$committed, nrow(done))
+  # the server, once its snapshot is refreshed, answers the same
+  deadline <- Sys.time() + 60
+  repeat {
+    r <- http_get(s, "/results?per_page=10000&fields=u,status,rank")
+    if (identical(r$body$committed, nrow(done)) || Sys.time() > deadline) break
+    Sys.sleep(0.5)
+  }
+  expect_identical(r$body[c("partial", "committed", "total")], list(partial = TRUE, committed = nrow(done), total = nrow(done)))
+  expect_identical(r$body$results$u, done$u)
+
+  # finished: the committed tasks' values are those of the result file; the snapshot is gone
+  fin <- suppressMessages(rsim_run(g, np = 2, background = FALSE))
+  expect_identical(fin$u[done$task + 1], done$u)
+  if (is.data.frame(running$body$results)) {
+    expect_identical(fin$u[running$body$results$task + 1], running$body$results$u)
+  }
+  b <- sent(results(f, "per_page=1"))
+  expect_identical(b[c("complete", "partial", "total")], list(complete = TRUE, partial = FALSE, total = 400L))
+  expect_null(b$committed)
+  expect_false(file.exists(hit$file))
+  expect_null(rsim:::.rsim_cache$snapshots[[f]])
+  r <- http_get(s, "/results?per_page=1")
+  expect_identical(r$body[c("complete", "partial", "total")], list(complete = TRUE, partial = FALSE, total = 400L))
 })
 
 test_that("/errors lists the file's failed tasks as read_errors() does, or the logged ones while running", {
