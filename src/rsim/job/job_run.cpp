@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "rsim/job/errors.hpp"
+#include "rsim/job/hosts.hpp"
 #include "rsim/job/identity.hpp"
 #include "rsim/job/run_history.hpp"
 #include "rsim/job/inspect.hpp"
@@ -117,6 +118,25 @@ class JobRun {
     });
   }
 
+  // 1a. Several ranks: every rank must see the output folder, the same one
+  // (a shared file system).  Each writes a probe file there; rank 0 checks
+  // it sees them all and names, by host, the ranks that cannot.
+  std::optional<core::ExitCode> check_shared_output() {
+    if (comm_.size() == 1) return std::nullopt;
+    const std::string token = comm_.broadcast(comm_.rank() == 0 ? probe_token() : std::string());
+    const std::string host = this_host();
+    const std::string problem = write_probe(spec_.output, token, comm_.rank(), host);
+    const std::vector<std::string> reports = comm_.gather(encode_probe(host, problem));  // every probe written
+    auto code = collectively(comm_, [&] {
+      if (comm_.rank() != 0) return;
+      std::vector<RankProbe> ranks;
+      for (std::size_t r = 0; r < reports.size(); ++r) ranks.push_back(decode_probe(static_cast<int>(r), reports[r]));
+      check_probes(spec_.output, token, ranks);
+    });
+    remove_probe(spec_.output, token, comm_.rank());
+    return code;
+  }
+
   // 1b. Rank 0 takes the job's lock, held until the run ends.  --fresh moves
   // the earlier run's files aside before set-up creates this run's logs.  A
   // finished job whose inputs are unchanged needs no set-up: no R is
@@ -188,7 +208,7 @@ class JobRun {
     start_record(run_id);
     facts_ = JobFacts{spec_.name, spec_.output, spec_.output + ".status.json", created_, space_->n_tasks(),
                       already_,   comm_.size(), spec_.output + ".logs",
-                      std::filesystem::absolute(spec_.source_path).string()};
+                      std::filesystem::absolute(spec_.source_path).string(), rank_hosts_};
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
     try {
@@ -243,6 +263,7 @@ class JobRun {
   void start_record(std::uint64_t run_id) {
     const std::vector<std::string> hosts = comm_.gather(this_host());
     if (comm_.rank() != 0) return;
+    rank_hosts_ = hosts;
     record_ = {run_id, created_, "", "running", static_cast<std::uint32_t>(comm_.size()), {}, 0,
                opt_.rerun_failed ? "--rerun-failed" : (opt_.fresh ? "--fresh" : "")};
     for (const auto& h : hosts)
@@ -362,6 +383,7 @@ class JobRun {
   std::unique_ptr<run::Runner> runner_;
   core::Identity identity_;            // what the results depend on (rank 0's view, broadcast)
   RunRecord record_;                   // rank 0: this run, for the result file's `runs`
+  std::vector<std::string> rank_hosts_;  // rank 0: the host of each rank, for the status file
   std::optional<io::RunLock> lock_;    // rank 0: this run owns the job's files
   std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
   std::string base_;                       // rank 0: an earlier result file whose rows stay
@@ -380,6 +402,7 @@ core::ExitCode run_job(const RunOptions& opt, const sched::Comm& comm) {
   install_stop_signals(false);  // a stop during set-up ends the run before its first task
   JobRun job(opt, comm);
   if (auto c = job.read_grid()) return *c;
+  if (auto c = job.check_shared_output()) return *c;
   if (auto c = job.before_set_up()) return *c;
   if (auto c = job.set_up()) return *c;
   if (auto c = job.identify()) return *c;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rsim/core/clock.hpp"
+#include "rsim/job/hosts.hpp"
 
 namespace rsim::job {
 
@@ -54,6 +55,21 @@ std::vector<ordered_json> recent_errors(const std::string& dir, std::size_t n) {
   if (records.size() > n) records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(n));
   return records;
 }
+// Per host: its name, its ranks and the tasks they finished in this run.
+// Without the hosts (a caller that did not gather them), every rank is
+// taken to run here.
+ordered_json hosts_json(std::vector<std::string> rank_hosts, const std::vector<std::uint64_t>& per_rank,
+                        int ranks, const std::string& here) {
+  if (rank_hosts.empty()) rank_hosts.assign(static_cast<std::size_t>(ranks), here);
+  ordered_json out = ordered_json::array();
+  for (const HostRanks& h : ranks_per_host(rank_hosts)) {
+    std::uint64_t done = 0;
+    for (const int r : h.ranks)
+      if (static_cast<std::size_t>(r) < per_rank.size()) done += per_rank[static_cast<std::size_t>(r)];
+    out.push_back({{"host", h.host}, {"ranks", h.ranks}, {"done", done}});
+  }
+  return out;
+}
 }  // namespace
 
 void write_status(const JobFacts& f, const sched::Progress& p, double seconds, const std::string& state,
@@ -76,6 +92,7 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
                     {"eta_seconds", eta >= 0 ? ordered_json(eta) : ordered_json()},
                     {"ranks", f.ranks},
                     {"done_per_rank", p.per_rank},
+                    {"hosts", hosts_json(f.rank_hosts, p.per_rank, f.ranks, host)},
                     {"started", f.started},
                     {"updated", core::utc_now_iso()},
                     {"recent_errors", recent_errors(f.errors_dir, 5)},

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "rsim/sched/scheduler.hpp"
 
@@ -28,6 +29,7 @@ struct JobFacts {
   int ranks = 1;
   std::string errors_dir;     // where ranks append errors-r<rank>.jsonl (the logs folder)
   std::string grid;           // the grid.toml (absolute), so `rsim snapshot output.h5` finds the job
+  std::vector<std::string> rank_hosts;  // the host of each rank, in rank order (the status file's `hosts`)
 };
 
 // Appends one failed task to this rank's <dir>/errors-r<rank>.jsonl (a JSON

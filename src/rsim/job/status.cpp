@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "rsim/grid/grid_reader.hpp"
+#include "rsim/job/hosts.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
 
@@ -57,6 +59,25 @@ double age(const std::string& iso) {
   std::tm tm{};
   if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return -1;
   return std::difftime(std::time(nullptr), timegm(&tm));
+}
+
+// The status file's `hosts`: a line per host, its ranks and the tasks they
+// finished in the run that wrote the file.  Entries of another shape are skipped.
+void print_hosts(const nlohmann::json& json) {
+  const auto it = json.find("hosts");
+  if (it == json.end() || !it->is_array() || it->empty()) return;
+  std::printf("  hosts: %zu\n", it->size());
+  for (const auto& h : *it) {
+    if (!h.is_object() || !h.contains("host") || !h["host"].is_string() || !h.contains("ranks") ||
+        !h["ranks"].is_array())
+      continue;
+    std::vector<int> ranks;
+    for (const auto& r : h["ranks"])
+      if (r.is_number_integer()) ranks.push_back(r.get<int>());
+    const std::string done = text(h, "done");
+    std::printf("    %s: %s%s\n", h["host"].get<std::string>().c_str(), rank_list(ranks).c_str(),
+                done.empty() ? "" : (", " + done + " tasks done in this run").c_str());
+  }
 }
 
 }  // namespace
@@ -114,6 +135,7 @@ core::ExitCode show_status(const std::string& path) {
                   hms(a).c_str());
   }
   std::printf("\n");
+  print_hosts(json);
   if (n_tasks > 0)
     std::printf("  committed: %llu of %llu tasks (%.1f%%), %llu failed, in %zu checkpoint segment%s\n",
                 static_cast<unsigned long long>(committed), static_cast<unsigned long long>(n_tasks),
