@@ -22,7 +22,7 @@ for arg in "$@"; do
     --test) extra+=(python3-h5py clang libclang-rt-14-dev r-cran-knitr r-cran-rmarkdown r-cran-rstudioapi r-cran-glmnet
                     slurmctld slurmd munge slurm-client
                     r-cran-shiny r-cran-plumber r-cran-dbi r-cran-rsqlite r-cran-rpostgresql r-cran-curl r-cran-ggplot2
-                    postgresql chromium chromium-driver) ;;
+                    postgresql chromium chromium-driver iproute2) ;;
     --bench) extra+=(r-cran-future.apply r-cran-foreach r-cran-doparallel r-cran-batchtools r-cran-glmnet hyperfine) ;;
     *) echo "setup-deps.sh: unknown option '$arg' (known: --test, --bench)" >&2; exit 1 ;;
   esac
