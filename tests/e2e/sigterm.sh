@@ -51,6 +51,47 @@ expect_exit 0 mpirun_rsim 2 -- "$WORK/n.toml" -q -o "$WORK/b.h5"
 $PY "$RSIM_SOURCE_DIR/tests/e2e/compare_h5.py" "$WORK/full.h5" "$WORK/b.h5" >/dev/null || fail "SIGUSR1: resumed file differs"
 pass "SIGUSR1 at -n 2: exit 4 after ${SECS}s, resumed identical"
 
+# Failed counts survive a resume: the status file of the resumed run counts
+# the failures earlier runs committed (6,000 tasks of the first point fail).
+cat >"$WORK/f.toml" <<'TOML'
+[job]
+name = "f"
+seed = 2
+replicates = 6000
+[task]
+backend = "native"
+kernel = "ttest_power"
+[[points]]
+n = 4000
+delta = 0.5
+sd = 1e300
+[[points]]
+n = 4000
+delta = 0.5
+sd = 1.0
+[schedule]
+checkpoint = "0.2s"
+TOML
+# status_value KEY: the number after "KEY": in the status file (0 if none yet)
+status_value() { sed -n "s/^  \"$1\": \([0-9]*\).*/\1/p" "$WORK/f.h5.status.json" 2>/dev/null | head -1 | grep . || echo 0; }
+# stop_when KEY MIN: SIGTERM to the job (pid $!) once the status file's KEY reaches MIN
+stop_when() {
+  local pid=$! i
+  for i in $(seq 600); do [ "$(status_value "$1")" -ge "$2" ] && break; sleep 0.05; done
+  kill -TERM "$pid"
+  set +e; wait "$pid"; CODE=$?; set -e
+}
+"$RSIM_BIN" "$WORK/f.toml" -q >"$WORK/f1.out" 2>&1 &
+stop_when done 6000
+[ "$CODE" -eq 4 ] || fail "failed-count run 1: exit $CODE, wanted 4 (finished too early?): $(cat "$WORK/f1.out")"
+"$RSIM_BIN" "$WORK/f.toml" -q >"$WORK/f2.out" 2>&1 &
+stop_when resumed_from 6000
+[ "$CODE" -eq 4 ] || fail "failed-count run 2: exit $CODE, wanted 4: $(cat "$WORK/f2.out")"
+[ "$(status_value failed)" -eq 6000 ] || fail "the resumed run's status file counts $(status_value failed) failed, not the 6000 committed"
+expect_exit 0 "$RSIM_BIN" status "$WORK/f.h5"
+expect_out "6000 failed"
+pass "failed counts survive a resume (status file and rsim status: 6000 failed)"
+
 if [ -n "${RSIM_WITH_R:-1}" ] && command -v Rscript >/dev/null; then
   printf 'f <- function(i, .task) { if (.task$task == 3) Sys.sleep(60); list(x = i) }\n' >"$WORK/s.R"
   printf '[job]\nname = "s"\nseed = 1\nreplicates = 6\n[task]\nbackend = "r"\nscript = "s.R"\nfunction = "f"\n[grid]\ni = [1]\n[schedule]\nchunk = 1\n' >"$WORK/s.toml"

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <atomic>
 #include <chrono>
 #include <numeric>
 #include <thread>
@@ -80,6 +81,45 @@ TEST(Scheduler, EveryRankGetsWorkEvenWhileRankZeroIsBusy) {
     }
   } else {
     EXPECT_EQ(mine, n);
+  }
+}
+
+TEST(Scheduler, WorkersReportProgressWithinTheirChunks) {
+  // Chunks of 40 tasks of 50 ms: a worker's progress must reach rank 0
+  // while it is inside its first chunk (a report a second), not only when
+  // it asks for the next chunk.  Rank 0 watches from a thread, as the
+  // status file's writer does.
+  const int size = g_comm->size();
+  if (size < 2) GTEST_SKIP() << "needs workers";
+  const std::uint64_t per = 40;
+  Scheduler s(*g_comm, {{0, per * static_cast<std::uint64_t>(size)}}, per);
+  std::vector<bool> seen_midway(static_cast<std::size_t>(size), false);
+  std::atomic<bool> over{false};
+  std::thread watch;
+  if (g_comm->rank() == 0)
+    watch = std::thread([&] {
+      while (!over.load()) {
+        const auto p = s.progress();
+        for (int r = 1; r < size; ++r) {
+          const auto d = p.per_rank[static_cast<std::size_t>(r)];
+          if (d > 0 && d < per) seen_midway[static_cast<std::size_t>(r)] = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  std::uint64_t done = 0;
+  while (auto c = s.next(done, 0)) {
+    for (auto t = c->begin; t < c->end; ++t) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      s.note_progress(++done, 0);
+    }
+  }
+  s.finish();
+  over.store(true);
+  if (watch.joinable()) watch.join();
+  if (g_comm->rank() == 0) {
+    for (int r = 1; r < size; ++r) EXPECT_TRUE(seen_midway[static_cast<std::size_t>(r)]) << "rank " << r;
+    EXPECT_EQ(s.progress().done, per * static_cast<std::uint64_t>(size));
   }
 }
 

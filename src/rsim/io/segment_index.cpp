@@ -98,6 +98,18 @@ TaskRanges SegmentIndex::committed_ranges(bool exclude_failed) const {
   return cut_out(merge(std::move(runs)), cut);
 }
 
+std::uint64_t SegmentIndex::failed_count(const TaskRanges& failed_before) const {
+  std::set<std::uint64_t> failed_now;  // tasks whose latest row failed
+  for (const auto& [b, e] : failed_before)
+    for (std::uint64_t t = b; t < e; ++t) failed_now.insert(t);
+  for (const auto& seg : entries_)
+    for (std::size_t i = 0; i < seg.status.size(); ++i) {
+      if (failed(seg.status[i])) failed_now.insert(seg.tasks[i]);
+      else failed_now.erase(seg.tasks[i]);
+    }
+  return failed_now.size();
+}
+
 namespace {
 // One kind of a field name: the fields whose types join.
 struct Kind {
@@ -183,6 +195,20 @@ core::Schema SegmentIndex::schema(const core::Schema& kept) const { return plan_
 TaskRanges unite(TaskRanges a, const TaskRanges& b) {
   a.insert(a.end(), b.begin(), b.end());
   return merge(std::move(a));
+}
+
+TaskRanges subtract(const TaskRanges& a, const TaskRanges& b) {
+  TaskRanges out;
+  std::size_t j = 0;
+  for (auto [lo, hi] : a) {
+    while (j < b.size() && b[j].second <= lo) ++j;
+    for (std::size_t k = j; k < b.size() && b[k].first < hi; ++k) {
+      if (b[k].first > lo) out.emplace_back(lo, b[k].first);
+      lo = std::max(lo, b[k].second);
+    }
+    if (lo < hi) out.emplace_back(lo, hi);
+  }
+  return out;
 }
 
 TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done) {

@@ -49,6 +49,10 @@ class SegmentIndex {
   // The tasks committed so far as merged ranges.  With `exclude_failed`,
   // tasks whose latest row failed (error or timeout) count as not committed.
   TaskRanges committed_ranges(bool exclude_failed = false) const;
+  // How many tasks failed in their latest row: those of `failed_before`
+  // (an earlier result file's) unless a segment ran them again, and the
+  // segments' own.
+  std::uint64_t failed_count(const TaskRanges& failed_before = {}) const;
 
   // The fields of the result file (plan_fields() of `kept` and every segment).
   core::Schema schema(const core::Schema& kept = {}) const;
@@ -88,5 +92,7 @@ TaskRanges unite(TaskRanges a, const TaskRanges& b);
 
 // [0, n_tasks) minus `done`.
 TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done);
+// The tasks of `a` that are not in `b`.
+TaskRanges subtract(const TaskRanges& a, const TaskRanges& b);
 
 }  // namespace rsim::io

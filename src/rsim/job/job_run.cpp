@@ -188,6 +188,7 @@ class JobRun {
       return plan.nothing_to_do.value_or(core::ExitCode::ok);
     index_ = std::move(plan.index);
     base_ = plan.base;
+    already_failed_ = plan.already_failed;
     committed_ = broadcast_ranges(plan.committed);
     for (const auto& [b, e] : committed_) already_ += e - b;
     if (comm_.rank() == 0 && already_ > 0)
@@ -209,6 +210,7 @@ class JobRun {
     facts_ = JobFacts{spec_.name, spec_.output, spec_.output + ".status.json", created_, space_->n_tasks(),
                       already_,   comm_.size(), spec_.output + ".logs",
                       std::filesystem::absolute(spec_.source_path).string(), rank_hosts_};
+    facts_.already_failed = already_failed_;
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
     try {
@@ -389,6 +391,7 @@ class JobRun {
   std::string base_;                       // rank 0: an earlier result file whose rows stay
   io::TaskRanges committed_;
   std::uint64_t already_ = 0;          // tasks committed by earlier runs
+  std::uint64_t already_failed_ = 0;   // rank 0: of which failed (the status file counts them)
   JobFacts facts_;
   sched::Progress last_;
   double run_s_ = 0;

@@ -86,7 +86,7 @@ void write_status(const JobFacts& f, const sched::Progress& p, double seconds, c
                     {"state", state},
                     {"n_tasks", f.n_tasks},
                     {"done", done},
-                    {"failed", failed_total > 0 ? failed_total : p.failed},
+                    {"failed", failed_total > 0 ? failed_total : f.already_failed + p.failed},
                     {"resumed_from", f.already},
                     {"this_run", {{"total", p.total}, {"done", p.done}, {"seconds", seconds}, {"rate", rate}}},
                     {"eta_seconds", eta >= 0 ? ordered_json(eta) : ordered_json()},

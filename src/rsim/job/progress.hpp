@@ -30,6 +30,7 @@ struct JobFacts {
   std::string errors_dir;     // where ranks append errors-r<rank>.jsonl (the logs folder)
   std::string grid;           // the grid.toml (absolute), so `rsim snapshot output.h5` finds the job
   std::vector<std::string> rank_hosts;  // the host of each rank, in rank order (the status file's `hosts`)
+  std::uint64_t already_failed = 0;     // of `already`, the tasks that failed
 };
 
 // Appends one failed task to this rank's <dir>/errors-r<rank>.jsonl (a JSON

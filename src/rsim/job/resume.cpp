@@ -211,6 +211,11 @@ Plan plan_run(const grid::JobSpec& spec, const core::Identity& identity, const s
   // A task marked failed for crashing is done, --rerun-failed or not.
   plan.committed = io::unite(plan.committed, fail_repeat_crashers(spec, identity, *plan.index, plan.committed));
   for (const auto& [b, e] : plan.committed) plan.already += e - b;
+  if (!opt.rerun_failed) {  // failed tasks stay committed: the status file counts them from the start
+    const io::TaskRanges base_failed = plan.base.empty() ? io::TaskRanges{}
+        : io::subtract(io::output_tasks(plan.base, false), io::output_tasks(plan.base, true));
+    plan.already_failed = plan.index->failed_count(base_failed);
+  }
   plan.earlier = plan.index->schema(plan.base.empty() ? core::Schema{} : io::output_schema(plan.base));
   return plan;
 }

@@ -25,6 +25,7 @@ struct Plan {
   std::optional<core::ExitCode> nothing_to_do;  // set: the job is done (or nothing to rerun); exit with it
   io::TaskRanges committed;                     // tasks earlier runs committed (and that stay)
   std::uint64_t already = 0;                    // how many tasks that is
+  std::uint64_t already_failed = 0;             // of which failed (their latest row)
   core::Schema earlier;                         // fields earlier runs committed
   std::optional<io::SegmentIndex> index;        // the checkpoints, read once; handed on to the assembly
   std::string base;                             // an earlier result file of this job whose rows stay, or ""

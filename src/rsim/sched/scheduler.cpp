@@ -12,8 +12,9 @@ namespace {
 constexpr int kTagRequest = 101;  // worker -> rank 0: {done, failed, final}
 constexpr int kTagChunk = 102;    // rank 0 -> worker: {begin, end, more}
 constexpr int kTagNotice = 103;   // rank 0 -> worker: 1 = stop now (interrupted), 0 = the job is over
-// final field of a worker's request: 0 asks for work, 1 final tally, 2 final tally after a stop
-constexpr std::uint64_t kAsk = 0, kFinal = 1, kFinalStopped = 2;
+// final field of a worker's request: 0 asks for work, 1 final tally, 2 final tally after a stop,
+// 3 a progress report (no reply)
+constexpr std::uint64_t kAsk = 0, kFinal = 1, kFinalStopped = 2, kReport = 3;
 constexpr int kMaxPollSleepUs = 1000;
 const char* const kWhere = "sched::Scheduler";
 }  // namespace
@@ -38,6 +39,8 @@ Scheduler::Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t
     }
   } else {
     reply_req_ = new MPI_Request(MPI_REQUEST_NULL);
+    report_req_ = new MPI_Request(MPI_REQUEST_NULL);
+    next_report_ = std::chrono::steady_clock::now() + kProgressInterval;
     auto* nreq = new MPI_Request(MPI_REQUEST_NULL);
     notice_req_ = nreq;
     RSIM_MPI(MPI_Irecv(&notice_, 1, MPI_UINT64_T, 0, kTagNotice, MPI_COMM_WORLD, nreq), kWhere);
@@ -51,8 +54,35 @@ Scheduler::~Scheduler() {
     MPI_Cancel(nreq);
     MPI_Wait(nreq, MPI_STATUS_IGNORE);
   }
+  if (report_req_ && *static_cast<MPI_Request*>(report_req_) != MPI_REQUEST_NULL)  // left early: let it go
+    MPI_Request_free(static_cast<MPI_Request*>(report_req_));
   delete static_cast<MPI_Request*>(reply_req_);
   delete static_cast<MPI_Request*>(notice_req_);
+  delete static_cast<MPI_Request*>(report_req_);
+}
+
+void Scheduler::note_progress(std::uint64_t done, std::uint64_t failed) {
+  const auto me = static_cast<std::size_t>(comm_.rank());
+  done_[me].store(done, std::memory_order_relaxed);
+  failed_[me].store(failed, std::memory_order_relaxed);
+  if (comm_.rank() == 0 || exhausted_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_report_) return;
+  auto& req = *static_cast<MPI_Request*>(report_req_);
+  int sent = 1;
+  if (req != MPI_REQUEST_NULL) RSIM_MPI(MPI_Test(&req, &sent, MPI_STATUS_IGNORE), kWhere);
+  if (!sent) return;  // the last report is still on its way (rank 0 is busy): skip this one
+  next_report_ = now + kProgressInterval;
+  report_buf_[0] = done;
+  report_buf_[1] = failed;
+  report_buf_[2] = kReport;
+  RSIM_MPI(MPI_Isend(report_buf_, 3, MPI_UINT64_T, 0, kTagRequest, MPI_COMM_WORLD, &req), kWhere);
+}
+
+void Scheduler::finish_report() {
+  if (!report_req_) return;
+  auto& req = *static_cast<MPI_Request*>(report_req_);
+  if (req != MPI_REQUEST_NULL) wait_sleeping(req, kWhere);
 }
 
 std::optional<Chunk> Scheduler::take_local() {
@@ -92,6 +122,7 @@ std::optional<Chunk> Scheduler::next(std::uint64_t done, std::uint64_t failed) {
   request_out_ = false;
   if (reply_[2] == 0) {
     exhausted_ = true;
+    finish_report();
     send_counts(done, failed, kFinal);  // final tally; rank 0 stops serving us
     return std::nullopt;
   }
@@ -110,6 +141,7 @@ void Scheduler::finish_worker_requests(std::uint64_t done, std::uint64_t failed)
     request_out_ = false;
   }
   exhausted_ = true;
+  finish_report();
   send_counts(done, failed, kFinalStopped);
 }
 
@@ -159,6 +191,7 @@ void Scheduler::serve() {
     const int src = st.MPI_SOURCE;
     done_[static_cast<std::size_t>(src)].store(buf[0]);
     failed_[static_cast<std::size_t>(src)].store(buf[1]);
+    if (buf[2] == kReport) continue;  // progress only
     if (buf[2] != kAsk) {  // a worker's final tally
       if (buf[2] == kFinalStopped) stop_.store(true);  // it was interrupted: stop everyone
       --active;

@@ -14,6 +14,7 @@
 // workers see through poll() between tasks.  finish() then tells every rank
 // whether the job was interrupted.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -44,11 +45,12 @@ class Scheduler {
   // The next chunk for this rank, or nothing when all work is handed out.
   // `done` and `failed`: this rank's cumulative counts, for progress.
   std::optional<Chunk> next(std::uint64_t done, std::uint64_t failed);
-  // This rank's counts between hand-outs (an atomic store; cheap per task).
-  void note_progress(std::uint64_t done, std::uint64_t failed) {
-    done_[static_cast<std::size_t>(comm_.rank())].store(done, std::memory_order_relaxed);
-    failed_[static_cast<std::size_t>(comm_.rank())].store(failed, std::memory_order_relaxed);
-  }
+  // This rank's counts between hand-outs, cheap per task: rank 0 stores
+  // them; a worker also sends them to rank 0 once a second at most
+  // (kProgressInterval), so the job's progress is current whatever the
+  // chunk size.
+  void note_progress(std::uint64_t done, std::uint64_t failed);
+  static constexpr std::chrono::milliseconds kProgressInterval{1000};
   // This rank stops taking work and asks the whole job to stop.
   void request_stop();
   // Worker: has rank 0 sent a stop notice?  A cheap test; call it between
@@ -87,6 +89,11 @@ class Scheduler {
   std::uint64_t request_buf_[3] = {0, 0, 0};
   void post_request(std::uint64_t done, std::uint64_t failed);
   void send_counts(std::uint64_t done, std::uint64_t failed, std::uint64_t kind);
+  // progress reports between hand-outs (worker): one in flight at most
+  std::chrono::steady_clock::time_point next_report_{};
+  std::uint64_t report_buf_[3] = {0, 0, 0};
+  void* report_req_ = nullptr;  // MPI_Request*
+  void finish_report();         // waits for the report in flight, if any
 };
 
 }  // namespace rsim::sched
