@@ -65,8 +65,15 @@ void Scheduler::note_progress(std::uint64_t done, std::uint64_t failed) {
   const auto me = static_cast<std::size_t>(comm_.rank());
   done_[me].store(done, std::memory_order_relaxed);
   failed_[me].store(failed, std::memory_order_relaxed);
-  if (comm_.rank() == 0 || exhausted_) return;
+  if (comm_.rank() == 0 || exhausted_ || ++calls_ < stride_) return;
+  // The clock is read every stride_ calls, stride_ adapting so that reads
+  // come about every 10 ms: tiny tasks do not pay for it, slow ones are
+  // looked at after each task.
+  calls_ = 0;
   const auto now = std::chrono::steady_clock::now();
+  stride_ = now - last_look_ < std::chrono::milliseconds(10) ? std::min<std::uint32_t>(stride_ * 2, 4096)
+                                                              : std::max<std::uint32_t>(stride_ / 2, 1);
+  last_look_ = now;
   if (now < next_report_) return;
   auto& req = *static_cast<MPI_Request*>(report_req_);
   int sent = 1;

@@ -90,7 +90,8 @@ class Scheduler {
   void post_request(std::uint64_t done, std::uint64_t failed);
   void send_counts(std::uint64_t done, std::uint64_t failed, std::uint64_t kind);
   // progress reports between hand-outs (worker): one in flight at most
-  std::chrono::steady_clock::time_point next_report_{};
+  std::chrono::steady_clock::time_point next_report_{}, last_look_{};
+  std::uint32_t calls_ = 0, stride_ = 1;  // note_progress() calls since the clock was read, and how many to skip
   std::uint64_t report_buf_[3] = {0, 0, 0};
   void* report_req_ = nullptr;  // MPI_Request*
   void finish_report();         // waits for the report in flight, if any
