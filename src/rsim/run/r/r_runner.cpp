@@ -1,18 +1,24 @@
 // The embedded-R runner: the task function called through one prebuilt call
 // whose argument cells are updated per task, errors and warnings caught by
 // rsim's calling handlers, each task's .Random.seed set to its L'Ecuyer-CMRG
-// stream.  The R session (r_session.hpp) starts R and sets it up; the value
-// conversion (r_values.hpp) turns what tasks return into fields and tables.
+// stream, [schedule] timeout enforced by a watchdog (r_task_timer.hpp), and
+// a task's set.seed() call reported as a warning.  The R session
+// (r_session.hpp) starts R and sets it up; the value conversion
+// (r_values.hpp) turns what tasks return into fields and tables.
 #include "rsim/run/r/r_runner.hpp"
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <tuple>
 #include <unordered_set>
 
 #include "rsim/core/error.hpp"
 #include "rsim/core/lecuyer.hpp"
 #include "rsim/run/r/r_session.hpp"
+#include "rsim/run/r/r_task_timer.hpp"
 #include "rsim/run/r/r_values.hpp"
 
 // R's own flag (declared in R_ext/GraphicsDevice.h, which drags in far more).
@@ -27,6 +33,7 @@ volatile sig_atomic_t g_interrupt = 0;
 void interrupt_running_task() noexcept {
   g_interrupt = 1;
   R_interrupts_pending = 1;  // R stops the running task at its next interrupt check
+  wake_r_thread();           // at once if it waits in Sys.sleep() and the signal came to another thread
 }
 
 namespace {
@@ -43,6 +50,38 @@ std::int32_t r_seed(const grid::JobSpec& spec) {
 bool is_time_limit(const std::string& message) {
   return message.find("reached elapsed time limit") != std::string::npos ||
          message.find("reached CPU time limit") != std::string::npos;
+}
+
+// A task stopped within this long after its timeout was stopped on time
+// (the watchdog looks at most every 0.2 s); later, it overran.
+constexpr double kOverrunSlack = 1.0;
+
+// The message of a task that ran past [schedule] timeout.  `stopped`: R
+// acted on the interrupt; otherwise the task returned (or failed) by itself.
+// A task that ended on time gets a message without times (/tasks/elapsed
+// has them), the same in every run; an overrun says by how much.
+std::string timeout_message(double elapsed, double limit, bool stopped) {
+  char buf[512];
+  const double over = elapsed - limit;
+  if (stopped && over <= kOverrunSlack)
+    std::snprintf(buf, sizeof buf, "reached elapsed time limit: stopped at the [schedule] timeout of %g s", limit);
+  else if (over <= kOverrunSlack)
+    std::snprintf(buf, sizeof buf,
+                  "reached elapsed time limit: the task ended just after the [schedule] timeout of %g s, before it "
+                  "was stopped (or it caught the interrupt); its result is discarded",
+                  limit);
+  else if (stopped)
+    std::snprintf(buf, sizeof buf,
+                  "reached elapsed time limit: stopped after %.1f s, %.1f s over the [schedule] timeout of %g s; "
+                  "until then it ran code that does not check for interrupts (a long call into C or Fortran)",
+                  elapsed, over, limit);
+  else
+    std::snprintf(buf, sizeof buf,
+                  "reached elapsed time limit: the task ran %.1f s, %.1f s over the [schedule] timeout of %g s, in "
+                  "code that does not check for interrupts (a long call into C or Fortran) or that caught the "
+                  "interrupt; it could not be stopped, and its result is discarded",
+                  elapsed, over, limit);
+  return buf;
 }
 
 class RRunner : public Runner {
@@ -67,7 +106,8 @@ class RRunner : public Runner {
   SEXP load_code();
   void check_arguments(SEXP fun);
   void build_call();
-  void build_time_limit();
+  bool past_timeout(std::chrono::steady_clock::time_point t0, int err, core::TaskNotes& notes) const;
+  std::string task_calls() const;
   void set_arguments(std::uint64_t task);
   SEXP task_context(std::uint64_t task, std::uint64_t point) const;
   core::TaskStatus failure(core::TaskNotes& notes) const;
@@ -80,14 +120,14 @@ class RRunner : public Runner {
   RSession session_;
   ResultConverter values_;
 
-  enum Kept : R_xlen_t { kParamValues, kCall, kSetLimit, kClearLimit, kKeptCount };
+  enum Kept : R_xlen_t { kParamValues, kCall, kKeptCount };
   KeptObjects kept_{kKeptCount};
   SEXP param_values_ = nullptr;  // list: per grid parameter, a list of its values as R objects
   SEXP call_ = nullptr;          // rt$wrap(fun(...)): the task's call with rsim's calling handlers
   std::vector<SEXP> cells_;      // argument cells of the grid parameters
   bool want_task_ = false;       // the function takes .task = list(task, point, replicate)
   SEXP task_cell_ = nullptr;
-  SEXP set_limit_ = nullptr, clear_limit_ = nullptr;  // setTimeLimit() calls, with a timeout
+  std::unique_ptr<TaskTimer> timer_;  // with [schedule] timeout
   SEXP seed_sym_ = nullptr;
   std::string r_version_;  // R.version.string
   std::string packages_;   // attached packages with versions, "stats 4.2.2, ..."
@@ -97,12 +137,14 @@ class RRunner : public Runner {
 RRunner::RRunner(const grid::JobSpec& spec, const grid::TaskSpace& space, const RunContext& ctx)
     : spec_(spec), space_(space), cursor_(r_seed(spec)) {
   seed_sym_ = Rf_install(".Random.seed");
+  note_r_thread();
   session_.start_log(ctx.rank, ctx.log_dir);
   if (ctx.data) session_.define_data(*ctx.data);
   check_arguments(load_code());
   build_call();
-  build_time_limit();
+  session_.watch_set_seed();
   session_.snapshot();
+  if (spec.schedule.timeout_s > 0) timer_ = std::make_unique<TaskTimer>(spec.schedule.timeout_s);
   std::tie(r_version_, packages_) = session_.info();
 }
 
@@ -219,17 +261,6 @@ void RRunner::build_call() {
   UNPROTECT(1);
 }
 
-// setTimeLimit(elapsed = timeout, transient = TRUE) before each task and
-// setTimeLimit() after it, when [schedule] timeout is set.
-void RRunner::build_time_limit() {
-  if (spec_.schedule.timeout_s <= 0) return;
-  SEXP stl = Rf_findFun(Rf_install("setTimeLimit"), R_BaseEnv);
-  set_limit_ = kept_.keep(kSetLimit, Rf_lang3(stl, Rf_ScalarReal(spec_.schedule.timeout_s), Rf_ScalarLogical(1)));
-  SET_TAG(CDR(set_limit_), Rf_install("elapsed"));
-  SET_TAG(CDDR(set_limit_), Rf_install("transient"));
-  clear_limit_ = kept_.keep(kClearLimit, Rf_lang1(stl));
-}
-
 // .task = list(task, point, replicate)
 SEXP RRunner::task_context(std::uint64_t task, std::uint64_t point) const {
   SEXP ctx = PROTECT(Rf_allocVector(VECSXP, 3));
@@ -263,19 +294,21 @@ void RRunner::set_arguments(std::uint64_t task) {
 core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::TaskNotes& notes) {
   set_arguments(task);
   int err = 0;
-  if (set_limit_) R_tryEvalSilent(set_limit_, R_GlobalEnv, &err);
-  err = 0;
-  SEXP res = PROTECT(R_tryEvalSilent(call_, R_GlobalEnv, &err));
-  if (clear_limit_) {
-    int e2 = 0;
-    R_tryEvalSilent(clear_limit_, R_GlobalEnv, &e2);
+  std::chrono::steady_clock::time_point t0;
+  if (timer_) {
+    t0 = std::chrono::steady_clock::now();
+    timer_->arm();
   }
+  SEXP res = PROTECT(R_tryEvalSilent(call_, R_GlobalEnv, &err));
+  const bool timed_out = timer_ && past_timeout(t0, err, notes);
   collect_warnings(notes);
 
   core::TaskStatus status = core::TaskStatus::ok;
   if (g_interrupt) {  // stopped by a signal, even if the task caught the interrupt and returned
     notes.abandoned = true;
     status = core::TaskStatus::error;
+  } else if (timed_out) {
+    status = core::TaskStatus::timeout;
   } else if (err) {
     status = failure(notes);
   } else if (!values_.convert(res, task, out, notes)) {
@@ -285,6 +318,30 @@ core::TaskStatus RRunner::run(std::uint64_t task, core::RowWriter& out, core::Ta
   reset_handlers_if_used(err, notes);
   session_.restore();
   return status;
+}
+
+// After a task run under [schedule] timeout: true if it ran longer (the
+// watchdog interrupted it, or it returned late from code that cannot be
+// interrupted), with the message saying by how much and where it stopped.
+bool RRunner::past_timeout(std::chrono::steady_clock::time_point t0, int err, core::TaskNotes& notes) const {
+  const bool fired = timer_->disarm(g_interrupt != 0);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (g_interrupt || (!fired && elapsed <= timer_->timeout_s())) return false;
+  const bool stopped = err && Rf_asLogical(session_.rt("interrupted")) == TRUE;
+  notes.message = timeout_message(elapsed, timer_->timeout_s(), stopped);
+  if (stopped) notes.calls = task_calls();
+  return true;
+}
+
+// The task's calls where its error or interrupt stopped it, innermost last.
+std::string RRunner::task_calls() const {
+  SEXP calls = PROTECT(session_.rt_call("format_calls", session_.rt("err_calls")));
+  int e2 = 0;
+  SEXP txt = R_tryEvalSilent(calls, R_GlobalEnv, &e2);
+  std::string out;
+  if (!e2 && Rf_isString(txt) && XLENGTH(txt) > 0) out = Rf_translateCharUTF8(STRING_ELT(txt, 0));
+  UNPROTECT(1);
+  return out;
 }
 
 // A task that raised an error: abandoned (stopped by a signal, not the
@@ -297,11 +354,7 @@ core::TaskStatus RRunner::failure(core::TaskNotes& notes) const {
   SEXP msg = session_.rt("err_msg");
   notes.message = msg != R_NilValue && Rf_isString(msg) && XLENGTH(msg) > 0 ? Rf_translateCharUTF8(STRING_ELT(msg, 0))
                                                                              : r_error_text();
-  SEXP calls = PROTECT(session_.rt_call("format_calls", session_.rt("err_calls")));
-  int e2 = 0;
-  SEXP txt = R_tryEvalSilent(calls, R_GlobalEnv, &e2);
-  if (!e2 && Rf_isString(txt) && XLENGTH(txt) > 0) notes.calls = Rf_translateCharUTF8(STRING_ELT(txt, 0));
-  UNPROTECT(1);
+  notes.calls = task_calls();
   return is_time_limit(notes.message) ? core::TaskStatus::timeout : core::TaskStatus::error;
 }
 

@@ -177,6 +177,12 @@ void RSession::watch_sources(bool on) {
   UNPROTECT(1);
 }
 
+void RSession::watch_set_seed() {
+  SEXP call = PROTECT(Rf_lang1(rt("watch_set_seed")));
+  eval_checked(call, "setting up rsim's note of set.seed() calls", "report this as a bug in rsim");
+  UNPROTECT(1);
+}
+
 std::vector<std::pair<std::string, std::string>> RSession::files_read() const {
   std::vector<std::pair<std::string, std::string>> out;
   SEXP call = PROTECT(Rf_lang1(rt("read_files")));

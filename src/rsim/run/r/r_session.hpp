@@ -73,6 +73,9 @@ class RSession {
   void watch_sources(bool on);
   // The files read while watching: ("sourced" or "loaded", absolute path).
   std::vector<std::pair<std::string, std::string>> files_read() const;
+  // From now on, base's set.seed() notes its first call in each task as one
+  // of the task's warnings (call after set-up, which may seed freely).
+  void watch_set_seed();
   // R.version.string and the attached packages with versions, "stats 4.2.2, ...".
   std::pair<std::string, std::string> info() const;
 
