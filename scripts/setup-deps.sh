@@ -13,7 +13,7 @@ core_pkgs=(
   nlohmann-json3-dev nettle-dev libcsv-dev
   libgtest-dev libbenchmark-dev
   r-base-dev r-cran-rinside r-cran-rcpp r-cran-hdf5r
-  r-cran-testthat r-cran-processx r-cran-cli r-cran-jsonlite r-cran-globals r-cran-parallelly
+  r-cran-testthat r-cran-processx r-cran-cli r-cran-jsonlite r-cran-globals r-cran-parallelly r-cran-digest
 )
 
 extra=()

@@ -48,7 +48,7 @@ spec_from_grid <- function(path, call) {
 spec_from_file <- function(path, call) {
   f <- open_result(path, call = call)
   on.exit(close_h5(f))
-  need <- c("job_json", "grid_toml", "grid_path", "task", "format_version")
+  need <- c("job_json", "grid_toml", "grid_path", "task", "format_version", "identity")
   a <- stats::setNames(lapply(need, function(x) h5_attr(f, x)), need) # ~3 ms per attribute with hdf5r
   grid <- read_grid_points(f)
   file <- normalizePath(path)
@@ -66,6 +66,7 @@ spec_from_file <- function(path, call) {
   c(spec, list(
     source = "file", file = file, has_job_json = !is.null(a$job_json), grid_text = a$grid_toml,
     grid_path = a$grid_path, grid_dirs = dirs, format_version = a$format_version, task_detail = a$task,
+    identity = parse_identity(a$identity),
     point_values = function(point) lapply(grid, function(x) x[[point + 1]])
   ))
 }

@@ -1,14 +1,23 @@
 #' Run one task of a job again, in this R session
 #'
 #' For an R job: sources the job's script into a fresh environment
-#' (attaching its `packages` and running its `setup` function first, as
-#' rsim does on every rank), sets `.Random.seed` to [task_seed()], and calls
+#' (attaching its `packages` first and running its `setup` function after,
+#' as rsim does on every rank), sets `.Random.seed` to [task_seed()], and calls
 #' the task function with the task's grid parameters and `[args]` (and
 #' `.task = list(task, point, replicate)` if the function takes `.task`).
 #' The value is what the task returned, so it equals the task's row of
 #' [read_results()] — and an error is raised here, with a traceback you
 #' can inspect, [debug()] the function first to step through it.  The
 #' session's random number generator state is restored afterwards.
+#'
+#' The task sees what the ranks had and nothing else: the objects of the
+#' script, the globals shipped with the job (by [run_grid()] or the
+#' `globals` of [rsim_run()]) and the job's packages, in an environment
+#' that stands in for a rank's global environment.  The session's global
+#' environment is not looked in: a global the run had is found although the
+#' session has no such variable, and a session variable of the same name is
+#' not used.  What set-up or the task assign there (`<<-`) stays in that
+#' environment; the session's objects are left as they were.
 #'
 #' For a native job: runs `rsim --task T grid.toml` and returns the task's
 #' fields as a named list; a failed task raises its error message.
@@ -20,8 +29,10 @@
 #' Given a result file, the job it records is used (the grid parameters
 #' as its `/grid` datasets store them); the R script is looked up where the
 #' job ran it, next to the recorded grid.toml path, next to the result
-#' file, or at the path rsim recorded.  The script may have changed since
-#' the job ran: rsim records the grid.toml, not the script.
+#' file, or at the path rsim recorded.  The result file records the hash
+#' of the script and of each file the script read at set-up (sourced
+#' scripts, the globals file): a reproduction whose files differ from those
+#' is refused, naming them, as rsim refuses to resume such a job.
 #'
 #' @inheritParams task_seed
 #' @return What the task returned: for an R task, the function's value; for
@@ -41,6 +52,14 @@
 #' if (nzchar(rsim_binary(required = FALSE))) {
 #'   res <- rsim_run(g, np = 1, background = FALSE)
 #'   res[res$task == 7, ]
+#'
+#'   # globals: the value the ranks had, whatever the session has now
+#'   k <- 2
+#'   job <- run_grid(function(n) list(v = n * k), grid = list(n = 1:3), seed = 1, np = 1,
+#'     dir = file.path(dir, "k"), background = FALSE
+#'   )
+#'   k <- 100
+#'   reproduce_task(job$output, 2) # v = 6, as on the rank
 #' }
 #' }
 reproduce_task <- function(path_or_grid, task) {
@@ -78,47 +97,20 @@ find_script <- function(job) {
   normalizePath(hit[1])
 }
 
-# Attaches the job's packages and sources its script into a new
-# environment, as rsim does on every rank; returns the environment.
-task_environment <- function(job, script) {
-  for (p in job$task$packages) {
-    if (!requireNamespace(p, quietly = TRUE)) {
-      cli::cli_abort("The job needs package {.pkg {p}}, which is not installed.")
-    }
-    if (!paste0("package:", p) %in% search()) {
-      suppressPackageStartupMessages(attachNamespace(p))
-    }
-  }
-  env <- new.env(parent = globalenv())
-  source(script, local = env, echo = FALSE, keep.source = TRUE)
-  env
-}
-
-# Runs the job's set-up function, if any, as rsim does once per rank.
-run_setup <- function(job, env, script) {
-  setup <- job$task$setup
-  if (is.null(setup)) return(invisible())
-  sfun <- get0(setup, envir = env, mode = "function")
-  if (is.null(sfun)) cli::cli_abort("The script {.file {script}} defines no setup function {.fn {setup}}.")
-  sfun()
-  invisible()
-}
-
-reproduce_r <- function(job, task) {
+reproduce_r <- function(job, task, call = parent.frame()) {
   view <- task_view(job, task)
   seed <- r_seed(job, view)
   script <- find_script(job)
+  check_recorded_inputs(job, script, call = call) # the script, before it runs
   fname <- job$task[["function"]]
   env <- task_environment(job, script)
-  fun <- get0(fname, envir = env, mode = "function")
-  if (is.null(fun)) cli::cli_abort("The script {.file {script}} defines no function {.fn {fname}}.")
-  run_setup(job, env, script)
+  check_recorded_inputs(job, script, attr(env, "read"), call = call) # and what it read: the globals, sourced files
   args <- c(view$params, job$args)
-  if (".task" %in% names(formals(fun))) args$.task <- view[c("task", "point", "replicate")]
-  keeping_rng({
+  if (".task" %in% names(formals(get(fname, envir = env)))) args$.task <- view[c("task", "point", "replicate")]
+  keeping_rng(keeping_globalenv(new.env(), {
     assign(".Random.seed", seed, envir = globalenv())
     do.call(fname, args, envir = env) # by name, so warnings and tracebacks read draw(...)
-  })
+  }))
 }
 
 reproduce_native <- function(job, task) {

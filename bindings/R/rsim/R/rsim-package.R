@@ -5,6 +5,9 @@
 #'
 #' * [write_grid()] describes a study as a grid.toml (and an R script);
 #' * [rsim_run()] runs it under mpirun and watches its progress;
+#'   [rsim_job()] finds a job again (started earlier, elsewhere, or by Slurm);
+#' * [run_grid()] does both in one call, finding the globals and packages
+#'   of the task function before launch;
 #' * [read_results()], [read_table()], [read_errors()], [read_warnings()],
 #'   [job_info()] and [summarise_results()] read the result file;
 #' * [task_seed()] and [reproduce_task()] rerun any single task in R.

@@ -13,16 +13,21 @@
 #'   left, from the `<output>.status.json` file rsim rewrites every second;
 #' * `job$wait(timeout = Inf, progress = interactive())`: blocks until the
 #'   job ends, with a progress bar; stops with rsim's message if the job
-#'   failed (bad grid.toml, I/O error, killed);
-#' * `job$kill()`: stops the job (SIGTERM, so rsim commits what it
-#'   finished); the tasks committed so far stay in the checkpoint folder and
-#'   running the same job again resumes it;
+#'   failed (bad grid.toml, I/O error, killed) or was stopped;
+#' * `job$stop(timeout = 60, kill = FALSE)`: the clean stop: SIGUSR1 to
+#'   mpirun (which forwards it to every rank) or to rsim, so every rank
+#'   commits what it finished and the job exits with code 4; then waits up
+#'   to `timeout` seconds for it to end.  After that it warns and returns,
+#'   the job still running; only `kill = TRUE` then kills it (SIGKILL).
+#'   The tasks committed stay in the checkpoint folder and running the same
+#'   job again resumes it.  `job$kill()` is the same as `job$stop()`;
 #' * `job$result(...)`: waits, then [read_results()] of the output file;
-#' * `job$output`, `job$grid`, `job$process` (the [processx::process]),
-#'   `job$log()` (what rsim and mpirun printed).
+#' * `job$output`, `job$grid`, `job$pid`, `job$process` (the
+#'   [processx::process]), `job$log()` (what rsim and mpirun printed).
 #'
 #' The job keeps running if its R object is discarded or the R session
-#' ends; stop it with `job$kill()`.
+#' ends; [rsim_job()] finds it again by its grid.toml or output, from any
+#' session.
 #'
 #' In RStudio (when the rstudioapi package is installed) the job also shows
 #' in the Jobs pane, its progress updated whenever R is idle between
@@ -35,16 +40,28 @@
 #' script, and `<grid>.globals.toml`, a copy of grid.toml whose `script`
 #' is that wrapper.  That copy is what runs; the result file records it, so
 #' [reproduce_task()] loads the same globals.  Keep the three files with
-#' the results.
+#' the results.  The same globals give a byte-identical `.rds` (functions
+#' are saved without source references and byte code), so an unchanged
+#' rerun is "already complete".  Other globals for the same results are
+#' refused before anything is written: the result file records the hash
+#' of the globals it was made with.  [run_grid()] finds the globals of a
+#' task function itself.
 #'
 #' @param grid the grid.toml of the job (e.g. from [write_grid()]).
 #' @param np number of MPI ranks (processes); every rank runs tasks.
+#'   Default [parallelly::availableCores()]: the cores this R process may
+#'   use (its cgroup CPU quota, a Slurm allocation, `mc.cores`), not every
+#'   core of the machine.
 #' @param background if `TRUE` (default) return the job at once; if
 #'   `FALSE` wait for it (with a progress bar) and return its results as
 #'   [read_results()] does.
 #' @param output result file; default `[job] output` of grid.toml.  A
 #'   relative path is relative to the current folder.
 #' @param globals a named list of R objects for every R task (see above).
+#' @param namespaces packages whose namespaces every rank loads before the
+#'   task script is sourced, without attaching them (the packages a task
+#'   calls as `pkg::fun`): a package missing on a rank stops the job before
+#'   any task runs.  R tasks only.
 #' @param mpirun the MPI launcher; default the option `rsim.mpirun`, else
 #'   `mpirun` on the PATH.  Not used when `np = 1`.
 #' @param mpi_args arguments for the launcher before `-n`; default
@@ -57,8 +74,9 @@
 #'   existing result file again (`rsim --rerun-failed`).
 #' @return An `rsim_job`, or with `background = FALSE` the results data
 #'   frame.
-#' @seealso [rsim_binary()] for how the rsim program is found.
-#' @importFrom parallel detectCores
+#' @seealso [rsim_job()] to find a job again; [rsim_binary()] for how the
+#'   rsim program is found.
+#' @importFrom parallelly availableCores
 #' @export
 #' @examples
 #' \donttest{
@@ -73,20 +91,29 @@
 #'   job$status()
 #'   head(job$result())
 #'
+#'   # stop a job cleanly (exit code 4); the same call later resumes it
+#'   g3 <- write_grid(file.path(dir, "slow.toml"), native_kernel("busy_wait"),
+#'     grid = list(ms = 20), replicates = 500, seed = 1, checkpoint = 0.5
+#'   )
+#'   job <- rsim_run(g3, np = 2)
+#'   Sys.sleep(2)
+#'   job$stop()
+#'   rsim_run(g3, np = 2, background = FALSE)
+#'
 #'   # R objects for every task
 #'   f <- function(n, .task) list(m = mean(sample(pool, n)))
 #'   g2 <- write_grid(file.path(dir, "pool.toml"), f, grid = list(n = c(2, 5)), seed = 3)
 #'   rsim_run(g2, np = 1, background = FALSE, globals = list(pool = c(1, 2, 10, 20, 30)))
 #' }
 #' }
-rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, output = NULL,
-                     globals = list(), mpirun = getOption("rsim.mpirun", "mpirun"), mpi_args = NULL,
+rsim_run <- function(grid, np = parallelly::availableCores(), background = TRUE, output = NULL,
+                     globals = list(), namespaces = character(), mpirun = getOption("rsim.mpirun", "mpirun"), mpi_args = NULL,
                      fresh = FALSE, rerun_failed = FALSE) {
   if (!is.character(grid) || length(grid) != 1L || is.na(grid)) {
     cli::cli_abort("{.arg grid} must be the path of a grid.toml (a single string).")
   }
   if (!file.exists(grid) || dir.exists(grid)) cli::cli_abort("The grid file {.file {grid}} does not exist.")
-  if (length(np) == 1L && is.na(np)) np <- 1  # detectCores() could not tell
+  if (length(np) == 1L && is.na(np)) np <- 1
   if (!is.numeric(np) || length(np) != 1L || is.na(np) || np < 1 || np != round(np)) {
     cli::cli_abort("{.arg np} must be a whole number of ranks, at least 1.")
   }
@@ -100,7 +127,11 @@ rsim_run <- function(grid, np = parallel::detectCores(), background = TRUE, outp
   } else {
     output <- spec$files$output
   }
-  run_grid <- if (length(globals)) write_globals(grid, spec, globals) else grid
+  run_grid <- if (length(globals) || length(namespaces)) {
+    write_globals(grid, spec, globals, namespaces, output = output, fresh = fresh)
+  } else {
+    grid
+  }
 
   if (isTRUE(fresh) && isTRUE(rerun_failed)) {
     cli::cli_abort("{.arg fresh} starts over and {.arg rerun_failed} keeps the results: give one of them.")
@@ -140,103 +171,6 @@ default_mpi_args <- function() {
   c("--oversubscribe", if (identical(unname(Sys.info()[["effective_user"]]), "root")) "--allow-run-as-root")
 }
 
-# Saves globals, a wrapper script that loads them and sources the task
-# script, and a grid.toml copy that runs the wrapper; returns its path.
-# `spec` is `rsim inspect` of `grid`.
-write_globals <- function(grid, spec, globals) {
-  if (!is.list(globals) || is.null(names(globals)) || any(!nzchar(names(globals))) || anyDuplicated(names(globals))) {
-    cli::cli_abort("{.arg globals} must be a named list of R objects, e.g. {.code list(data = df, model = fit)}.")
-  }
-  if (!identical(spec$task$backend, "r")) {
-    cli::cli_abort("{.arg globals} reach R tasks only; {.file {grid}} runs a native kernel.")
-  }
-  script <- spec$task$script # absolute: rsim resolved it
-  dir <- dirname(grid)
-  base <- file.path(dir, paste0(tools::file_path_sans_ext(basename(grid)), ".globals"))
-  rds <- paste0(base, ".rds")
-  wrapper <- paste0(base, ".R")
-  toml <- paste0(base, ".toml")
-  saveRDS(globals, rds)
-  writeLines(c(
-    "# Written by rsim::rsim_run(): loads the globals given to rsim_run(), then the task script.",
-    sprintf("list2env(readRDS(%s), envir = environment())", deparse(normalizePath(rds))),
-    sprintf("source(%s, local = environment())", deparse(script))
-  ), wrapper)
-  lines <- readLines(grid, warn = FALSE, encoding = "UTF-8")
-  at <- task_script_line(lines)
-  if (length(at) != 1L) cli::cli_abort("Cannot find the {.field script} line of [task] in {.file {grid}}.")
-  lines[at] <- sprintf("script = %s  # rsim_run(globals = ): loads %s, then %s",
-                       toml_quote(basename(wrapper)), basename(rds), relative_to(script, dir))
-  writeLines(lines, toml)
-  toml
-}
-
-# The line of `script = ...` in the [task] table of grid.toml lines.
-task_script_line <- function(lines) {
-  headers <- grep("^\\s*\\[", lines)
-  task_at <- grep("^\\s*\\[\\s*task\\s*\\]", lines)
-  if (length(task_at) != 1L) return(integer())
-  end <- c(headers[headers > task_at], length(lines) + 1L)[1]
-  task_at + grep("^\\s*script\\s*=", lines[seq.int(task_at + 1L, length.out = end - task_at - 1L)])
-}
-
-new_job <- function(proc, grid, output, n_tasks, name, np, logdir, command) {
-  job <- new.env(parent = emptyenv())
-  job$process <- proc
-  job$grid <- grid
-  job$output <- output
-  job$name <- name
-  job$n_tasks <- n_tasks
-  job$np <- np
-  job$command <- command
-  job$started <- Sys.time()
-  job$killed <- FALSE
-  job$log <- function() {
-    rd <- function(f) if (file.exists(f)) readLines(f, warn = FALSE) else character()
-    c(rd(file.path(logdir, "stdout")), rd(file.path(logdir, "stderr")))
-  }
-  job$status <- function() job_status(job, logdir)
-  job$wait <- function(timeout = Inf, progress = interactive()) job_wait(job, logdir, timeout, progress)
-  job$kill <- function() job_kill(job)
-  job$result <- function(...) {
-    job_wait(job, logdir, Inf, FALSE, inform = FALSE)
-    read_results(output, ...)
-  }
-  class(job) <- "rsim_job"
-  job
-}
-
-job_status <- function(job, logdir) {
-  proc <- job$process
-  alive <- proc$is_alive()
-  exit <- if (alive) NA_integer_ else proc$get_exit_status()
-  st <- read_status_json(job$output)
-  total <- if (!is.null(st$n_tasks)) as.numeric(st$n_tasks) else job$n_tasks
-  done <- if (!is.null(st$done)) as.numeric(st$done) else 0
-  failed <- if (!is.null(st$failed)) as.numeric(st$failed) else 0
-  eta <- if (is.numeric(st$eta_seconds)) as.numeric(st$eta_seconds) else NA_real_
-  state <- if (alive) {
-    if (is.null(st)) "starting" else "running"
-  } else if (isTRUE(job$killed)) {
-    "killed"
-  } else if (exit %in% c(0L, 3L)) {
-    "finished"
-  } else if (exit == 4L) {
-    "interrupted"
-  } else {
-    "failed"
-  }
-  if (state == "finished") {
-    done <- total
-    eta <- 0
-  }
-  message <- if (state == "failed") failure_message(logdir)
-  s <- list(state = state, done = done, total = total, failed = failed, eta_seconds = eta,
-            exit_status = exit, output = job$output, message = message)
-  rstudio_update(job, s)
-  structure(s, class = "rsim_job_status")
-}
-
 # rsim's own error lines (and their fix: lines) from what the job printed,
 # else the last lines (mpirun's notes come after rsim's message).
 failure_message <- function(logdir) {
@@ -253,87 +187,4 @@ in_r_words <- function(msg) {
              "run the same command again" = "run rsim_run() again")
   for (w in names(words)) msg <- gsub(w, words[[w]], msg, fixed = TRUE)
   msg
-}
-
-#' @export
-print.rsim_job_status <- function(x, ...) {
-  pct <- if (x$total > 0) 100 * x$done / x$total else 100
-  cat(sprintf("rsim job %s: %s/%s tasks (%.1f%%), %s failed",
-    x$state, format(x$done, big.mark = ",", scientific = FALSE), format(x$total, big.mark = ",", scientific = FALSE),
-    pct, format(x$failed, scientific = FALSE)))
-  if (x$state == "running" && is.finite(x$eta_seconds)) cat(sprintf(", ETA %s", format_seconds(x$eta_seconds)))
-  if (!is.na(x$exit_status)) cat(sprintf(", exit code %d", x$exit_status))
-  cat("\n")
-  if (!is.null(x$message) && nzchar(x$message)) cat(x$message, "\n", sep = "")
-  invisible(x)
-}
-
-#' @export
-print.rsim_job <- function(x, ...) {
-  cat(sprintf("<rsim_job %s on %d rank%s>\n  grid:   %s\n  output: %s\n", x$name, as.integer(x$np),
-    if (x$np == 1) "" else "s", x$grid, x$output))
-  print(x$status())
-  invisible(x)
-}
-
-job_wait <- function(job, logdir, timeout, progress, inform = TRUE) {
-  proc <- job$process
-  t0 <- Sys.time()
-  if (progress) {
-    eta <- "?"
-    nfail <- 0
-    cli::cli_progress_bar(
-      format = "rsim {job$name} {cli::pb_bar} {cli::pb_current}/{cli::pb_total} tasks | {nfail} failed | ETA {eta}",
-      total = job$n_tasks, clear = FALSE
-    )
-  }
-  repeat {
-    alive <- proc$is_alive()
-    if (progress) {
-      s <- job_status(job, logdir)
-      eta <- if (is.finite(s$eta_seconds)) format_seconds(s$eta_seconds) else "?"
-      nfail <- s$failed
-      cli::cli_progress_update(set = if (is.na(job$n_tasks)) s$done else min(s$done, job$n_tasks), force = TRUE)
-    }
-    if (!alive) break
-    if (as.numeric(difftime(Sys.time(), t0, units = "secs")) > timeout) {
-      if (progress) cli::cli_progress_done()
-      return(invisible(job_status(job, logdir)))
-    }
-    proc$wait(250)
-  }
-  if (progress) cli::cli_progress_done()
-  s <- job_status(job, logdir)
-  if (s$state == "failed") {
-    cli::cli_abort(c("The rsim job {job$name} failed (exit code {s$exit_status}).",
-      x = "{s$message}",
-      i = if (!identical(s$exit_status, 1L) && dir.exists(paste0(job$output, ".ckpt"))) {
-        "Finished tasks are kept in {.file {paste0(job$output, '.ckpt')}}; once the cause is fixed, running the job again resumes it."
-      }
-    ))
-  }
-  if (s$state %in% c("killed", "interrupted")) {
-    cli::cli_abort(c(if (s$state == "killed") "The rsim job {job$name} was stopped with {.code job$kill()}." else
-      "The rsim job {job$name} was interrupted by a signal (exit code 4).",
-      i = "{s$done} of {s$total} tasks were done; run it again to resume from its checkpoints."
-    ))
-  }
-  if (inform && s$state == "finished" && identical(s$exit_status, 3L)) {
-    cli::cli_inform(c("!" = "{s$failed} task{?s} of {job$name} failed; see {.code read_errors(\"{job$output}\")}."))
-  }
-  invisible(s)
-}
-
-job_kill <- function(job) {
-  proc <- job$process
-  if (!proc$is_alive()) return(invisible(FALSE))
-  job$killed <- TRUE
-  proc$signal(tools::SIGTERM)
-  proc$wait(10000)  # rsim commits and exits on SIGTERM; SIGKILL only as a last resort
-  try(proc$kill_tree(), silent = TRUE)  # ranks mpirun left behind
-  ckpt <- paste0(job$output, ".ckpt")
-  if (dir.exists(ckpt)) {
-    cli::cli_inform(c(i = "Stopped {job$name}; its committed tasks are in {.file {ckpt}}: run it again to resume."))
-  }
-  invisible(TRUE)
 }

@@ -8,7 +8,10 @@
 #' row.  Given a function, its source (via [deparse()]) is written to an R
 #' script next to grid.toml: a function that uses objects other than its
 #' arguments and packages must get them through `args`, or through
-#' `globals` of [rsim_run()].
+#' `globals` of [rsim_run()]; [run_grid()] finds them itself.  Every
+#' setting grid.toml has is an argument: `[data]` inputs, a kernel
+#' `plugin`, and the `[schedule]` keys `chunk`, `checkpoint`, `timeout`,
+#' `retries` and `memory`.
 #'
 #' Values are written with their R type: integer, double, character (and
 #' factor), logical.  A double vector of whole numbers (`c(10, 20)`) is
@@ -39,12 +42,30 @@
 #' @param name the job name; default the file name of `file` without
 #'   extension.  The results go to `<name>.h5` next to grid.toml unless
 #'   `output` is given.
-#' @param ... further settings, each optional: `output` (result file,
-#'   relative to grid.toml's folder), `function_name` (the function's name
-#'   in the script; required with a script path, default the name of the
-#'   function argument otherwise), `setup` (the name of a set-up function
-#'   the script defines, or a function, run once per rank), and the
-#'   `[schedule]` keys `chunk`, `checkpoint`, `timeout`, `retries`.
+#' @param output the result file, relative to grid.toml's folder; default
+#'   `<name>.h5`.
+#' @param function_name the task function's name in the script; required
+#'   with a script path, default the name of the function argument
+#'   otherwise.
+#' @param setup the name of a set-up function the script defines, or a
+#'   function (written to the script as `rsim_setup`); run once per rank
+#'   before any task.
+#' @param data inputs loaded once per rank and given to every task as data
+#'   frames of these names (`[data]`): a named list of CSV file paths, or
+#'   `list(file = "x.h5", dataset = "/X")` for a dataset of an HDF5 file.
+#'   The files must exist; they are written relative to grid.toml's folder.
+#' @param plugin the path of a kernel plugin (a shared library) whose
+#'   kernel [native_kernel()] names; native kernels only.
+#' @param chunk tasks per hand-out; 0 (rsim's default) is automatic.
+#' @param checkpoint how often each rank commits its finished tasks:
+#'   seconds, or a duration such as `"30s"` (rsim's default `"5s"`).
+#' @param timeout per-task time limit for R tasks: seconds, or a duration
+#'   such as `"10m"`; default none.
+#' @param retries how often a failed task is run again at once, 0 to 100.
+#' @param memory per-rank memory limit for the tasks: a size such as
+#'   `"4GB"` or `"512MB"` (at least 64 MiB), or a number of bytes.
+#' @param ... nothing else: an unknown setting is an error that lists the
+#'   known ones.
 #' @return The path of grid.toml, invisibly.
 #' @export
 #' @examples
@@ -68,18 +89,20 @@
 #'   grid = pts, replicates = 1000, seed = 7
 #' )
 #' cat(readLines(g2), sep = "\n")
+#'
+#' # a data file every task sees, and the schedule
+#' write.csv(data.frame(w = c(0.2, 0.8)), file.path(dir, "weights.csv"), row.names = FALSE)
+#' g3 <- write_grid(file.path(dir, "weighted.toml"), function(n) list(m = sum(weights$w) * n),
+#'   grid = list(n = c(10, 20)), seed = 3, data = list(weights = file.path(dir, "weights.csv")),
+#'   timeout = "10m", retries = 1, memory = "2GB", checkpoint = "30s"
+#' )
+#' cat(readLines(g3), sep = "\n")
 write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, args = list(),
-                       packages = NULL, name = NULL, ...) {
+                       packages = NULL, name = NULL, output = NULL, function_name = NULL, setup = NULL,
+                       data = NULL, plugin = NULL, chunk = NULL, checkpoint = NULL, timeout = NULL,
+                       retries = NULL, memory = NULL, ...) {
   fun_label <- deparse(substitute(fun_or_script), nlines = 1L)[1]
-  opts <- list(...)
-  known <- c("output", "function_name", "setup", "chunk", "checkpoint", "timeout", "retries")
-  if (length(opts) && (is.null(names(opts)) || any(!nzchar(names(opts))))) {
-    cli::cli_abort("Every argument in {.arg ...} needs a name; known: {.arg {known}}.")
-  }
-  unknown <- setdiff(names(opts), known)
-  if (length(unknown)) {
-    cli::cli_abort(c("Unknown setting{?s} {.arg {unknown}}.", i = "{.fn write_grid} knows {.arg {known}} besides its named arguments."))
-  }
+  check_no_dots(list(...))
   if (!is.character(file) || length(file) != 1L || is.na(file) || !nzchar(file)) {
     cli::cli_abort("{.arg file} must be the path of the grid.toml to write (a single string).")
   }
@@ -92,82 +115,127 @@ write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, a
   replicates <- check_count(replicates, "replicates")
   backend <- if (inherits(fun_or_script, "rsim_native_kernel")) "native" else "r"
   seed_txt <- check_seed(seed, backend)
-
   gridtxt <- grid_toml_lines(grid)
   args <- check_args(args, attr(gridtxt, "params"))
   if (!is.null(packages) && (!is.character(packages) || anyNA(packages) || any(!nzchar(packages)))) {
     cli::cli_abort("{.arg packages} must be a character vector of package names, e.g. {.code c(\"MASS\")}.")
   }
-
-  task <- c("[task]", sprintf("backend = %s", toml_quote(backend)))
-  script_lines <- NULL
-  if (backend == "native") {
-    if (length(packages)) cli::cli_abort("{.arg packages} applies to R tasks only, not to native kernels.")
-    if (!is.null(opts$setup) || !is.null(opts$function_name)) {
-      cli::cli_abort("{.arg setup} and {.arg function_name} apply to R tasks only, not to native kernels.")
-    }
-    task <- c(task, sprintf("kernel = %s", toml_quote(fun_or_script$kernel)))
-  } else if (is.function(fun_or_script)) {
-    fname <- opts$function_name
-    if (is.null(fname)) fname <- if (is_r_name(fun_label)) fun_label else "simulate"
-    check_r_name(fname, "function_name")
-    script_file <- paste0(tools::file_path_sans_ext(file), ".R")
-    script_lines <- c(
-      sprintf("# Task function of the rsim job %s (written by rsim::write_grid()).", name),
-      sprintf("# rsim sources this file once per rank and calls %s() once per task.", fname),
-      paste(fname, "<-", paste(deparse_function(fun_or_script), collapse = "\n"))
-    )
-    task <- c(task, sprintf("script = %s", toml_quote(basename(script_file))),
-              sprintf("function = %s", toml_quote(fname)))
-  } else if (is.character(fun_or_script) && length(fun_or_script) == 1L && !is.na(fun_or_script)) {
-    if (!file.exists(fun_or_script) || dir.exists(fun_or_script)) {
-      cli::cli_abort(c("The R script {.file {fun_or_script}} does not exist.",
-        i = "Give a function, the path of an R script, or {.code native_kernel(\"name\")} for a built-in kernel."
-      ))
-    }
-    fname <- opts$function_name
-    if (is.null(fname)) {
-      cli::cli_abort("With an R script, give {.arg function_name}: the function in {.file {fun_or_script}} that runs one task.")
-    }
-    check_r_name(fname, "function_name")
-    task <- c(task, sprintf("script = %s", toml_quote(relative_to(fun_or_script, dir))),
-              sprintf("function = %s", toml_quote(fname)))
-  } else {
-    cli::cli_abort("{.arg fun_or_script} must be a function, the path of an R script, or {.code native_kernel(\"name\")}, not {.obj_type_friendly {fun_or_script}}.")
-  }
-  if (backend == "r") {
-    if (length(packages)) task <- c(task, sprintf("packages = [%s]", paste(toml_quote(packages), collapse = ", ")))
-    if (!is.null(opts$setup)) {
-      if (is.function(opts$setup)) {
-        if (is.null(script_lines)) cli::cli_abort("A {.arg setup} function needs a task function too (it is written to the same script); with a script, give the setup function's name.")
-        script_lines <- c(script_lines, paste("rsim_setup <-", paste(deparse_function(opts$setup), collapse = "\n")))
-        task <- c(task, "setup = \"rsim_setup\"")
-      } else {
-        check_r_name(opts$setup, "setup")
-        task <- c(task, sprintf("setup = %s", toml_quote(opts$setup)))
-      }
-    }
-  }
-
-  job <- c("[job]", sprintf("name = %s", toml_quote(name)))
-  if (!is.null(opts$output)) {
-    if (!is.character(opts$output) || length(opts$output) != 1L || !nzchar(opts$output)) {
+  task <- task_lines(file, fun_or_script, fun_label, name, function_name, setup, packages, plugin)
+  job <- c("[job]", sprintf("name = %s", toml_quote(name)), if (!is.null(output)) {
+    if (!is.character(output) || length(output) != 1L || is.na(output) || !nzchar(output)) {
       cli::cli_abort("{.arg output} must be a file name, e.g. {.code output = \"study.h5\"}.")
     }
-    job <- c(job, sprintf("output = %s", toml_quote(opts$output)))
-  }
-  job <- c(job, sprintf("seed = %s", seed_txt), sprintf("replicates = %s", format(replicates, scientific = FALSE)))
-
+    sprintf("output = %s", toml_quote(output))
+  }, sprintf("seed = %s", seed_txt), sprintf("replicates = %s", format(replicates, scientific = FALSE)))
   argtxt <- if (length(args)) {
     c("", "[args]", sprintf("%s = %s", toml_key(names(args)), unlist(args, use.names = FALSE)))
   }
-  sched <- schedule_lines(opts)
+  sched <- schedule_lines(list(chunk = chunk, checkpoint = checkpoint, timeout = timeout, retries = retries, memory = memory))
+  datatxt <- data_lines(data, dir)
   lines <- c(
     sprintf("# rsim job %s, written by rsim::write_grid() on %s.", name, format(Sys.Date())),
-    "", job, "", task, argtxt, if (length(gridtxt)) c("", gridtxt), if (length(sched)) c("", sched)
+    "", job, "", task$lines, argtxt, if (length(gridtxt)) c("", gridtxt), if (length(datatxt)) c("", datatxt),
+    if (length(sched)) c("", sched)
   )
-  write_checked(file, lines, if (!is.null(script_lines)) script_file, script_lines)
+  write_checked(file, lines, task$script_file, task$script_lines)
   invisible(normalizePath(file))
+}
+
+write_grid_settings <- c("output", "function_name", "setup", "data", "plugin", "chunk", "checkpoint", "timeout",
+                         "retries", "memory")
+
+check_no_dots <- function(opts, call = parent.frame()) {
+  if (!length(opts)) return(invisible())
+  if (is.null(names(opts)) || any(!nzchar(names(opts)))) {
+    cli::cli_abort("Every setting needs a name; {.fn write_grid} knows {.arg {write_grid_settings}}.", call = call)
+  }
+  cli::cli_abort(c("Unknown setting{?s} {.arg {names(opts)}}.",
+    i = "{.fn write_grid} knows {.arg {write_grid_settings}} besides {.arg grid}, {.arg replicates}, {.arg seed}, {.arg args}, {.arg packages} and {.arg name}."
+  ), call = call)
+}
+
+# The [task] table, and the R script to write next to grid.toml (for a
+# function): list(lines, script_file, script_lines).
+task_lines <- function(file, task, label, name, function_name, setup, packages, plugin, call = parent.frame()) {
+  out <- list(lines = c("[task]", sprintf("backend = %s", toml_quote(if (inherits(task, "rsim_native_kernel")) "native" else "r"))))
+  if (inherits(task, "rsim_native_kernel")) {
+    if (length(packages)) cli::cli_abort("{.arg packages} applies to R tasks only, not to native kernels.", call = call)
+    if (!is.null(setup) || !is.null(function_name)) {
+      cli::cli_abort("{.arg setup} and {.arg function_name} apply to R tasks only, not to native kernels.", call = call)
+    }
+    plug <- if (!is.null(plugin)) sprintf("plugin = %s", toml_quote(existing_file(plugin, "plugin", dirname(file), call)))
+    out$lines <- c(out$lines, plug, sprintf("kernel = %s", toml_quote(task$kernel)))
+    return(out)
+  }
+  if (!is.null(plugin)) cli::cli_abort("{.arg plugin} applies to native kernels only: give {.code native_kernel(\"name\")} and the plugin's path.", call = call)
+  if (is.function(task)) {
+    fname <- function_name %||% (if (is_r_name(label)) label else "simulate")
+    check_r_name(fname, "function_name")
+    out$script_file <- paste0(tools::file_path_sans_ext(file), ".R")
+    out$script_lines <- c(
+      sprintf("# Task function of the rsim job %s (written by rsim::write_grid()).", name),
+      sprintf("# rsim sources this file once per rank and calls %s() once per task.", fname),
+      paste(fname, "<-", paste(deparse_function(task), collapse = "\n"))
+    )
+    script <- basename(out$script_file)
+  } else if (is.character(task) && length(task) == 1L && !is.na(task)) {
+    if (!file.exists(task) || dir.exists(task)) {
+      cli::cli_abort(c("The R script {.file {task}} does not exist.",
+        i = "Give a function, the path of an R script, or {.code native_kernel(\"name\")} for a built-in kernel."
+      ), call = call)
+    }
+    fname <- function_name
+    if (is.null(fname)) {
+      cli::cli_abort("With an R script, give {.arg function_name}: the function in {.file {task}} that runs one task.", call = call)
+    }
+    check_r_name(fname, "function_name")
+    script <- relative_to(task, dirname(file))
+  } else {
+    cli::cli_abort("{.arg fun_or_script} must be a function, the path of an R script, or {.code native_kernel(\"name\")}, not {.obj_type_friendly {task}}.", call = call)
+  }
+  out$lines <- c(out$lines, sprintf("script = %s", toml_quote(script)), sprintf("function = %s", toml_quote(fname)))
+  if (length(packages)) out$lines <- c(out$lines, sprintf("packages = [%s]", paste(toml_quote(packages), collapse = ", ")))
+  if (is.null(setup)) return(out)
+  if (is.function(setup)) {
+    if (is.null(out$script_lines)) cli::cli_abort("A {.arg setup} function needs a task function too (it is written to the same script); with a script, give the setup function's name.", call = call)
+    out$script_lines <- c(out$script_lines, paste("rsim_setup <-", paste(deparse_function(setup), collapse = "\n")))
+    out$lines <- c(out$lines, "setup = \"rsim_setup\"")
+  } else {
+    check_r_name(setup, "setup")
+    out$lines <- c(out$lines, sprintf("setup = %s", toml_quote(setup)))
+  }
+  out
+}
+
+# An existing file as grid.toml names it: relative to grid.toml's folder
+# when below it.
+existing_file <- function(path, what, dir, call = parent.frame()) {
+  if (!is.character(path) || length(path) != 1L || is.na(path) || !file.exists(path) || dir.exists(path)) {
+    cli::cli_abort("{.arg {what}} must be the path of an existing file{if (is.character(path) && length(path) == 1L) paste0(', not ', encodeString(path, quote = '\"'))}.", call = call)
+  }
+  relative_to(path, dir)
+}
+
+# The [data] table: `data` is a named list of file paths (CSV) or
+# list(file = , dataset = ) for a dataset of an HDF5 file.
+data_lines <- function(data, dir, call = parent.frame()) {
+  if (is.null(data) || !length(data)) return(character())
+  if (!is.list(data) && !is.character(data)) {
+    cli::cli_abort("{.arg data} must be a named list of file paths, e.g. {.code list(train = \"train.csv\")}.", call = call)
+  }
+  check_param_names(names(data), "data")
+  one <- function(k) {
+    d <- data[[k]]
+    if (is.list(d) && !is.null(d$file) && all(names(d) %in% c("file", "dataset")) && is.character(d$dataset) && length(d$dataset) == 1L) {
+      return(sprintf("%s = { file = %s, dataset = %s }", toml_key(k), toml_quote(existing_file(d$file, sprintf("data$%s$file", k), dir, call)),
+                     toml_quote(d$dataset)))
+    }
+    if (!is.character(d)) {
+      cli::cli_abort("{.code data${k}} must be a file path, or {.code list(file = , dataset = )} for a dataset of an HDF5 file.", call = call)
+    }
+    sprintf("%s = %s", toml_key(k), toml_quote(existing_file(d, sprintf("data$%s", k), dir, call)))
+  }
+  c("[data]", vapply(names(data), one, "", USE.NAMES = FALSE))
 }
 
 # Writes grid.toml (and the task script), then, when the rsim program is
@@ -365,6 +433,13 @@ schedule_lines <- function(opts) {
       cli::cli_abort("{.arg retries} must be a whole number from 0 to 100.")
     }
     out <- c(out, sprintf("retries = %d", as.integer(r)))
+  }
+  if (!is.null(m <- opts$memory)) { # rsim reads the size and says what is wrong with it
+    if (is.numeric(m) && length(m) == 1L && !is.na(m) && m > 0) m <- format(m, scientific = FALSE)
+    if (!is.character(m) || length(m) != 1L || is.na(m)) {
+      cli::cli_abort("{.arg memory} must be a size such as {.val 4GB} or {.val 512MB}, or a number of bytes.")
+    }
+    out <- c(out, sprintf("memory = %s", toml_quote(m)))
   }
   if (length(out)) c("[schedule]", out) else out
 }

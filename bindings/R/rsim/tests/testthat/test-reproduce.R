@@ -92,3 +92,57 @@ test_that("the demo files reproduce (script found next to the result file)", {
   expect_identical(got$mean, res$mean[6])
   expect_identical(got$range, res$range[6, ])
 })
+
+# A job on 2 ranks whose task uses shipped globals: a helper (defined at the
+# console, so its environment is the global environment) that uses another
+# global, and a table made by the set-up function with <<-.
+globals_job <- function() {
+  if (!is.null(fixtures$globals_job)) return(fixtures$globals_job)
+  local_globalenv(list(k = 3, helper = function(x) round(x * k, 6)))
+  sim <- function(n, .task) list(v = helper(mean(rnorm(n))) + tab[[.task$replicate + 1]], k_seen = k)
+  dir <- new_dir("rglob")
+  g <- write_grid(file.path(dir, "grid.toml"), sim, grid = list(n = c(5L, 50L)), replicates = 4, seed = 17,
+                  setup = function() tab <<- c(10, 20, 30, 40))
+  res <- rsim_run(g, np = 2, background = FALSE, globals = mget(c("helper", "k"), envir = globalenv()))
+  fixtures$globals_job <- list(dir = dir, file = file.path(dir, "grid.h5"), res = res)
+  fixtures$globals_job
+}
+
+test_that("reproduce_task() uses the globals the ranks had, never the session's", {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  j <- globals_job()
+  expect_true(all(j$res$status == "ok"))
+  expect_false(any(c("k", "helper", "tab") %in% ls(globalenv()))) # the session has no such globals
+  for (t in c(0, 5, 7)) {
+    expect_identical(reproduce_task(j$file, t), list(v = j$res$v[t + 1], k_seen = 3), info = paste("task", t))
+  }
+  # a session variable of the same name is not used, and stays as it was
+  local_globalenv(list(k = 100, tab = 1:4, helper = function(x) stop("the session's helper")))
+  expect_identical(reproduce_task(j$file, 6), list(v = j$res$v[7], k_seen = 3))
+  expect_identical(get("k", envir = globalenv()), 100)
+  expect_identical(get("tab", envir = globalenv()), 1:4)
+})
+
+test_that("reproduce_task() refuses when the script or the globals differ from the result file's", {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  j <- globals_job()
+  rds <- file.path(j$dir, "grid.globals.rds")
+  saved <- readBin(rds, "raw", file.size(rds))
+  withr::defer(writeBin(saved, rds))
+  g <- readRDS(rds)
+  g$k <- 4
+  saveRDS(g, rds, version = 3, compress = FALSE)
+  err <- expect_error(reproduce_task(j$file, 1), class = "rsim_changed_job")
+  expect_match(conditionMessage(err), "loaded file (", fixed = TRUE)
+  expect_match(conditionMessage(err), "grid.globals.rds): sha256 [0-9a-f]{8}.. when the results were made")
+  writeBin(saved, rds)
+  expect_identical(reproduce_task(j$file, 1), list(v = j$res$v[2], k_seen = 3))
+  # an edited task script
+  script <- file.path(j$dir, "grid.R")
+  old <- readLines(script)
+  withr::defer(writeLines(old, script))
+  writeLines(c(old, "# edited"), script)
+  expect_error(reproduce_task(j$file, 1), "sourced file \\(.*grid.R\\): sha256", class = "rsim_changed_job")
+})

@@ -25,16 +25,17 @@ test_that("rsim_run() in the background: status, wait, result", {
   expect_output(print(s), "finished: 100/100 tasks \\(100.0%\\), 0 failed")
 })
 
-test_that("job$kill() stops a job; read_results() then reads what it committed; a rerun resumes", {
+test_that("job$stop() stops a job cleanly; read_results() then reads what it committed; a rerun resumes", {
   g <- busy_grid("kill", ms = 50, replicates = 400, chunk = 2, checkpoint = 0.1)
   dir <- dirname(g)
   job <- rsim_run(g, np = 2)
   deadline <- Sys.time() + 60
   while (job$status()$done < 20 && Sys.time() < deadline) Sys.sleep(0.1)
   expect_gte(job$status()$done, 20)
-  suppressMessages(job$kill())
+  suppressMessages(job$stop())
   expect_false(job$process$is_alive())
-  expect_identical(job$status()$state, "killed")
+  expect_identical(job$status()$state, "interrupted")
+  expect_identical(job$status()$exit_status, 4L)
   expect_error(job$wait(progress = FALSE), "was stopped")
   expect_message(part <- read_results(job$output), "partial results, [0-9,]+ of 400 tasks committed")
   expect_gte(sum(part$status == "ok"), 20)

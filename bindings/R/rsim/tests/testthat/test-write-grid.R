@@ -165,3 +165,46 @@ test_that("write_grid() round-trips through rsim: grid columns as given", {
   expect_identical(res2[c("a", "b")], pts)
   expect_identical(res2$s, c("pp", "q", "rr"))
 })
+
+test_that("every grid.toml setting is an argument: [data], plugin, memory and the [schedule] keys; rsim accepts them", {
+  dir <- new_dir("wg")
+  dir.create(file.path(dir, "in"))
+  write.csv(data.frame(a = c(1.5, 2.5), b = c("x", "y")), file.path(dir, "in", "tab.csv"), row.names = FALSE)
+  writeLines("not a library", file.path(dir, "libfake.so")) # rsim inspect checks that a plugin exists, not that it loads
+  h5 <- hdf5r::H5File$new(file.path(dir, "x.h5"), mode = "w")
+  h5[["X"]] <- c(1, 2, 3)
+  h5$close_all()
+  g <- write_grid(file.path(dir, "native.toml"), native_kernel("coin_flips"), grid = list(n = c(10, 20)), seed = 1,
+                  plugin = file.path(dir, "libfake.so"), data = list(train = file.path(dir, "in", "tab.csv")),
+                  memory = "512MB", timeout = "10m", retries = 3, checkpoint = 2.5, chunk = 4, output = "out.h5")
+  expect_identical(toml_lines(g), c(
+    "[job]", "name = \"native\"", "output = \"out.h5\"", "seed = 1", "replicates = 1",
+    "[task]", "backend = \"native\"", "plugin = \"libfake.so\"", "kernel = \"coin_flips\"",
+    "[grid]", "n = [10, 20]",
+    "[data]", "train = \"in/tab.csv\"",
+    "[schedule]", "chunk = 4", "checkpoint = 2.5", "timeout = \"10m\"", "retries = 3", "memory = \"512MB\""
+  ))
+  r <- write_grid(file.path(dir, "r.toml"), function(i) list(v = tab$a[i] + length(X)), grid = list(i = 1:2), seed = 1,
+                  data = list(tab = file.path(dir, "in", "tab.csv"), X = list(file = file.path(dir, "x.h5"), dataset = "/X")),
+                  memory = 2^30, setup = function() NULL)
+  expect_true(all(c("[data]", "tab = \"in/tab.csv\"", "X = { file = \"x.h5\", dataset = \"/X\" }", "memory = \"1073741824\"",
+                    "setup = \"rsim_setup\"") %in% toml_lines(r)))
+  expect_error(write_grid(file.path(dir, "e.toml"), function(i) i, seed = 1, plugin = "libfake.so"), "native kernels only")
+  expect_error(write_grid(file.path(dir, "e.toml"), function(i) i, seed = 1, data = list(d = "none.csv")), "existing file")
+  expect_error(write_grid(file.path(dir, "e.toml"), function(i) i, seed = 1, data = list(d = 1)), "must be a file path")
+  expect_error(write_grid(file.path(dir, "e.toml"), function(i) i, seed = 1, memory = TRUE), "must be a size")
+  expect_error(write_grid(file.path(dir, "e.toml"), function(i) i, seed = 1, memroy = "1GB"), "Unknown setting `memroy`")
+  skip_if_no_rsim()
+  j <- rsim:::job_spec(g)$json
+  expect_identical(j$task$plugin, file.path(dir, "libfake.so"))
+  expect_equal(j$schedule, list(chunk = 4L, timeout_s = 600, retries = 3L, checkpoint_s = 2.5, memory_bytes = 512 * 1e6))
+  expect_identical(j$data[[1]][c("name", "file")], list(name = "train", file = file.path(dir, "in", "tab.csv")))
+  expect_equal(rsim:::job_spec(r)$json$schedule$memory_bytes, 2^30)
+  # rsim refuses a size it cannot read, with its message, and the files stay unwritten
+  expect_error(write_grid(file.path(dir, "m.toml"), native_kernel("uniform"), seed = 1, memory = "lots"),
+               "schedule.memory = \"lots\"", class = "rsim_binary_error")
+  expect_false(file.exists(file.path(dir, "m.toml")))
+  # an R task sees the [data] input as a data frame
+  res <- rsim_run(r, np = 1, background = FALSE, output = file.path(dir, "r.h5"))
+  expect_identical(res$v, c(2.5, 3.5))
+})
