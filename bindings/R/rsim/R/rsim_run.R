@@ -30,8 +30,10 @@
 #' session.
 #'
 #' In RStudio (when the rstudioapi package is installed) the job also shows
-#' in the Jobs pane, its progress updated whenever R is idle between
-#' commands or while `wait()` runs.
+#' in the Jobs pane: its progress is refreshed every second while the
+#' console is idle (with the later package installed; without it, after
+#' each console command) and while `wait()` runs, and its Stop button
+#' sends the clean stop (`job$stop()`); a stopped job shows as cancelled.
 #'
 #' **Globals.**  `globals = list(name = value, ...)` makes R objects
 #' available to every task of an R job, on every rank: `rsim_run()` saves
