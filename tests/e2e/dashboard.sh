@@ -2,7 +2,8 @@
 # rsim::monitor() in a real browser: headless Chromium (driven by
 # chromedriver over plain HTTP) opens the dashboard of a job running on 2
 # ranks, reads the progress numbers from the page twice or more, seconds
-# apart, and checks that they move and agree with the status file; after
+# apart, and checks that they move and agree with the status file and that
+# the Results panel shows running estimates from a snapshot; after
 # the job ends the page shows it finished with every task and the results
 # of its field.  Screenshots are kept in <build>/test-artefacts/.
 # Skipped (with "SKIPPED:") only when Chromium cannot start.
@@ -141,12 +142,13 @@ try:
     # while the job runs: sample the page and the status file
     feed = []     # (time, done) read from the status file
     seen = []     # (time, page done, feed done before, feed done after)
+    partial = None  # the Results panel's note once it shows running estimates
     deadline = time.time() + 60
     while time.time() < deadline and job_running():
         before = status()
         feed.append((time.time(), before["done"]))
         t = time.time()
-        d = dom(["state", "done", "n_tasks"])
+        d = dom(["state", "done", "n_tasks", "results_note", "summary"])
         after = status()
         feed.append((time.time(), after["done"]))
         if d["state"] == "running" and after["state"] == "running" and number(d["done"]) is not None:
@@ -156,7 +158,9 @@ try:
             # rendering ago: between the feed 3 s earlier and the feed now
             floor = max([done for (ft, done) in feed if ft <= t - 3.0], default=0)
             seen.append((t, number(d["done"]), floor, after["done"]))
-            if len({s[1] for s in seen}) >= 3 and len(seen) >= 4:
+            if "committed so far" in (d["results_note"] or "") and "u_mean" in (d["summary"] or ""):
+                partial = d["results_note"]
+            if len({s[1] for s in seen}) >= 3 and len(seen) >= 4 and partial:
                 break
         time.sleep(1.5)
     if len({s[1] for s in seen}) < 2:
@@ -165,6 +169,9 @@ try:
         if not floor <= shown <= ceil:
             raise SystemExit(f"page shows done = {shown}, but the status file said {floor} 3 s before and {ceil} just after")
         print(f"page done {shown:>6} within the status feed [{floor}, {ceil}]")
+    if not partial:
+        raise SystemExit("the Results panel showed no running estimates (u_mean of the tasks committed so far) while the job ran")
+    print(f"while the job ran, the Results panel said: {partial}")
     shot("dashboard.png")
 
     # after the job: finished, every task, the results of its field

@@ -51,9 +51,38 @@ open_result <- function(path, partial = FALSE, call = parent.frame()) {
 # result file (`rsim snapshot`): the binary's JSON (snapshot, committed,
 # n_tasks, ok, failed), or NULL if there is nothing to take it from.
 take_snapshot <- function(path, to = tempfile("rsim-snapshot-", fileext = ".h5"), call = parent.frame()) {
+  args <- snapshot_args(path, to)
+  if (is.null(args)) return(NULL)
+  snapshot_answer(rsim_exec(args, ok = 0:3, call = call), to)
+}
+
+# take_snapshot() in the background, for a dashboard that must not wait for
+# it: a processx process (NULL if there is nothing to take it from) whose
+# answer, once it has exited, finish_snapshot() reads.
+start_snapshot <- function(path, to) {
+  args <- snapshot_args(path, to)
+  if (is.null(args)) return(NULL)
+  keeping_rng(processx::process$new(rsim_binary(), args, stdout = "|", stderr = "|"))
+}
+
+finish_snapshot <- function(proc, to, call = parent.frame()) {
+  out <- proc$read_all_output()
+  r <- list(status = proc$get_exit_status(), stdout = out, stderr = proc$read_all_error())
+  if (!r$status %in% 0:3) abort_binary(r, proc$get_cmdline()[-1], call)
+  snapshot_answer(r, to)
+}
+
+# The arguments of `rsim snapshot` for path, or NULL when the job has no
+# checkpoints or there is no rsim program.
+snapshot_args <- function(path, to) {
   if (!dir.exists(paste0(path, ".ckpt")) || !nzchar(rsim_binary(required = FALSE))) return(NULL)
-  r <- rsim_exec(c("snapshot", normalizePath(path, mustWork = FALSE), "--to", to), ok = 0:3, call = call)
-  if (r$status != 0L) { # gone meanwhile (the job finished), or a job rsim cannot name: say what is known
+  c("snapshot", normalizePath(path, mustWork = FALSE), "--to", to)
+}
+
+# rsim snapshot's JSON; NULL when the job is gone meanwhile (it finished) or
+# rsim cannot name it (exit codes 1-3).
+snapshot_answer <- function(r, to) {
+  if (r$status != 0L) {
     unlink(to)
     return(NULL)
   }

@@ -5,7 +5,10 @@
 #' * the progress: state, tasks done of the total, failed tasks, the rate
 #'   and the time left, refreshed every `interval` seconds from the
 #'   `<output>.status.json` file a running job rewrites; for a finished job
-#'   without a status file, the counts of the result file;
+#'   without a status file, the counts of the result file.  The numbers go
+#'   to the page first: the plots and tables below are redrawn after them,
+#'   at most every `max(interval, 4 x the time the last redraw took)`
+#'   seconds, so that drawing on a busy machine never holds them up;
 #' * the throughput over time (tasks per second), from the samples the
 #'   dashboard has seen since it was opened, and the tasks each rank ran;
 #' * the failed tasks with their messages: while the job runs, those its
@@ -18,9 +21,9 @@
 #' **Results of a running job.**  Until a job ends, rsim keeps its finished
 #' tasks in the checkpoint folder `<output>.ckpt/`, in a format private to
 #' rsim.  The dashboard shows running estimates from a snapshot of them
-#' (`rsim snapshot`, taken every `max(5, interval)` seconds; this needs the
-#' rsim program: `RSIM_BIN` or `rsim` on the `PATH`) and says how many tasks
-#' they rest on; it switches to the result file by itself when that appears.
+#' (`rsim snapshot`, taken in the background every `max(5, interval)`
+#' seconds at most; this needs the rsim program: `RSIM_BIN` or `rsim` on
+#' the `PATH`) and says how many tasks they rest on; it switches to the result file by itself when that appears.
 #'
 #' The dashboard listens on `host` (default `127.0.0.1`: only this machine
 #' can open it).  In RStudio it opens in the Viewer pane, elsewhere in the
@@ -78,6 +81,7 @@ print.rsim_monitor <- function(x, ...) {
 # Runs the dashboard in this R process until it is stopped (the body of the
 # background process that monitor() starts, whose token its page names).
 run_monitor_app <- function(path, host = "127.0.0.1", port = 8080L, interval = 1, token = Sys.getenv("RSIM_APP_TOKEN")) {
+  loadNamespace("hdf5r") # now, not in the first refresh that reads results (it takes about a second)
   shiny::runApp(monitor_app(path, interval, token), host = host, port = as.integer(port), launch.browser = FALSE,
                 quiet = TRUE)
 }
@@ -142,6 +146,37 @@ read_field_values <- function(path, choice) {
 point_labels <- function(grid) {
   if (!ncol(grid)) return(sprintf("point %d", seq_len(nrow(grid)) - 1L))
   do.call(paste, c(lapply(names(grid), function(p) paste0(p, " = ", as.character(grid[[p]]))), sep = ", "))
+}
+
+# Takes snapshots of a running job's checkpoints in the background, one at
+# a time and at most one every `every` seconds, each into a new temporary
+# file: poll() (at each refresh) starts the next or hands a finished one to
+# the reactive value `into` (removing the file shown before); close() stops.
+snapshot_taker <- function(path, every, into) {
+  st <- new.env(parent = emptyenv())
+  st$started <- -Inf
+  finish <- function() {
+    s <- tryCatch(finish_snapshot(st$proc, st$file), error = function(e) NULL)
+    st$proc <- NULL
+    if (is.null(s)) return(unlink(st$file))
+    old <- st$shown
+    st$shown <- st$file
+    into(c(s, taken = format(Sys.time(), "%H:%M:%S")))
+    unlink(old)
+  }
+  poll <- function() {
+    if (!is.null(st$proc)) return(if (!st$proc$is_alive()) finish())
+    if (as.numeric(Sys.time()) - st$started < every) return()
+    st$started <- as.numeric(Sys.time())
+    st$file <- tempfile("rsim-monitor-", fileext = ".h5")
+    st$proc <- tryCatch(start_snapshot(path, st$file), error = function(e) NULL)
+  }
+  close <- function() {
+    if (!is.null(st$proc)) st$proc$kill()
+    unlink(c(st$file, st$shown))
+    st$proc <- st$file <- st$shown <- NULL
+  }
+  list(poll = poll, close = close)
 }
 
 # ---- the Shiny app ----------------------------------------------------------
@@ -210,118 +245,159 @@ monitor_ui <- function(path, token = "") {
 
 monitor_server <- function(path, interval) {
   function(input, output, session) {
-    hist <- new.env(parent = emptyenv())
-    hist$seconds <- numeric()
-    hist$done <- numeric()
-    first <- job_progress(path)
-    record_history(hist, first)
-    prog <- shiny::reactiveVal(first)
-    result_sig <- shiny::reactiveVal(first$results$signature)
-    shiny::observe({
-      shiny::invalidateLater(interval * 1000)
-      p <- job_progress(path)
-      record_history(hist, p)
-      p$history <- data.frame(seconds = hist$seconds, done = hist$done)
-      prog(p)
-      result_sig(if (is.null(p$results$counts)) NULL else p$results$signature)
-    })
-
-    fmt <- function(x) if (is.na(x)) "\u2013" else format(x, big.mark = ",", scientific = FALSE, trim = TRUE)
-    output$title <- shiny::renderText(sprintf("rsim job %s", prog()$job))
-    output$state <- shiny::renderText(prog()$state)
-    output$done <- shiny::renderText(fmt(prog()$done))
-    output$n_tasks <- shiny::renderText(fmt(prog()$n_tasks))
-    output$percent <- shiny::renderText({
-      p <- prog()
-      if (is.finite(p$n_tasks) && p$n_tasks > 0) sprintf("%.1f", 100 * p$done / p$n_tasks) else "\u2013"
-    })
-    output$failed <- shiny::renderText(fmt(prog()$failed))
-    output$rate <- shiny::renderText({
-      r <- prog()$rate
-      if (is.finite(r)) format(signif(r, 3), big.mark = ",", scientific = FALSE) else "\u2013"
-    })
-    output$eta <- shiny::renderText({
-      p <- prog()
-      if (p$state == "running" && is.finite(p$eta_seconds) && p$eta_seconds >= 0) format_seconds(p$eta_seconds) else "\u2013"
-    })
-    output$bar <- shiny::renderUI({
-      p <- prog()
-      frac <- if (is.finite(p$n_tasks) && p$n_tasks > 0) c(p$done - p$failed, p$failed) / p$n_tasks else c(0, 0)
-      frac <- pmax(0, pmin(1, frac))
-      shiny::tags$div(class = "rsim-bar", style = "display: flex;",
-        shiny::tags$div(style = sprintf("width: %.2f%%;", 100 * frac[1])),
-        shiny::tags$div(class = "failed", style = sprintf("width: %.2f%%;", 100 * frac[2])))
-    })
-    output$progress_note <- shiny::renderText(progress_note(prog()))
-
-    output$throughput <- shiny::renderPlot(plot_throughput(prog()), res = 96)
-    output$ranks <- shiny::renderPlot(plot_ranks(prog()), res = 96)
-
-    errors <- shiny::reactive(failed_tasks(path, prog(), result_sig()))
-    output$errors_note <- shiny::renderText(attr(errors(), "note"))
-    output$errors <- shiny::renderTable({
-      e <- errors()
-      if (nrow(e)) utils::head(e, 200L)
-    }, striped = TRUE, digits = 4, na = "", spacing = "xs", class = "rsim-errors")
-
-    # A job without its result file yet: running estimates from a snapshot of
-    # what it committed so far (`rsim snapshot`), taken every 5 s at most.
-    snap <- shiny::reactiveVal(NULL)
-    snap_file <- tempfile("rsim-monitor-", fileext = ".h5")
-    session$onSessionEnded(function() unlink(snap_file))
-    shiny::observe({
-      shiny::invalidateLater(max(5, interval) * 1000)
-      p <- shiny::isolate(prog())
-      if (!is.null(p$results$counts)) return(if (!is.null(shiny::isolate(snap()))) snap(NULL))
-      s <- tryCatch(take_snapshot(path, to = snap_file), error = function(e) NULL)
-      if (!is.null(s)) snap(c(s, taken = format(Sys.time(), "%H:%M:%S")))
-    })
-    source_file <- shiny::reactive(if (!is.null(result_sig())) path else snap()$snapshot)
-    info <- shiny::reactive({
-      if (!is.null(result_sig())) return(tryCatch(job_info(path), error = function(e) NULL))
-      s <- snap()
-      if (is.null(s)) return(NULL)
-      tryCatch(structure(job_info(s$snapshot), partial = s), error = function(e) NULL)
-    })
-    output$has_results <- shiny::reactive(!is.null(info()))
-    shiny::outputOptions(output, "has_results", suspendWhenHidden = FALSE)
-    output$results_note <- shiny::renderText(results_note(prog(), info()))
-    shiny::observe({
-      i <- info()
-      if (is.null(i)) return()
-      ch <- numeric_field_choices(i$fields)
-      keep <- shiny::isolate(input$field)
-      shiny::updateSelectInput(session, "field", choices = ch, selected = if (isTRUE(keep %in% ch)) keep else ch[1])
-      labels <- point_labels(i$grid)
-      keep <- shiny::isolate(input$point)
-      shiny::updateSelectInput(session, "point", choices = stats::setNames(seq_along(labels), labels),
-                               selected = if (isTRUE(keep %in% seq_along(labels))) keep else 1L)
-    })
-    values <- shiny::reactive({
-      i <- info()
-      shiny::req(i, input$field, input$field %in% numeric_field_choices(i$fields))
-      v <- read_field_values(source_file(), input$field)
-      s <- group_mean_se(v$value, v$point + 1L, nrow(i$grid))
-      stats <- stats::setNames(data.frame(s$mean, s$se, s$n), paste0(input$field, c("_mean", "_se", "_n")))
-      list(values = v, summary = cbind(i$grid, stats), labels = point_labels(i$grid))
-    })
-    output$estimates <- shiny::renderPlot(plot_estimates(values(), input$field), res = 96,
-      height = function() {
-        i <- info()
-        max(300, 26 * (if (is.null(i)) 1 else nrow(i$grid)) + 90)
-      })
-    output$running <- shiny::renderPlot({
-      v <- values()
-      k <- as.integer(input$point)
-      if (!length(k) || is.na(k)) k <- 1L
-      plot_running(v, k, input$field)
-    }, res = 96)
-    output$summary <- shiny::renderTable({
-      s <- values()$summary
-      s[] <- lapply(s, function(x) if (is.double(x)) format(signif(x, 4), trim = TRUE) else x)
-      s
-    }, striped = TRUE, spacing = "xs", align = "r")
+    live <- live_progress(path, interval, session)
+    progress_outputs(output, live$now)
+    values <- detail_outputs(input, output, session, path, interval, live$shown) # (tests read values())
   }
+}
+
+# The job's progress as two reactive values: `now`, read every `interval`
+# seconds, for the numbers; and `shown`, the same for the plots and tables,
+# handed on only once the numbers are on their way to the page and at most
+# every max(interval, 4 x the time drawing took) seconds, so that drawing
+# on a busy machine never holds up the numbers.
+live_progress <- function(path, interval, session) {
+  hist <- new.env(parent = emptyenv())
+  hist$seconds <- numeric()
+  hist$done <- numeric()
+  first <- job_progress(path)
+  record_history(hist, first)
+  now <- shiny::reactiveVal(first)
+  shown <- shiny::reactiveVal(first)
+  pace <- new.env(parent = emptyenv())
+  pace$next_at <- 0
+  hand_on <- function(p) {
+    pace$next_at <- Inf
+    session$onFlushed(function() later::later(function() {
+      t0 <- as.numeric(Sys.time())
+      shown(p)
+      session$onFlushed(function() pace$next_at <- t0 + max(interval, 4 * (as.numeric(Sys.time()) - t0)))
+    }), once = TRUE)
+  }
+  shiny::observe({
+    shiny::invalidateLater(interval * 1000)
+    p <- job_progress(path)
+    record_history(hist, p)
+    p$history <- data.frame(seconds = hist$seconds, done = hist$done)
+    now(p)
+    if (as.numeric(Sys.time()) >= pace$next_at) hand_on(p)
+  })
+  list(now = now, shown = shown)
+}
+
+# The numbers: state, tasks done, failed, rate, time left and the bar.
+progress_outputs <- function(output, prog) {
+  fmt <- function(x) if (is.na(x)) "\u2013" else format(x, big.mark = ",", scientific = FALSE, trim = TRUE)
+  output$title <- shiny::renderText(sprintf("rsim job %s", prog()$job))
+  output$state <- shiny::renderText(prog()$state)
+  output$done <- shiny::renderText(fmt(prog()$done))
+  output$n_tasks <- shiny::renderText(fmt(prog()$n_tasks))
+  output$percent <- shiny::renderText({
+    p <- prog()
+    if (is.finite(p$n_tasks) && p$n_tasks > 0) sprintf("%.1f", 100 * p$done / p$n_tasks) else "\u2013"
+  })
+  output$failed <- shiny::renderText(fmt(prog()$failed))
+  output$rate <- shiny::renderText({
+    r <- prog()$rate
+    if (is.finite(r)) format(signif(r, 3), big.mark = ",", scientific = FALSE) else "\u2013"
+  })
+  output$eta <- shiny::renderText({
+    p <- prog()
+    if (p$state == "running" && is.finite(p$eta_seconds) && p$eta_seconds >= 0) format_seconds(p$eta_seconds) else "\u2013"
+  })
+  output$bar <- shiny::renderUI({
+    p <- prog()
+    frac <- if (is.finite(p$n_tasks) && p$n_tasks > 0) c(p$done - p$failed, p$failed) / p$n_tasks else c(0, 0)
+    frac <- pmax(0, pmin(1, frac))
+    shiny::tags$div(class = "rsim-bar", style = "display: flex;",
+      shiny::tags$div(style = sprintf("width: %.2f%%;", 100 * frac[1])),
+      shiny::tags$div(class = "failed", style = sprintf("width: %.2f%%;", 100 * frac[2])))
+  })
+  output$progress_note <- shiny::renderText(progress_note(prog()))
+}
+
+# The plots and tables: throughput, ranks, failures, and the results of a
+# chosen field (running estimates from snapshots while the job runs); returns
+# the reactive values of that field.
+detail_outputs <- function(input, output, session, path, interval, prog) {
+  result_sig <- shiny::reactiveVal(shiny::isolate(prog())$results$signature)
+  shiny::observe({
+    p <- prog()
+    result_sig(if (is.null(p$results$counts)) NULL else p$results$signature)
+  })
+  output$throughput <- shiny::renderPlot(plot_throughput(prog()), res = 96)
+  output$ranks <- shiny::renderPlot(plot_ranks(prog()), res = 96)
+
+  errors <- shiny::reactive(failed_tasks(path, prog(), result_sig()))
+  output$errors_note <- shiny::renderText(attr(errors(), "note"))
+  output$errors <- shiny::renderTable({
+    e <- errors()
+    if (nrow(e)) utils::head(e, 200L)
+  }, striped = TRUE, digits = 4, na = "", spacing = "xs", class = "rsim-errors")
+
+  results_outputs(input, output, session, path, interval, prog, result_sig)
+}
+
+# The results of a chosen field: from the result file, or for a job without
+# one yet, running estimates from a snapshot of what it committed so far
+# (`rsim snapshot`), taken every 5 s at most, in the background so that
+# nothing waits for it.  Returns the reactive values of the field.
+results_outputs <- function(input, output, session, path, interval, prog, result_sig) {
+  snap <- shiny::reactiveVal(NULL)
+  snapper <- snapshot_taker(path, max(5, interval), snap)
+  session$onSessionEnded(snapper$close)
+  shiny::observe({
+    p <- prog()
+    if (is.null(p$results$counts)) return(snapper$poll())
+    snapper$close()
+    if (!is.null(shiny::isolate(snap()))) snap(NULL)
+  })
+  source_file <- shiny::reactive(if (!is.null(result_sig())) path else snap()$snapshot)
+  info <- shiny::reactive({
+    if (!is.null(result_sig())) return(tryCatch(job_info(path), error = function(e) NULL))
+    s <- snap()
+    if (is.null(s)) return(NULL)
+    tryCatch(structure(job_info(s$snapshot), partial = s), error = function(e) NULL)
+  })
+  output$has_results <- shiny::reactive(!is.null(info()))
+  shiny::outputOptions(output, "has_results", suspendWhenHidden = FALSE)
+  output$results_note <- shiny::renderText(results_note(prog(), info()))
+  shiny::observe({
+    i <- info()
+    if (is.null(i)) return()
+    ch <- numeric_field_choices(i$fields)
+    keep <- shiny::isolate(input$field)
+    shiny::updateSelectInput(session, "field", choices = ch, selected = if (isTRUE(keep %in% ch)) keep else ch[1])
+    labels <- point_labels(i$grid)
+    keep <- shiny::isolate(input$point)
+    shiny::updateSelectInput(session, "point", choices = stats::setNames(seq_along(labels), labels),
+                             selected = if (isTRUE(keep %in% seq_along(labels))) keep else 1L)
+  })
+  values <- shiny::reactive({
+    i <- info()
+    shiny::req(i, input$field, input$field %in% numeric_field_choices(i$fields))
+    v <- read_field_values(source_file(), input$field)
+    s <- group_mean_se(v$value, v$point + 1L, nrow(i$grid))
+    stats <- stats::setNames(data.frame(s$mean, s$se, s$n), paste0(input$field, c("_mean", "_se", "_n")))
+    list(values = v, summary = cbind(i$grid, stats), labels = point_labels(i$grid))
+  })
+  output$estimates <- shiny::renderPlot(plot_estimates(values(), input$field), res = 96,
+    height = function() {
+      i <- info()
+      max(300, 26 * (if (is.null(i)) 1 else nrow(i$grid)) + 90)
+    })
+  output$running <- shiny::renderPlot({
+    v <- values()
+    k <- as.integer(input$point)
+    if (!length(k) || is.na(k)) k <- 1L
+    plot_running(v, k, input$field)
+  }, res = 96)
+  output$summary <- shiny::renderTable({
+    s <- values()$summary
+    s[] <- lapply(s, function(x) if (is.double(x)) format(signif(x, 4), trim = TRUE) else x)
+    s
+  }, striped = TRUE, spacing = "xs", align = "r")
+  values
 }
 
 progress_note <- function(p) {
