@@ -43,7 +43,7 @@ int dispatch(int argc, char** argv) {
     case rsim::app::Command::info: return show_info(opt);
     case rsim::app::Command::status: return static_cast<int>(rsim::job::show_status(opt.target));
     case rsim::app::Command::inspect:
-      return static_cast<int>(rsim::job::inspect(opt.target, opt.has_task ? &opt.task : nullptr));
+      return static_cast<int>(rsim::job::inspect(opt.target, opt.has_task ? &opt.task : nullptr, opt.data));
     case rsim::app::Command::snapshot:
       return static_cast<int>(rsim::job::snapshot_command(opt.target, opt.run.output, opt.snapshot_to));
     case rsim::app::Command::single_task: return static_cast<int>(rsim::job::run_single_task(opt.run.grid, opt.task));

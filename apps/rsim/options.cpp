@@ -73,6 +73,7 @@ std::string the_path(const po::variables_map& vm, const char* usage) {
 po::options_description inspect_options() {
   po::options_description d("Options of rsim inspect");
   d.add_options()("task", po::value<std::string>(), "add what task T gets: its point, replicate, parameters and seed")
+      ("data", "print the [data] inputs as the ranks load them (columns and values)")
       ("json", "print JSON (the default and only format)");
   return d;
 }
@@ -88,7 +89,7 @@ const char* usage_of(Command cmd) {
   switch (cmd) {
     case Command::status: return "rsim status grid.toml|output.h5";
     case Command::snapshot: return "rsim snapshot [-o output] [--to file.h5] grid.toml|output.h5";
-    default: return "rsim inspect [--task T] grid.toml|output.h5";
+    default: return "rsim inspect [--task T | --data] grid.toml|output.h5";
   }
 }
 
@@ -107,6 +108,8 @@ Options parse_subcommand(Command cmd, int argc, char** argv) {
     o.has_task = true;
     o.task = parse_task_id(vm["task"].as<std::string>());
   }
+  o.data = vm.count("data") > 0;
+  if (o.data && o.has_task) throw core::UsageError("--task and --data contradict each other", std::string("usage: ") + usage);
   if (vm.count("output")) o.run.output = vm["output"].as<std::string>();
   if (vm.count("to")) o.snapshot_to = vm["to"].as<std::string>();
   return o;
@@ -153,9 +156,11 @@ std::string help_text() {
     << "  rsim [options] grid.toml                  one rank, no launcher\n"
     << "  mpirun -n 8 rsim [options] grid.toml      eight ranks (also inside sbatch / srun)\n"
     << "  rsim status grid.toml|output.h5           progress of a running, stopped or finished job\n"
-    << "  rsim inspect [--task T] grid.toml|out.h5  the job as JSON: settings, grid, counts, paths,\n"
+    << "  rsim inspect [--task T | --data] grid.toml|out.h5\n"
+    << "                                            the job as JSON: settings, grid, counts, paths,\n"
     << "                                            reserved names; with --task, that task's\n"
-    << "                                            point, parameters and random seed\n"
+    << "                                            point, parameters and random seed; with --data,\n"
+    << "                                            the [data] inputs as the ranks load them\n"
     << "  rsim snapshot [-o out] [--to f.h5] grid.toml|output.h5\n"
     << "                                            the results a running or interrupted job\n"
     << "                                            committed so far, as a result file\n"

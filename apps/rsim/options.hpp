@@ -25,6 +25,7 @@ struct Options {
   bool version = false;
   bool list_kernels = false;
   bool has_task = false;   // --task T given
+  bool data = false;       // inspect --data: the [data] inputs as the ranks load them
   std::uint64_t task = 0;
 };
 

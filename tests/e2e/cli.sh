@@ -79,6 +79,11 @@ expect_exit 0 "$RSIM_BIN" inspect --task 2 "$WORK/good.toml"
 expect_out '"replicate": 2'; expect_out '"delta": 0.5'
 expect_exit 1 "$RSIM_BIN" inspect --task 3 "$WORK/good.toml"
 expect_out "out of range"
+expect_exit 0 "$RSIM_BIN" inspect --data "$WORK/good.toml"
+$PY -c 'import json, sys; d = json.loads(sys.argv[1]); assert d["data"] == [] and d["inspect_format"] >= 1, d' "$OUT" ||
+  fail "inspect --data of a job without [data]: $OUT"
+expect_exit 1 "$RSIM_BIN" inspect --data --task 1 "$WORK/good.toml"
+expect_out "--task and --data contradict each other"
 expect_exit 1 "$RSIM_BIN" inspect
 expect_out "usage: rsim inspect"
 pass "rsim inspect"

@@ -10,6 +10,7 @@
 #include "rsim/core/version.hpp"
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/io/checkpoint.hpp"
+#include "rsim/io/data_loader.hpp"
 #include "rsim/io/output_reader.hpp"
 #include "rsim/job/json_values.hpp"
 
@@ -75,6 +76,36 @@ std::string recorded_grid_path(const std::string& result_file, const std::string
   return (std::filesystem::absolute(result_file).parent_path() / p.filename()).string();
 }
 
+// A numeric column: finite values as numbers, missing ones null; NaN and
+// infinities (which JSON cannot hold) also null, listed by row in `special`.
+ordered_json numeric_column(const core::DataColumn& c) {
+  ordered_json values = ordered_json::array(), nan = ordered_json::array(), inf = ordered_json::array(),
+               ninf = ordered_json::array();
+  for (std::size_t r = 0; r < c.values.size(); ++r) {
+    const double x = c.values[r];
+    values.push_back(std::isfinite(x) ? ordered_json(x) : ordered_json());
+    if (std::isnan(x) && !core::is_na_float(x)) nan.push_back(r);
+    else if (std::isinf(x)) (x > 0 ? inf : ninf).push_back(r);
+  }
+  return {{"name", c.name}, {"type", "double"}, {"values", std::move(values)},
+          {"special", {{"NaN", std::move(nan)}, {"Inf", std::move(inf)}, {"-Inf", std::move(ninf)}}}};
+}
+
+// The [data] inputs as a rank loads them: name, file, sha256, rows, columns.
+std::string data_json(const grid::JobSpec& spec) {
+  ordered_json tables = ordered_json::array();
+  for (const core::DataTable& t : io::load_data(spec)) {
+    ordered_json cols = ordered_json::array();
+    for (const auto& c : t.columns)
+      cols.push_back(c.numeric ? numeric_column(c)
+                               : ordered_json{{"name", c.name}, {"type", "character"}, {"values", c.strings}});
+    tables.push_back({{"name", t.name}, {"file", t.file}, {"sha256", t.sha256}, {"rows", t.rows},
+                      {"columns", std::move(cols)}});
+  }
+  return ordered_json{{"inspect_format", kInspectFormat}, {"data", std::move(tables)}}.dump(-1, ' ', false,
+                                                                                         ordered_json::error_handler_t::replace);
+}
+
 }  // namespace
 
 void check_task_id(const grid::TaskSpace& space, std::uint64_t task) {
@@ -129,7 +160,7 @@ std::string task_json(const grid::JobSpec& spec, const grid::TaskSpace& space, s
   return t.dump(2);
 }
 
-core::ExitCode inspect(const std::string& path, const std::uint64_t* task) {
+core::ExitCode inspect(const std::string& path, const std::uint64_t* task, bool data) {
   std::error_code ec;
   const bool toml = std::filesystem::path(path).extension() == ".toml" || !std::filesystem::exists(path, ec);
   if (!toml) {
@@ -137,12 +168,12 @@ core::ExitCode inspect(const std::string& path, const std::uint64_t* task) {
     if (!info.is_rsim)
       throw core::UsageError(path + " is neither a grid.toml nor an rsim result file",
                              "give the job's grid.toml or its result file");
-    if (task) {
+    if (task || data) {
       // The stored view has no per-task part: rebuild the job from its
       // recorded grid.toml text (paths resolve against the recorded folder).
       const grid::JobSpec spec = grid::parse_job_spec(info.grid_toml, recorded_grid_path(path, info.grid_path));
       const grid::TaskSpace space(spec);
-      std::printf("%s\n", task_json(spec, space, *task).c_str());
+      std::printf("%s\n", data ? data_json(spec).c_str() : task_json(spec, space, *task).c_str());
       return core::ExitCode::ok;
     }
     if (info.job_json.empty())
@@ -153,7 +184,8 @@ core::ExitCode inspect(const std::string& path, const std::uint64_t* task) {
   }
   const grid::JobSpec spec = grid::read_job_spec(path);
   const grid::TaskSpace space(spec);
-  std::printf("%s\n", task ? task_json(spec, space, *task).c_str() : job_json(spec, space).c_str());
+  std::printf("%s\n", data ? data_json(spec).c_str() : task ? task_json(spec, space, *task).c_str()
+                                                             : job_json(spec, space).c_str());
   return core::ExitCode::ok;
 }
 

@@ -28,6 +28,7 @@ std::string task_json(const grid::JobSpec& spec, const grid::TaskSpace& space, s
 
 // `rsim inspect [--task T] PATH`: prints the view of a grid.toml, or the one
 // a result file recorded, to stdout.  `task` may be null.
-core::ExitCode inspect(const std::string& path, const std::uint64_t* task);
+// With `data`: the job's [data] inputs as every rank loads them (docs/cli.md).
+core::ExitCode inspect(const std::string& path, const std::uint64_t* task, bool data = false);
 
 }  // namespace rsim::job

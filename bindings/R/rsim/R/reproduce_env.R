@@ -19,6 +19,7 @@ task_environment <- function(job, script) {
     }
   }
   env <- new.env(parent = parent.env(globalenv()))
+  list2env(job_data(job), envir = env) # [data] inputs, defined before the script as on a rank
   watch <- read_watchers()
   list2env(watch$functions, envir = env)
   keeping_globalenv(env, {
@@ -34,6 +35,32 @@ task_environment <- function(job, script) {
   }
   rebind_closures(env)
   structure(env, read = watch$read())
+}
+
+# The job's [data] inputs as data frames by name, loaded by the rsim
+# program exactly as a rank loads them (`rsim inspect --data`).
+job_data <- function(job, call = parent.frame()) {
+  if (!length(job$json$data)) return(list())
+  target <- if (!is.null(job$file)) job$file else job$grid_path
+  r <- rsim_exec(c("inspect", "--data", normalizePath(target)), call = call)
+  tables <- jsonlite::fromJSON(r$stdout, simplifyVector = FALSE)$data
+  stats::setNames(lapply(tables, data_frame_of), vapply(tables, `[[`, "", "name"))
+}
+
+# One table of `rsim inspect --data` as the data frame a rank defines:
+# double and character columns, compact row names.
+data_frame_of <- function(t) {
+  cols <- lapply(t$columns, function(col) {
+    if (identical(col$type, "character")) return(as.character(unlist(col$values)))
+    v <- vapply(col$values, function(x) if (is.null(x)) NA_real_ else as.numeric(x), 0)
+    sp <- col$special
+    v[unlist(sp[["NaN"]]) + 1] <- NaN
+    v[unlist(sp[["Inf"]]) + 1] <- Inf
+    v[unlist(sp[["-Inf"]]) + 1] <- -Inf
+    v
+  })
+  names(cols) <- vapply(t$columns, `[[`, "", "name")
+  structure(cols, row.names = .set_row_names(as.integer(t$rows)), class = "data.frame")
 }
 
 # Runs the job's set-up function, if any, as rsim does once per rank.

@@ -12,7 +12,8 @@
 #'
 #' The task sees what the ranks had and nothing else: the objects of the
 #' script, the globals shipped with the job (by [run_grid()] or the
-#' `globals` of [rsim_run()]) and the job's packages, in an environment
+#' `globals` of [rsim_run()]), the job's packages and its `[data]` inputs
+#' (loaded by the rsim program as the ranks load them), in an environment
 #' that stands in for a rank's global environment.  The session's global
 #' environment is not looked in: a global the run had is found although the
 #' session has no such variable, and a session variable of the same name is

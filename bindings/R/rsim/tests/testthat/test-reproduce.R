@@ -146,3 +146,26 @@ test_that("reproduce_task() refuses when the script or the globals differ from t
   writeLines(c(old, "# edited"), script)
   expect_error(reproduce_task(j$file, 1), "sourced file \\(.*grid.R\\): sha256", class = "rsim_changed_job")
 })
+
+test_that("reproduce_task() gives the task its [data] inputs as the ranks loaded them (rsim inspect --data)", {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  dir <- new_dir("repdata")
+  writeLines(c("x,label", "1.5,a", "NA,b", "NaN,NA", "Inf,d"), file.path(dir, "tab.csv"))
+  g <- write_grid(file.path(dir, "grid.toml"),
+    function(i) list(v = tab$x[i] + rnorm(1), na = is.na(tab$x[i]), nan = is.nan(tab$x[i]), lab = tab$label[i]),
+    grid = list(i = 1:4), replicates = 2, seed = 5, data = list(tab = file.path(dir, "tab.csv"))
+  )
+  res <- rsim_run(g, np = 1, background = FALSE)
+  expect_false(exists("tab", envir = globalenv()))
+  for (t in 0:7) {
+    got <- reproduce_task(file.path(dir, "grid.h5"), t)
+    row <- res[res$task == t, ]
+    expect_identical(got[c("na", "nan", "lab")], list(na = row$na, nan = row$nan, lab = row$lab))
+    expect_identical(got$v, row$v)
+  }
+  d <- rsim:::job_data(rsim:::job_spec(g))$tab
+  expect_identical(d$x, c(1.5, NA, NaN, Inf))
+  expect_identical(d$label, c("a", "b", "NA", "d")) # text stays text, as the loader keeps it
+  expect_identical(.row_names_info(d, type = 1L), -4L) # automatic (compact) row names
+})
