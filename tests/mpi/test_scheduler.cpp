@@ -85,25 +85,23 @@ TEST(Scheduler, EveryRankGetsWorkEvenWhileRankZeroIsBusy) {
 }
 
 TEST(Scheduler, WorkersReportProgressWithinTheirChunks) {
-  // Chunks of 40 tasks of 50 ms: a worker's progress must reach rank 0
-  // while it is inside its first chunk (a report a second), not only when
-  // it asks for the next chunk.  Rank 0 watches from a thread, as the
-  // status file's writer does.
+  // Chunks of 40 tasks of 50 ms (2 s a chunk): a worker's progress must
+  // reach rank 0 while it is inside a chunk (a report a second), not only
+  // when it asks for the next chunk.  Rank 0 watches from a thread, as the
+  // status file's writer does.  (With prefetching, a worker may get no
+  // chunk at all; each that did work must have been seen midway.)
   const int size = g_comm->size();
   if (size < 2) GTEST_SKIP() << "needs workers";
   const std::uint64_t per = 40;
   Scheduler s(*g_comm, {{0, per * static_cast<std::uint64_t>(size)}}, per);
-  std::vector<bool> seen_midway(static_cast<std::size_t>(size), false);
+  std::vector<std::vector<std::uint64_t>> seen(static_cast<std::size_t>(size));  // values rank 0 saw, per rank
   std::atomic<bool> over{false};
   std::thread watch;
   if (g_comm->rank() == 0)
     watch = std::thread([&] {
       while (!over.load()) {
         const auto p = s.progress();
-        for (int r = 1; r < size; ++r) {
-          const auto d = p.per_rank[static_cast<std::size_t>(r)];
-          if (d > 0 && d < per) seen_midway[static_cast<std::size_t>(r)] = true;
-        }
+        for (int r = 1; r < size; ++r) seen[static_cast<std::size_t>(r)].push_back(p.per_rank[static_cast<std::size_t>(r)]);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     });
@@ -117,10 +115,18 @@ TEST(Scheduler, WorkersReportProgressWithinTheirChunks) {
   s.finish();
   over.store(true);
   if (watch.joinable()) watch.join();
-  if (g_comm->rank() == 0) {
-    for (int r = 1; r < size; ++r) EXPECT_TRUE(seen_midway[static_cast<std::size_t>(r)]) << "rank " << r;
-    EXPECT_EQ(s.progress().done, per * static_cast<std::uint64_t>(size));
+  if (g_comm->rank() != 0) return;
+  int workers_with_work = 0;
+  for (int r = 1; r < size; ++r) {
+    const std::uint64_t final = s.progress().per_rank[static_cast<std::size_t>(r)];
+    if (final == 0) continue;
+    ++workers_with_work;
+    bool midway = false;  // a count between chunk boundaries: a report from inside a chunk
+    for (const std::uint64_t v : seen[static_cast<std::size_t>(r)]) midway = midway || v % per != 0;
+    EXPECT_TRUE(midway) << "rank " << r << " finished " << final << " tasks; rank 0 saw only chunk boundaries";
   }
+  EXPECT_GT(workers_with_work, 0);
+  EXPECT_EQ(s.progress().done, per * static_cast<std::uint64_t>(size));
 }
 
 TEST(Comm, BroadcastAndAgreement) {
