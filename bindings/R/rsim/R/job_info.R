@@ -40,7 +40,7 @@ job_info <- function(path) {
   a$path <- normalizePath(file)
   a$grid <- read_grid_points(f)
   members <- group_members(f, "results")
-  paths <- paste0("results/", members$links)
+  paths <- if (length(members$links)) paste0("results/", members$links) else character() # a job without fields
   a$fields <- data.frame(
     field = members$names,
     type = vapply(paths, function(p) h5_r_type(f, p), ""),

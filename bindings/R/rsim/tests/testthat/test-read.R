@@ -227,3 +227,16 @@ test_that("a list column of R objects prints as its classes and subsets as one",
   expect_match(paste(utils::capture.output(print(df)), collapse = "\n"), "<lm>")
   expect_identical(format(df[2:3, ]$fit), c("NULL", "<list>"))
 })
+
+test_that("a job whose tasks return no fields is read: job_info() lists none, read_results() gives the task columns", {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  dir <- new_dir("nofields")
+  g <- write_grid(file.path(dir, "grid.toml"), function(i) list(), grid = list(i = 1:2), replicates = 2, seed = 1)
+  res <- rsim_run(g, np = 1, background = FALSE)
+  info <- job_info(file.path(dir, "grid.h5"))
+  expect_identical(nrow(info$fields), 0L)
+  expect_equal(info$n_ok, 4)
+  expect_identical(nrow(res), 4L)
+  expect_true(all(res$status == "ok"))
+})
