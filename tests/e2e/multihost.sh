@@ -13,21 +13,17 @@
 #     node-local folder at the same path) is refused before any task runs.
 # Needs root and `ip netns`: it fails (never skips) where they do not work.
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/netns.sh
+source "$(dirname "$0")/../lib/netns.sh"
 command -v ip >/dev/null || fail "ip (iproute2) is not installed; this test needs ip netns"
 [ "$(id -u)" -eq 0 ] || fail "this test needs root (ip netns, unshare --uts, mount)"
 
-TAG=$(printf 'mh%x%x' $$ $((RANDOM % 4096)))   # unique per run; interface names stay <= 15 chars
-NET=10.$((100 + RANDOM % 100)).$((RANDOM % 250))  # a private /24; namespaces keep it to this run
+netns_init mh
+TAG=$NETNS_TAG NET=$NETNS_NET  # unique per run; a private /24 that namespaces keep to this run
 SW=${TAG}sw H1=${TAG}h1 H2=${TAG}h2 H3=${TAG}h3
-NS=()
 cleanup() {
-  local rc=$? ns p
-  for ns in "${NS[@]}"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  done
-  sleep 0.2
-  for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null || echo "multihost: could not delete netns $ns" >&2; done
-  for i in 1 2 3; do ip link del "${TAG}a$i" 2>/dev/null || true; done  # a veth not yet moved into its host
+  local rc=$?
+  netns_teardown multihost
   if grep -q "# rsim-e2e $TAG\$" /etc/hosts 2>/dev/null; then  # rewritten in place: /etc/hosts may be a bind mount
     grep -v "# rsim-e2e $TAG\$" /etc/hosts >"$WORK/hosts.keep" || true
     cat "$WORK/hosts.keep" >/etc/hosts
@@ -38,26 +34,9 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the hosts -------------------------------------------------------------
-ip netns add "$SW" 2>"$WORK/netns.err" ||
-  fail "ip netns add is not permitted here ($(cat "$WORK/netns.err")): the multi-host test needs network namespaces (root, CAP_SYS_ADMIN)"
-NS+=("$SW")
-ip -n "$SW" link add br0 type bridge
-ip -n "$SW" link set br0 up
-ip -n "$SW" link set lo up
-for i in 1 2 3; do
-  h=${TAG}h$i
-  ip netns add "$h"
-  NS+=("$h")
-  ip link add "${TAG}a$i" type veth peer name "${TAG}b$i"
-  ip link set "${TAG}a$i" netns "$h"
-  ip link set "${TAG}b$i" netns "$SW"
-  ip -n "$SW" link set "${TAG}b$i" master br0 up
-  ip -n "$h" link set "${TAG}a$i" name eth0
-  ip -n "$h" addr add "$NET.$i/24" dev eth0
-  ip -n "$h" link set eth0 up
-  ip -n "$h" link set lo up
-  echo "$NET.$i $h # rsim-e2e $TAG" >>/etc/hosts
-done
+# (hosts i = 1, 2, 3 at $NET.i)
+netns_bridge "the multi-host test" "$SW" 1 "$H1" "$H2" "$H3"
+netns_hosts " # rsim-e2e $TAG" >>/etc/hosts
 # The rsh agent: `agent HOST command...` runs the command in HOST's
 # namespace under HOST's name.  MH_LOCAL_HOST / MH_LOCAL_DIR: on that host
 # a tmpfs is mounted over that folder first (a node-local folder).
@@ -75,8 +54,8 @@ export RSIM_MH_SLEEP=0  # seconds an R task sleeps (timing only; results do not 
 
 # mh_cmd HOSTFILE NP: MH_CMD = mpirun on host 1 over the hosts of HOSTFILE, TCP only.
 mh_cmd() {
-  MH_CMD=(ip netns exec "$H1" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$H1"
-          "$RSIM_MPIEXEC" "${_mpiflags[@]}" --hostfile "$1" -n "$2" --mca plm_rsh_agent "$WORK/agent"
+  netns_cmd "$H1"
+  MH_CMD=("${NETNS_CMD[@]}" "$RSIM_MPIEXEC" "${_mpiflags[@]}" --hostfile "$1" -n "$2" --mca plm_rsh_agent "$WORK/agent"
           --mca btl self,tcp --mca oob_tcp_if_include "$NET.0/24" --mca btl_tcp_if_include "$NET.0/24"
           -x RSIM_MH_SLEEP "$RSIM_BIN")
 }

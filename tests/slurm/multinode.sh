@@ -33,52 +33,19 @@
 # folder (and prints where).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${RSIM_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-SUBMIT=$SRC/slurm/rsim-submit
-PY=/usr/bin/python3
-T0=$(date +%s)
-
-say() { echo "slurm-multinode: $*"; }
-pass() { echo "ok: $*"; }
-skip() {
-  echo "SKIPPED: Slurm multi-node test: $*"
-  exit 77
-}
-
-if [ -z "${RSIM_BIN:-}" ]; then
-  if [ -x "$SRC/build/rsim" ]; then RSIM_BIN=$SRC/build/rsim
-  elif command -v rsim >/dev/null 2>&1; then RSIM_BIN=$(command -v rsim)
-  else echo "FAIL: no rsim binary: set RSIM_BIN" >&2; exit 1; fi
-fi
-RSIM_BIN=$(readlink -f "$RSIM_BIN")
-[ -x "$RSIM_BIN" ] || { echo "FAIL: $RSIM_BIN is not executable" >&2; exit 1; }
-"$PY" -c 'import h5py' 2>/dev/null || { echo "FAIL: $PY cannot import h5py (apt-get install python3-h5py)" >&2; exit 1; }
-command -v mpirun >/dev/null || { echo "FAIL: mpirun not found (the one-host reference runs need it)" >&2; exit 1; }
+TEST_NAME=slurm-multinode TEST_TITLE="Slurm multi-node test" SKIP_CODE=77  # ctest: SKIP_RETURN_CODE 77
+# shellcheck source=tests/slurm/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/lib/netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
+DUMP_OUT=1 DUMP_LINES=30  # dump_logs: the daemons' *.out files too
+find_rsim
+command -v mpirun >/dev/null || fail "mpirun not found (the one-host reference runs need it)"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, munged, slurmctld, slurmd)"
-command -v ip >/dev/null || { echo "FAIL: ip (iproute2) is not installed; this test needs ip netns" >&2; exit 1; }
-command -v unshare >/dev/null || { echo "FAIL: unshare (util-linux) not found" >&2; exit 1; }
-
-# ---- packages (idempotent) ----
-pkgs=(slurmctld slurmd munge slurm-client)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/rsim-slurm-apt.log 2>&1; then
-    apt-get update -qq >>/tmp/rsim-slurm-apt.log 2>&1 || true
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/rsim-slurm-apt.log 2>&1 ||
-      skip "cannot install ${missing[*]} (see /tmp/rsim-slurm-apt.log)"
-  fi
-fi
-case :$PATH: in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
-for c in munged mungekey munge unmunge slurmctld slurmd sbatch squeue scancel scontrol sinfo srun; do
-  command -v "$c" >/dev/null 2>&1 || { echo "FAIL: $c not found after installing ${pkgs[*]}" >&2; exit 1; }
-done
+command -v ip >/dev/null || fail "ip (iproute2) is not installed; this test needs ip netns"
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+install_slurm fail munged mungekey munge unmunge slurmctld slurmd sbatch squeue scancel scontrol sinfo srun
 
 case ${RSIM_WITH_R:-1} in
   0|[Oo][Ff][Ff]|[Nn][Oo]|[Ff][Aa][Ll][Ss][Ee]) HAVE_R= ;;
@@ -86,13 +53,14 @@ case ${RSIM_WITH_R:-1} in
 esac
 
 # ---- names ----
-TAG=$(printf 'sm%x%x' $$ $((RANDOM % 4096)))     # unique per run; interface names stay <= 15 chars
-NET=10.$((100 + RANDOM % 100)).$((RANDOM % 250))  # a private /24, only inside our namespaces
+netns_init sm
+TAG=$NETNS_TAG                                    # unique per run (tests/lib/netns.sh)
 SW=${TAG}sw                                       # the switch (bridge br0)
 HD=${TAG}hd                                       # the head node: slurmctld, sbatch, squeue
 NODES=("${TAG}n1" "${TAG}n2" "${TAG}n3")           # compute nodes: one slurmd each
-declare -A ADDR=([$HD]=$NET.10 [${TAG}n1]=$NET.11 [${TAG}n2]=$NET.12 [${TAG}n3]=$NET.13)
 N1=${NODES[0]} N2=${NODES[1]} N3=${NODES[2]}
+# Addresses (NETNS_ADDR, made by netns_bridge): the head node NET.10, the
+# compute nodes NET.11-13, in a private /24 only used inside our namespaces.
 
 # Not under /tmp: each node has a /tmp of its own (below); this folder is the
 # cluster's shared file system.
@@ -104,74 +72,25 @@ mkdir -p "$WORK"/{munge,state,spool,log,run}
 # then says "Unable to return to working directory" and jobs start in /tmp).
 cd "$WORK"
 chmod 700 "$WORK/munge"
-NS=()          # namespaces made here
 MUNGE_PID='' CTLD_PID=''
 declare -A SLURMD_PID=()
 
-dump_logs() {
-  local f
-  for f in "$WORK"/log/*.log "$WORK"/log/*.out "$WORK"/*/*-[0-9]*.log; do
-    [ -s "$f" ] || continue
-    echo "---- last lines of $f" >&2
-    tail -n 30 "$f" >&2
-  done
-}
-
-stop_pid() {  # stop_pid PID: TERM, then KILL after 10 s
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
-  local rc=$? ids ns p n
+  local rc=$? n
   set +e
   trap - INT TERM
-  if [ -n "$CTLD_PID" ] && kill -0 "$CTLD_PID" 2>/dev/null; then
-    ids=$(hd squeue -h -o %i 2>/dev/null)
-    if [ -n "$ids" ]; then
-      # shellcheck disable=SC2086
-      hd scancel $ids 2>/dev/null
-      for _ in $(seq 1 50); do
-        [ -z "$(hd squeue -h -o %i 2>/dev/null)" ] && break
-        sleep 0.2
-      done
-    fi
-  fi
+  cancel_jobs 50
   for n in "${!SLURMD_PID[@]}"; do stop_pid "${SLURMD_PID[$n]}"; done
   stop_pid "$CTLD_PID"
   # What is left in our namespaces (job steps, ranks) was started by our daemons.
-  for ns in "${NS[@]}"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  done
+  netns_teardown "$TEST_NAME"
   stop_pid "$MUNGE_PID"
-  sleep 0.2
-  for ns in "${NS[@]}"; do ip netns del "$ns" 2>/dev/null || echo "slurm-multinode: could not delete netns $ns" >&2; done
-  for n in 1 2 3 4; do ip link del "${TAG}a$n" 2>/dev/null; done  # a veth not yet moved into its namespace
-  if [ -n "${RSIM_SLURM_KEEP:-}" ]; then
-    say "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
+  remove_work "$rc"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
-fail() {
-  echo "FAIL: $*" >&2
-  dump_logs
-  exit 1
-}
-
-# ns_cmd NS [local-tmp]: NS_CMD = the prefix that runs a command inside
+# ns_cmd NS [local-tmp]: NETNS_CMD = the prefix that runs a command inside
 # network namespace NS, under host name NS (a UTS namespace of its own), in a
 # mount namespace of its own with $WORK/hosts as /etc/hosts (the machine's
 # /etc/hosts is not touched) and, for a compute node ("local-tmp"), a tmpfs of
@@ -181,51 +100,29 @@ fail() {
 # else, $WORK included, is the machine's file system, shared by all nodes.
 # nsenter, not `ip netns exec`: that one mounts a fresh /sys without the
 # cgroup hierarchy, and slurmd does not start without it.
+NETNS_ENTER=nsenter
+# shellcheck disable=SC2016  # $0 and $HOSTS_FILE are the inner sh's
 ns_cmd() {
-  local pre='hostname "$0" && mount --bind "$HOSTS_FILE" /etc/hosts'
+  local pre='mount --bind "$HOSTS_FILE" /etc/hosts'
   [ "${2:-}" != local-tmp ] || pre="$pre"' && mount -t tmpfs -o mode=1777,size=256m "tmp-$0" /tmp'
-  NS_CMD=(nsenter --net="/run/netns/$1" unshare --uts --mount sh -c "$pre"' && exec "$@"' "$1")
+  netns_cmd "$1" "$pre"
 }
-in_ns() { ns_cmd "$1"; shift; "${NS_CMD[@]}" "$@"; }
+in_ns() { ns_cmd "$1"; shift; "${NETNS_CMD[@]}" "$@"; }
 hd() { in_ns "$HD" "$@"; }  # a Slurm client command on the head node
+slurm_cmd() { hd "$@"; }    # (lib.sh's submit, wait_gone, cancel_jobs)
 
 # ---- the network: a bridge, the head node and three compute nodes ----
-ip netns add "$SW" 2>"$WORK/netns.err" ||
-  fail "ip netns add is not permitted here ($(cat "$WORK/netns.err")): this test needs network namespaces (root, CAP_SYS_ADMIN)"
-NS+=("$SW")
-ip -n "$SW" link add br0 type bridge
-ip -n "$SW" link set br0 up
-ip -n "$SW" link set lo up
-i=0
-for h in "$HD" "${NODES[@]}"; do
-  i=$((i + 1))
-  ip netns add "$h"
-  NS+=("$h")
-  ip link add "${TAG}a$i" type veth peer name "${TAG}b$i"
-  ip link set "${TAG}a$i" netns "$h"
-  ip link set "${TAG}b$i" netns "$SW"
-  ip -n "$SW" link set "${TAG}b$i" master br0 up
-  ip -n "$h" link set "${TAG}a$i" name eth0
-  ip -n "$h" addr add "${ADDR[$h]}/24" dev eth0
-  ip -n "$h" link set eth0 up
-  ip -n "$h" link set lo up
-done
+netns_bridge "this test" "$SW" 10 "$HD" "${NODES[@]}"
 # The cluster's /etc/hosts, seen by every namespace through in_ns.
 HOSTS_FILE=$WORK/hosts
 {
   echo "127.0.0.1 localhost"
-  for g in "$HD" "${NODES[@]}"; do echo "${ADDR[$g]} $g"; done
+  netns_hosts
 } >"$HOSTS_FILE"
 export HOSTS_FILE
 
 # ---- munged: one for the cluster, its socket on the shared file system ----
-mungekey -c -k "$WORK/munge/munge.key" >/dev/null 2>&1 || fail "mungekey could not create a key"
-SOCK=$WORK/munge/munge.socket.2
-munged -F -f --socket="$SOCK" --key-file="$WORK/munge/munge.key" \
-  --log-file="$WORK/log/munged.log" --pid-file="$WORK/munge/munged.pid" \
-  --seed-file="$WORK/munge/munged.seed" >"$WORK/log/munged.out" 2>&1 &
-MUNGE_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; kill -0 "$MUNGE_PID" 2>/dev/null || break; sleep 0.1; done
+start_munged fail
 # A credential made on one node must decode on another (path-named unix
 # sockets are not per network namespace).
 cred=$(in_ns "$N2" munge -n -S "$SOCK" 2>&1) || fail "munge on $N2 cannot reach munged at $SOCK: $cred"
@@ -239,56 +136,35 @@ MEM_MB=$(awk '/^MemTotal/ { print int($2 / 1024 * 0.8 / 3) }' /proc/meminfo)
 # Every daemon has a namespace (and an address) of its own, so the default
 # ports serve; per-node files use %n (the node name given to slurmd -N).
 ClusterName=rsimmn
-SlurmctldHost=$HD(${ADDR[$HD]})
-SlurmUser=root
-SlurmdUser=root
+SlurmctldHost=$HD(${NETNS_ADDR[$HD]})
 SlurmctldPort=6817
 SlurmdPort=6818
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire also delays a requeued job's next start (default 120 s)
-AuthInfo=socket=$SOCK,cred_expire=5
-StateSaveLocation=$WORK/state
 SlurmdSpoolDir=$WORK/spool/%n
 SlurmctldPidFile=$WORK/run/slurmctld.pid
 SlurmdPidFile=$WORK/run/slurmd-%n.pid
 SlurmctldLogFile=$WORK/log/slurmctld.log
 SlurmdLogFile=$WORK/log/slurmd-%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-SchedulerType=sched/backfill
-# the main scheduler every second, so a requeued job starts as soon as it may
-SchedulerParameters=sched_interval=1,bf_interval=1
-EnforcePartLimits=ALL
-JobRequeue=1
-ReturnToService=2
-MailProg=/bin/true
 KillWait=5
 EOF
+  slurm_conf_common
   for n in "${NODES[@]}"; do
-    echo "NodeName=$n NodeAddr=${ADDR[$n]} CPUs=2 RealMemory=$MEM_MB State=UNKNOWN"
+    echo "NodeName=$n NodeAddr=${NETNS_ADDR[$n]} CPUs=2 RealMemory=$MEM_MB State=UNKNOWN"
   done
   echo "PartitionName=test Nodes=$N1,$N2,$N3 Default=YES MaxTime=INFINITE State=UP"
 } >"$WORK/slurm.conf"
 
-# Only our cluster's settings in the environment that sbatch hands to jobs.
-while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SRUN|SALLOC|PMIX|OMPI)_' || true)
-export SLURM_CONF=$WORK/slurm.conf
-export RSIM_BIN
+slurm_env SLURM SBATCH SRUN SALLOC PMIX OMPI  # only our cluster's settings in the environment sbatch hands to jobs
 
 # ---- the daemons, each in its namespace under its node's name ----
 # (exec at every level: $! is the daemon's own process id)
 ns_cmd "$HD"
-( exec "${NS_CMD[@]}" slurmctld -D -i ) \
+( exec "${NETNS_CMD[@]}" slurmctld -D -i ) \
   >"$WORK/log/slurmctld.out" 2>&1 &
 CTLD_PID=$!
 for n in "${NODES[@]}"; do
   mkdir -p "$WORK/spool/$n"
   ns_cmd "$n" local-tmp
-  ( exec "${NS_CMD[@]}" slurmd -D -N "$n" ) \
+  ( exec "${NETNS_CMD[@]}" slurmd -D -N "$n" ) \
     >"$WORK/log/slurmd-$n.out" 2>&1 &
   SLURMD_PID[$n]=$!
 done
@@ -300,7 +176,7 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ -n "$up" ] || fail "the 3 nodes did not come up idle within 30 s: $(hd sinfo -N 2>&1)"
-say "Slurm $(sinfo -V | awk '{print $2}'): slurmctld on $HD (${ADDR[$HD]}), slurmd on $N1 $N2 $N3 (${ADDR[$N1]}-${ADDR[$N3]##*.}); $WORK"
+say "Slurm $(sinfo -V | awk '{print $2}'): slurmctld on $HD (${NETNS_ADDR[$HD]}), slurmd on $N1 $N2 $N3 (${NETNS_ADDR[$N1]}-${NETNS_ADDR[$N3]##*.}); $WORK"
 hd sinfo -N -o '%N %t %c %o' | sed 's/^/    /'
 
 # The nodes are separate hosts: a step over the 3 nodes sees 3 host names and
@@ -313,44 +189,7 @@ names=$(awk '{print $2}' <<<"$out" | sort -u | tr '\n' ' ')
 [ "$(awk '{print $3}' <<<"$out" | sort -u | wc -l)" -eq 3 ] || fail "srun -N3: not 3 network namespaces: $out"
 pass "3 nodes idle; srun -N3 runs on $N1, $N2 and $N3 (3 host names, 3 network namespaces)"
 
-# ---- helpers ----
-# submit OUTVAR rsim-submit-args...: rsim-submit on the head node; OUTVAR = job id
-submit() {
-  local var=$1 out id
-  shift
-  out=$(hd "$SUBMIT" "$@" 2>&1) || fail "rsim-submit $*: $out"
-  id=$(sed -n 's/^rsim-submit: submitted job \([0-9][0-9]*\).*/\1/p' <<<"$out")
-  [ -n "$id" ] || fail "rsim-submit printed no job id: $out"
-  printf -v "$var" '%s' "$id"
-}
-# wait_gone ID SECONDS: until the job has left the queue (done, failed or cancelled)
-wait_gone() {
-  local id=$1 limit=$2 t0=$SECONDS st
-  while :; do
-    st=$(hd squeue -h -j "$id" -o %T 2>/dev/null || true)
-    [ -z "$st" ] && return 0
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "job $id still $st after ${limit}s"
-    sleep 0.5
-  done
-}
-# wait_log FILE TEXT SECONDS
-wait_log() {
-  local f=$1 text=$2 limit=$3 t0=$SECONDS
-  until [ -f "$f" ] && grep -qF -- "$text" "$f"; do
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "no '$text' in $f after ${limit}s: $(cat "$f" 2>/dev/null)"
-    sleep 0.2
-  done
-}
-# wait_done STATUS_JSON N SECONDS: until the running job reports at least N tasks done
-wait_done() {
-  local f=$1 n=$2 limit=$3 t0=$SECONDS d
-  while :; do
-    d=$(sed -n 's/^  "done": \([0-9]*\),.*/\1/p' "$f" 2>/dev/null | head -1 || true)  # the top-level count
-    [ -n "$d" ] && [ "$d" -ge "$n" ] && grep -q '"state": "running"' "$f" && return 0
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "fewer than $n tasks done after ${limit}s (status: $(cat "$f" 2>/dev/null))"
-    sleep 0.2
-  done
-}
+# ---- helpers (submit, wait_gone, wait_log, wait_done, busy_grid: lib.sh) ----
 same_as() {  # same_as REF FILE WHAT
   "$PY" "$SRC/tests/e2e/compare_h5.py" "$1" "$2" >"$WORK/diff" 2>&1 ||
     fail "$3: differs from the one-host mpirun run: $(tail -5 "$WORK/diff")"
@@ -456,26 +295,6 @@ k = [10, 40]
 checkpoint = "1s"
 EOF
 }
-busy_grid() {  # busy_grid FOLDER REPLICATES MS
-  mkdir -p "$1"
-  cat >"$1/grid.toml" <<EOF
-[job]
-name = "mn-busy"
-output = "mn-busy.h5"
-seed = 6
-replicates = $2
-
-[task]
-backend = "native"
-kernel = "busy_wait"
-
-[args]
-ms = $3
-
-[schedule]
-checkpoint = "1s"
-EOF
-}
 
 # ---- 2. the R study on 3 nodes x 1 rank ----
 if [ -n "$HAVE_R" ]; then
@@ -508,7 +327,7 @@ if [ -n "$HAVE_R" ]; then
   WALL_OUT=$WORK/wall/mn-r.h5 WALL_N=2100 WALL_PER_NODE=2
   export RSIM_MN_SLEEP=0.1
 else
-  busy_grid "$WORK/wall" 5000 20          # 5000 tasks x 20 ms on 2 nodes x 1 rank: ~50 s
+  busy_grid "$WORK/wall" 5000 20 mn-busy 1s         # 5000 tasks x 20 ms on 2 nodes x 1 rank: ~50 s
   WALL_OUT=$WORK/wall/mn-busy.h5 WALL_N=5000 WALL_PER_NODE=1
 fi
 WALL_RANKS=$((2 * WALL_PER_NODE))
@@ -518,9 +337,9 @@ submit JOB3 "$WORK/wall/grid.toml" --nodes=2 --ntasks-per-node=$WALL_PER_NODE --
 LOG3=$WORK/wall/grid-$JOB3.log
 # While it runs: the ranks on the second node talk to the first over TCP.
 wait_done "$WALL_OUT.status.json" 20 60
-tcp=$(nsenter --net="/run/netns/$N2" ss -tnpH state established 2>&1 | grep '"rsim"' | grep -F " ${ADDR[$N1]}:" || true)
+tcp=$(nsenter --net="/run/netns/$N2" ss -tnpH state established 2>&1 | grep '"rsim"' | grep -F " ${NETNS_ADDR[$N1]}:" || true)
 [ -n "$tcp" ] || fail "no TCP connection from rsim on $N2 to $N1: $(nsenter --net="/run/netns/$N2" ss -tnp 2>&1)"
-pass "while job $JOB3 runs, rsim ranks on $N2 hold $(wc -l <<<"$tcp") TCP connection(s) to $N1 (${ADDR[$N1]})"
+pass "while job $JOB3 runs, rsim ranks on $N2 hold $(wc -l <<<"$tcp") TCP connection(s) to $N1 (${NETNS_ADDR[$N1]})"
 wait_log "$LOG3" "rsim: requeue 1 of 5" 90
 wait_gone "$JOB3" 200
 unset RSIM_MN_SLEEP

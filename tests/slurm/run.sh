@@ -21,49 +21,13 @@
 # PATH), RSIM_SOURCE_DIR, RSIM_SLURM_KEEP=1 keeps the temp folder.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=${RSIM_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-SUBMIT=$SRC/slurm/rsim-submit
-PY=/usr/bin/python3
-T0=$(date +%s)
-
-say() { echo "slurm-e2e: $*"; }
-pass() { echo "ok: $*"; }
-skip() {
-  echo "SKIPPED: Slurm end-to-end test: $*"
-  exit 0
-}
-
-if [ -z "${RSIM_BIN:-}" ]; then
-  if [ -x "$SRC/build/rsim" ]; then RSIM_BIN=$SRC/build/rsim
-  elif command -v rsim >/dev/null 2>&1; then RSIM_BIN=$(command -v rsim)
-  else echo "FAIL: no rsim binary: set RSIM_BIN" >&2; exit 1; fi
-fi
-RSIM_BIN=$(readlink -f "$RSIM_BIN")
-[ -x "$RSIM_BIN" ] || { echo "FAIL: $RSIM_BIN is not executable" >&2; exit 1; }
-"$PY" -c 'import h5py' 2>/dev/null || { echo "FAIL: $PY cannot import h5py (apt-get install python3-h5py)" >&2; exit 1; }
+TEST_NAME=slurm-e2e TEST_TITLE="Slurm end-to-end test" SKIP_CODE=0  # ctest has no skip code for it
+# shellcheck source=tests/slurm/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+find_rsim
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to install and start munged, slurmctld and slurmd"
-
-# ---- packages (idempotent) ----
-pkgs=(slurmctld slurmd munge slurm-client)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/rsim-slurm-apt.log 2>&1; then
-    apt-get update -qq >>/tmp/rsim-slurm-apt.log 2>&1 || true
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/rsim-slurm-apt.log 2>&1 ||
-      skip "cannot install ${missing[*]} (see /tmp/rsim-slurm-apt.log)"
-  fi
-fi
-for c in munged mungekey slurmctld slurmd sbatch squeue scancel scontrol sinfo; do
-  command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
-  command -v "$c" >/dev/null 2>&1 || skip "$c not found after installing ${pkgs[*]}"
-done
+install_slurm skip munged mungekey slurmctld slurmd sbatch squeue scancel scontrol sinfo
 
 # ---- a private Slurm under a temp folder ----
 WORK=$(mktemp -d /tmp/rsim-slurm.XXXXXX)
@@ -71,61 +35,19 @@ chmod 700 "$WORK"
 mkdir -p "$WORK"/{munge,state,spool,log}
 chmod 700 "$WORK/munge"
 MUNGE_PID='' CTLD_PID='' SLURMD_PID=''
-
-dump_logs() {
-  local f
-  for f in "$WORK"/log/*.log "$WORK"/*/*-[0-9]*.log; do
-    [ -f "$f" ] || continue
-    echo "---- last lines of $f" >&2
-    tail -n 25 "$f" >&2
-  done
-}
-
-stop_pid() {  # stop_pid PID: TERM, then KILL after 10 s
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+KEEP_FAILED=1  # remove_work keeps the temp folder after a failure
 
 cleanup() {
-  local rc=$? ids
+  local rc=$?
   set +e
-  if [ -n "$CTLD_PID" ] && kill -0 "$CTLD_PID" 2>/dev/null; then
-    ids=$(squeue -h -o %i 2>/dev/null)
-    if [ -n "$ids" ]; then
-      # shellcheck disable=SC2086
-      scancel $ids 2>/dev/null
-      for _ in $(seq 1 75); do
-        [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
-        sleep 0.2
-      done
-    fi
-  fi
+  cancel_jobs 75
   stop_pid "$SLURMD_PID"
   stop_pid "$CTLD_PID"
   stop_pid "$MUNGE_PID"
-  if [ "$rc" -ne 0 ] || [ -n "${RSIM_SLURM_KEEP:-}" ]; then
-    say "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
+  remove_work "$rc"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  dump_logs
-  exit 1
-}
+trap_cleanup
 
 # Two TCP ports nobody listens on or uses.
 used_ports() {
@@ -148,60 +70,35 @@ PORTS_TAKEN=$CTLD_PORT
 SLURMD_PORT=$(pick_port)
 
 # munged with its own key and socket.
-mungekey -c -k "$WORK/munge/munge.key" >/dev/null 2>&1 || skip "mungekey could not create a key"
-SOCK=$WORK/munge/munge.socket.2
-munged -F -f --socket="$SOCK" --key-file="$WORK/munge/munge.key" \
-  --log-file="$WORK/log/munged.log" --pid-file="$WORK/munge/munged.pid" \
-  --seed-file="$WORK/munge/munged.seed" >"$WORK/log/munged.out" 2>&1 &
-MUNGE_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; kill -0 "$MUNGE_PID" 2>/dev/null || break; sleep 0.1; done
+start_munged skip
 if ! munge -n -S "$SOCK" 2>/dev/null | unmunge -S "$SOCK" >/dev/null 2>&1; then
   tail -n 5 "$WORK/log/munged.log" "$WORK/log/munged.out" 2>/dev/null || true
   skip "munged does not start here"
 fi
 
 MEM_MB=$(awk '/^MemTotal/ { print int($2 / 1024 * 0.8) }' /proc/meminfo)
-cat >"$WORK/slurm.conf" <<EOF
+{
+  cat <<EOF
 # A one-node Slurm for tests/slurm/run.sh (see docs/slurm.md).
 ClusterName=rsimtest
 SlurmctldHost=localhost
-SlurmUser=root
-SlurmdUser=root
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire also delays a requeued job's next start (default 120 s)
-AuthInfo=socket=$SOCK,cred_expire=5
-StateSaveLocation=$WORK/state
 SlurmdSpoolDir=$WORK/spool
 SlurmctldPidFile=$WORK/slurmctld.pid
 SlurmdPidFile=$WORK/slurmd.pid
 SlurmctldLogFile=$WORK/log/slurmctld.log
 SlurmdLogFile=$WORK/log/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-SchedulerType=sched/backfill
-# the main scheduler every second, so a requeued job starts as soon as it may
-SchedulerParameters=sched_interval=1,bf_interval=1
-EnforcePartLimits=ALL
-JobRequeue=1
-ReturnToService=2
-MailProg=/bin/true
 KillWait=10
 NodeName=localhost CPUs=2 RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
+  slurm_conf_common
+} >"$WORK/slurm.conf"
 
-# Only our cluster's settings in the environment that sbatch hands to jobs.
-while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SRUN|SALLOC)_' || true)
-export SLURM_CONF=$WORK/slurm.conf
+slurm_env SLURM SBATCH SRUN SALLOC  # only our cluster's settings in the environment sbatch hands to jobs
 # Open MPI refuses root otherwise (needed by mpirun in case 3; srun does not need it).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export RSIM_BIN
 
 slurmctld -D -i >"$WORK/log/slurmctld.out" 2>&1 &
 CTLD_PID=$!
@@ -223,45 +120,7 @@ if [ -z "$up" ]; then
 fi
 say "Slurm $(sinfo -V | awk '{print $2}') up on localhost (ports $CTLD_PORT, $SLURMD_PORT) in $WORK"
 
-# ---- helpers ----
-# submit OUTVAR rsim-submit-args...: runs rsim-submit, sets OUTVAR to the job id
-submit() {
-  local var=$1 out id
-  shift
-  out=$("$SUBMIT" "$@" 2>&1) || fail "rsim-submit $*: $out"
-  id=$(sed -n 's/^rsim-submit: submitted job \([0-9][0-9]*\).*/\1/p' <<<"$out")
-  [ -n "$id" ] || fail "rsim-submit printed no job id: $out"
-  grep -q "rsim status " <<<"$out" || fail "rsim-submit does not say how to watch the job: $out"
-  printf -v "$var" '%s' "$id"
-}
-# wait_gone ID SECONDS: until the job has left the queue (done, failed or cancelled)
-wait_gone() {
-  local id=$1 limit=$2 t0=$SECONDS st
-  while :; do
-    st=$(squeue -h -j "$id" -o %T 2>/dev/null || true)
-    [ -z "$st" ] && return 0
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "job $id still $st after ${limit}s"
-    sleep 0.5
-  done
-}
-# wait_log FILE TEXT SECONDS
-wait_log() {
-  local f=$1 text=$2 limit=$3 t0=$SECONDS
-  until [ -f "$f" ] && grep -qF -- "$text" "$f"; do
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "no '$text' in $f after ${limit}s"
-    sleep 0.2
-  done
-}
-# wait_done STATUS_JSON N SECONDS: until the running job reports at least N tasks done
-wait_done() {
-  local f=$1 n=$2 limit=$3 t0=$SECONDS d
-  while :; do
-    d=$(sed -n 's/^  "done": \([0-9]*\),.*/\1/p' "$f" 2>/dev/null | head -1 || true)  # the top-level count
-    [ -n "$d" ] && [ "$d" -ge "$n" ] && grep -q '"state": "running"' "$f" && return 0
-    [ $((SECONDS - t0)) -lt "$limit" ] || fail "fewer than $n tasks done after ${limit}s (status: $(cat "$f" 2>/dev/null))"
-    sleep 0.2
-  done
-}
+# ---- helpers (submit, wait_gone, wait_log, wait_done, busy_grid: lib.sh) ----
 # check_h5 FILE N_TASKS RANKS: complete, every task ok, every column full
 check_h5() {
   "$PY" - "$@" <<'EOF' || fail "result file $1 is not complete and ok"
@@ -319,24 +178,7 @@ check_h5 "$WORK/power/ttest-power.h5" 6400 2
 pass "power study (6400 tasks) under srun --mpi=pmix at 2 tasks: complete, equal to a local run (job $JOB1)"
 
 # ---- 2. the time-limit signal mid-run: requeue and resume ----
-busy_grid() {  # busy_grid FOLDER REPLICATES
-  mkdir -p "$1"
-  cat >"$1/grid.toml" <<EOF
-[job]
-name = "busy"
-output = "busy.h5"
-seed = 6
-replicates = $2
-
-[task]
-backend = "native"
-kernel = "busy_wait"
-
-[args]
-ms = 2.0
-EOF
-}
-busy_grid "$WORK/busy" 12000
+busy_grid "$WORK/busy" 12000 2.0 busy
 submit JOB2 "$WORK/busy/grid.toml" --ntasks=2 --time=10 --mem-per-cpu=200M --max-requeues 3
 LOG2=$WORK/busy/grid-$JOB2.log
 wait_done "$WORK/busy/busy.h5.status.json" 1000 60
@@ -362,7 +204,7 @@ fi
 pass "USR1 to the batch script mid-run: rsim exit 4 after $committed committed, requeued once, resumed, complete (job $JOB2)"
 
 # ---- 3. mpirun, USR1 with --full, no requeue allowed; resubmit resumes ----
-busy_grid "$WORK/busy3" 8000
+busy_grid "$WORK/busy3" 8000 2.0 busy
 submit JOB3 "$WORK/busy3/grid.toml" --ntasks=2 --time=10 --launcher mpirun --max-requeues 0
 LOG3=$WORK/busy3/grid-$JOB3.log
 wait_done "$WORK/busy3/busy.h5.status.json" 500 60
