@@ -72,6 +72,11 @@ mkdir -p "$WORK"/{munge,state,spool,log,run}
 # then says "Unable to return to working directory" and jobs start in /tmp).
 cd "$WORK"
 chmod 700 "$WORK/munge"
+# The program too must be on the shared file system: a build under /tmp
+# (node-local here, as /tmp is on a real cluster) is copied onto it.
+case "$RSIM_BIN" in
+  /tmp/*) mkdir -p "$WORK/bin" && cp "$RSIM_BIN" "$WORK/bin/rsim" && RSIM_BIN=$WORK/bin/rsim ;;
+esac
 MUNGE_PID='' CTLD_PID=''
 declare -A SLURMD_PID=()
 
