@@ -92,3 +92,16 @@ busy_grid <- function(prefix, ms, replicates, chunk, checkpoint) {
   write_grid(file.path(dir, "grid.toml"), native_kernel("busy_wait"), grid = list(ms = ms),
              replicates = replicates, seed = 1, chunk = chunk, checkpoint = checkpoint)
 }
+
+# In shiny::testServer(): advances the dashboard's clock a second at a time
+# (real time passing too: snapshots are taken by a background process)
+# until `get()` matches `pattern`; returns its last value.
+flush_until <- function(session, get, pattern, seconds = 30) {
+  deadline <- Sys.time() + seconds
+  repeat {
+    session$elapse(1000)
+    v <- get()
+    if (grepl(pattern, v) || Sys.time() > deadline) return(v)
+    Sys.sleep(0.1)
+  }
+}

@@ -45,8 +45,9 @@ test_that("job$stop() stops a job cleanly; read_results() then reads what it com
   if (requireNamespace("shiny", quietly = TRUE)) {
     shiny::testServer(rsim:::monitor_app(job$output), {
       session$flushReact()
-      expect_match(output$results_note, "Running estimates")
-      expect_match(output$results_note, "of 400 committed so far")
+      note <- flush_until(session, function() output$results_note, "committed so far") # a background snapshot
+      expect_match(note, "Running estimates")
+      expect_match(note, "of 400 committed so far")
       session$setInputs(field = "u", point = "1")
       expect_equal(values()$summary$u_n, sum(part$status == "ok"))
     })
