@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -20,14 +21,27 @@ void mpi_check(int rc, const char* call, const char* where) {
                        "check the MPI launcher (mpirun/srun) and that every rank runs the same rsim");
 }
 
+void Backoff::sleep() {
+  constexpr long long kLongestUs = 50000;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::microseconds(next_us_));
+  waited_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  const long long cap = std::max<long long>(max_us_, std::min(kLongestUs, waited_us_ / 10));
+  next_us_ = static_cast<int>(std::min<long long>(cap, 2LL * next_us_));
+}
+
+void Backoff::reset() {
+  next_us_ = 20;
+  waited_us_ = 0;
+}
+
 void wait_sleeping(MPI_Request& req, const char* where, int max_sleep_us, MPI_Status* status) {
   int flag = 0;
   // A short burst of tests catches the common fast reply without sleeping.
   for (int i = 0; i < 32 && !flag; ++i) RSIM_MPI(MPI_Test(&req, &flag, status ? status : MPI_STATUS_IGNORE), where);
-  int sleep_us = 20;
+  Backoff backoff(max_sleep_us);
   while (!flag) {
-    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
-    sleep_us = std::min(max_sleep_us, sleep_us * 2);
+    backoff.sleep();
     RSIM_MPI(MPI_Test(&req, &flag, status ? status : MPI_STATUS_IGNORE), where);
   }
 }

@@ -181,7 +181,7 @@ void Scheduler::serve() {
   int active = comm_.size() - 1;
   std::uint64_t buf[3];
   MPI_Request req = MPI_REQUEST_NULL;
-  int sleep_us = 20;
+  Backoff backoff(kMaxPollSleepUs);
   while (active > 0) {
     if (stop_.load() && !notices_sent_) send_notices(1);
     if (req == MPI_REQUEST_NULL)
@@ -190,11 +190,10 @@ void Scheduler::serve() {
     MPI_Status st;
     RSIM_MPI(MPI_Test(&req, &flag, &st), kWhere);
     if (!flag) {
-      std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
-      sleep_us = std::min(kMaxPollSleepUs, sleep_us * 2);
+      backoff.sleep();
       continue;
     }
-    sleep_us = 20;
+    backoff.reset();
     const int src = st.MPI_SOURCE;
     done_[static_cast<std::size_t>(src)].store(buf[0]);
     failed_[static_cast<std::size_t>(src)].store(buf[1]);
