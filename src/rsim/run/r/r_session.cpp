@@ -237,7 +237,7 @@ void RSession::restore() {
   // options(x = v) replaces the value in .Options' node, so comparing the
   // nodes' value pointers with a snapshot detects any change in ~100 ns
   // (identical() on the whole list cost ~30 us per task).
-  if (option_pointers() != options_ptrs_) {
+  if (options_changed()) {
     SEXP call = PROTECT(rt_call("restore_options", saved_options_));
     int err = 0;
     R_tryEvalSilent(call, R_GlobalEnv, &err);
@@ -250,6 +250,13 @@ void RSession::restore() {
       if (::chdir(cwd_.c_str()) != 0) { /* the folder vanished: nothing better to do */ }
     }
   }
+}
+
+bool RSession::options_changed() const {
+  std::size_t i = 0;
+  for (SEXP o = Rf_findVar(options_sym_, R_BaseEnv); o != R_NilValue && TYPEOF(o) == LISTSXP; o = CDR(o), i += 2)
+    if (i + 1 >= options_ptrs_.size() || TAG(o) != options_ptrs_[i] || CAR(o) != options_ptrs_[i + 1]) return true;
+  return i != options_ptrs_.size();
 }
 
 std::vector<SEXP> RSession::option_pointers() const {

@@ -87,6 +87,7 @@ class RSession {
 
  private:
   std::vector<SEXP> option_pointers() const;
+  bool options_changed() const;  // option_pointers() != options_ptrs_, without allocating
 
   struct Started {  // R runs before anything below is created
     Started();
