@@ -99,15 +99,9 @@ TaskRanges SegmentIndex::committed_ranges(bool exclude_failed) const {
 }
 
 std::uint64_t SegmentIndex::failed_count(const TaskRanges& failed_before) const {
-  std::set<std::uint64_t> failed_now;  // tasks whose latest row failed
-  for (const auto& [b, e] : failed_before)
-    for (std::uint64_t t = b; t < e; ++t) failed_now.insert(t);
-  for (const auto& seg : entries_)
-    for (std::size_t i = 0; i < seg.status.size(); ++i) {
-      if (failed(seg.status[i])) failed_now.insert(seg.tasks[i]);
-      else failed_now.erase(seg.tasks[i]);
-    }
-  return failed_now.size();
+  const TaskRanges all = committed_ranges(false);
+  // those failed before that no segment ran again, and the segments' tasks whose latest row failed
+  return count(subtract(failed_before, all)) + count(all) - count(committed_ranges(true));
 }
 
 namespace {
@@ -195,6 +189,12 @@ core::Schema SegmentIndex::schema(const core::Schema& kept) const { return plan_
 TaskRanges unite(TaskRanges a, const TaskRanges& b) {
   a.insert(a.end(), b.begin(), b.end());
   return merge(std::move(a));
+}
+
+std::uint64_t count(const TaskRanges& r) {
+  std::uint64_t n = 0;
+  for (const auto& [b, e] : r) n += e - b;
+  return n;
 }
 
 TaskRanges subtract(const TaskRanges& a, const TaskRanges& b) {

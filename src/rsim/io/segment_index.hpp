@@ -94,5 +94,7 @@ TaskRanges unite(TaskRanges a, const TaskRanges& b);
 TaskRanges complement(std::uint64_t n_tasks, const TaskRanges& done);
 // The tasks of `a` that are not in `b`.
 TaskRanges subtract(const TaskRanges& a, const TaskRanges& b);
+// How many tasks `r` holds.
+std::uint64_t count(const TaskRanges& r);
 
 }  // namespace rsim::io

@@ -190,7 +190,7 @@ class JobRun {
     base_ = plan.base;
     already_failed_ = plan.already_failed;
     committed_ = broadcast_ranges(plan.committed);
-    for (const auto& [b, e] : committed_) already_ += e - b;
+    already_ = io::count(committed_);
     if (comm_.rank() == 0 && already_ > 0)
       std::fprintf(stderr, "rsim: resuming: %llu of %llu tasks already committed in %s\n",
                    static_cast<unsigned long long>(already_), static_cast<unsigned long long>(space_->n_tasks()),

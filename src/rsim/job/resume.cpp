@@ -210,10 +210,10 @@ Plan plan_run(const grid::JobSpec& spec, const core::Identity& identity, const s
   plan.committed = io::unite(from_base, plan.index->committed_ranges(opt.rerun_failed));
   // A task marked failed for crashing is done, --rerun-failed or not.
   plan.committed = io::unite(plan.committed, fail_repeat_crashers(spec, identity, *plan.index, plan.committed));
-  for (const auto& [b, e] : plan.committed) plan.already += e - b;
+  plan.already = io::count(plan.committed);
   if (!opt.rerun_failed) {  // failed tasks stay committed: the status file counts them from the start
-    const io::TaskRanges base_failed = plan.base.empty() ? io::TaskRanges{}
-        : io::subtract(io::output_tasks(plan.base, false), io::output_tasks(plan.base, true));
+    const io::TaskRanges base_failed =
+        plan.base.empty() ? io::TaskRanges{} : io::subtract(from_base, io::output_tasks(plan.base, true));
     plan.already_failed = plan.index->failed_count(base_failed);
   }
   plan.earlier = plan.index->schema(plan.base.empty() ? core::Schema{} : io::output_schema(plan.base));
