@@ -28,8 +28,36 @@ assert h5py.check_enum_dtype(f["tasks/status"].dtype) == {"ok": 0, "error": 1, "
 assert (f["tasks/status"][()] == 0).all()
 assert int(f.attrs["format_version"]) == 1 and int(f.attrs["complete"]) == 1
 assert "kernel" in f.attrs["grid_toml"]
-print("ok: h5py reads", n_tasks, "tasks")
+assert f["results/reject"].dtype == np.int32, "integers that fit 32 bits are int32"
+def numeric(name, d):  # every dataset of numbers or enums: chunked, shuffled, deflated
+    if isinstance(d, h5py.Dataset) and d.size and d.dtype.kind in "iuf":
+        assert d.compression == "gzip" and d.shuffle, (name, d.compression, d.shuffle)
+        numeric.count += 1
+numeric.count = 0
+f.visititems(numeric)
+assert numeric.count >= 10, numeric.count
+print("ok: h5py reads", n_tasks, "tasks;", numeric.count, "compressed datasets")
 PY
+
+# Compact: 200,000 tasks of 3 fields (ttest_power) take at most 25 bytes per
+# task with every per-task column (uncompressed 8-byte columns took 53).
+cat >"$WORK/big.toml" <<'TOML'
+[job]
+name = "big"
+seed = 5
+replicates = 50000
+[task]
+backend = "native"
+kernel = "ttest_power"
+[grid]
+n = [2]
+delta = [0.0, 0.1, 0.2, 0.3]
+TOML
+mpirun_rsim 2 -- "$WORK/big.toml" -q >/dev/null
+bytes=$(stat -c %s "$WORK/big.h5")
+per_task=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 200000 }')
+awk -v p="$per_task" 'BEGIN { exit !(p <= 25) }' || fail "200,000 tasks take $per_task bytes per task (want <= 25)"
+pass "compact: $per_task bytes per task"
 
 Rscript - "$f" <<'R'
 suppressPackageStartupMessages(library(hdf5r))
@@ -40,6 +68,7 @@ stopifnot(is.character(test), identical(test[1:2], c("welch", "student")))
 # hdf5r reads the status enum as a factor_ext (values start at 0)
 stopifnot(all(as.character(st) == "ok"), setequal(levels(st), c("ok", "error", "timeout", "not_run")))
 p <- f[["results/p_value"]]$read()
+stopifnot(is.integer(f[["results/reject"]]$read()))
 stopifnot(is.double(p), all(p >= 0 & p <= 1))
 stopifnot(h5attr(f, "job_name") == "ttest-power", h5attr(f, "n_tasks") == 1600)
 cat("ok: hdf5r reads", length(p), "tasks\n")

@@ -472,3 +472,85 @@ TEST_F(ResultFile, FactorsAreEnumsWithLabelsOfTheLowestTaskThenSortedInAnyCommit
     EXPECT_EQ(values, (std::vector<std::string>{"a", "b", std::string(core::na_string), "b", "c", "y", "c", "c"}));
   }
 }
+
+namespace {
+// The type size and filters of dataset `name`: {bytes per value, filters}.
+std::pair<std::size_t, std::vector<H5Z_filter_t>> storage_of(hid_t f, const char* name) {
+  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  hid_t t = H5Dget_type(d);
+  hid_t dcpl = H5Dget_create_plist(d);
+  std::vector<H5Z_filter_t> filters;
+  for (int i = 0; i < H5Pget_nfilters(dcpl); ++i) {
+    unsigned flags = 0;
+    std::size_t n = 0;
+    filters.push_back(H5Pget_filter2(dcpl, i, &flags, &n, nullptr, 0, nullptr, nullptr));
+  }
+  const std::size_t size = H5Tget_size(t);
+  H5Pclose(dcpl);
+  H5Tclose(t);
+  H5Dclose(d);
+  return {size, filters};
+}
+}  // namespace
+
+TEST_F(ResultFile, IntegersThatFit32BitsAreInt32NumbersAreCompressedAndARerunReadsThemBack) {
+  core::ResultBatch b({{"small", core::ValueType::Int}, {"big", core::ValueType::Int}});
+  for (std::uint64_t t = 0; t < 20; ++t) {
+    auto row = b.begin_row(t);
+    row.set_int(0, t == 3 ? core::na_int : static_cast<std::int64_t>(t) - 10);
+    row.set_int(1, t == 5 ? std::int64_t{1} << 40 : static_cast<std::int64_t>(t));
+    core::TableBatch& d = row.table("d");
+    if (d.schema.empty()) {
+      d.schema = {{"k", core::ValueType::Int}};
+      d.cols = {core::make_column(core::ValueType::Int)};
+    }
+    d.task.push_back(t);
+    std::get<std::vector<std::int64_t>>(d.cols[0]).push_back(t == 4 ? core::na_int : -static_cast<std::int64_t>(t));
+    b.end_row(core::TaskStatus::ok, 0.01, 1);
+  }
+  io::SegmentWriter((dir_ / "ckpt").string(), spec_.source_hash, 0, 5).commit(b);
+  assemble({});
+
+  hid_t f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const std::vector<H5Z_filter_t> compressed = {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE};
+  EXPECT_EQ(storage_of(f, "results/small"), std::make_pair(std::size_t{4}, compressed));
+  EXPECT_EQ(storage_of(f, "results/big"), std::make_pair(std::size_t{8}, compressed)) << "2^40 needs 64 bits";
+  EXPECT_EQ(storage_of(f, "tables/d/k").first, 4u);
+  for (const char* name : {"tasks/status", "tasks/elapsed", "tasks/rank", "grid/n"})
+    EXPECT_EQ(storage_of(f, name).second, compressed) << name;
+  EXPECT_TRUE(storage_of(f, "grid/label").second.empty()) << "variable-length strings: no filter";
+  const auto small = read_all<std::int32_t>(f, "results/small", H5T_NATIVE_INT32);
+  ASSERT_EQ(small.size(), 24u);
+  EXPECT_EQ(small[0], -10);
+  EXPECT_EQ(small[3], core::na_int32) << "NA is R's NA_integer_";
+  EXPECT_EQ(small[22], core::na_int32) << "a task not run: the fill value";
+  EXPECT_EQ(read_all<std::int32_t>(f, "tables/d/k", H5T_NATIVE_INT32)[4], core::na_int32);
+  H5Fclose(f);
+
+  // A rerun reads the int32 columns back as integers with NA, and keeps them narrow.
+  const std::string base = (dir_ / "base.h5").string();
+  fs::rename(out(), base);
+  const io::OutputFields earlier = io::output_fields(base);
+  EXPECT_EQ(earlier.wide, (std::vector<bool>{false, true}));
+  std::vector<std::int64_t> back;
+  io::read_output_rows(base, [&](const core::ResultBatch& rows, const std::vector<std::int32_t>&) {
+    const auto& col = std::get<std::vector<std::int64_t>>(rows.columns()[0]);
+    back.insert(back.end(), col.begin(), col.end());
+    EXPECT_EQ(std::get<std::vector<std::int64_t>>(rows.tables().at(0).second.cols[0])[4], core::na_int);
+  });
+  ASSERT_EQ(back.size(), 20u);
+  EXPECT_EQ(back[3], core::na_int);
+  EXPECT_EQ(back[19], 9);
+  fs::remove_all(dir_ / "ckpt");
+  fs::create_directories(dir_ / "ckpt");
+  const io::SegmentIndex none((dir_ / "ckpt").string(), [](const std::string&, const std::string&) {});
+  io::assemble_results(spec_, *space_, none, base, {}, out(), {"a", "b", 1, "x", {}});
+  f = H5Fopen(out().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  EXPECT_EQ(storage_of(f, "results/small").first, 4u);
+  EXPECT_EQ(storage_of(f, "results/big").first, 8u);
+  EXPECT_EQ(read_all<std::int32_t>(f, "results/small", H5T_NATIVE_INT32)[3], core::na_int32);
+  EXPECT_EQ(read_all<std::int64_t>(f, "results/big", H5T_NATIVE_INT64)[5], std::int64_t{1} << 40);
+  H5Fclose(f);
+}

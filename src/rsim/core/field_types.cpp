@@ -63,6 +63,7 @@ void FieldOrigin::merge(const FieldOrigin& o) {
   if (o.first_task < first_task) note(o.first_task, o.position, &o.meta);
   else if (meta.empty()) meta = o.meta;  // a kept field: what the tasks that returned it said
   first_value = std::min(first_value, o.first_value);
+  wide = wide || o.wide;
 }
 
 namespace {
@@ -118,6 +119,21 @@ std::uint64_t first_value_task(const ColumnData& col, std::size_t w, const std::
         return first;
       },
       col);
+}
+
+bool fits_int32(const std::int64_t* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (v[i] != na_int && (v[i] <= na_int32 || v[i] > INT32_MAX)) return false;
+  return true;
+}
+
+void narrow_ints(const std::int64_t* src, std::size_t n, std::int32_t* dst) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i] == na_int ? na_int32 : static_cast<std::int32_t>(src[i]);
+}
+
+void na_from_int32(std::int64_t* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (v[i] == na_int32) v[i] = na_int;
 }
 
 void widen_ints(const std::int64_t* src, std::size_t n, double* dst) {

@@ -84,6 +84,7 @@ struct FieldOrigin {
   std::uint64_t first_task = none;   // the lowest task that returned the field
   std::uint32_t position = 0;        // its place among the fields that task returned
   std::uint64_t first_value = none;  // the lowest task whose value is not NA
+  bool wide = false;                 // an integer field with a value that needs 64 bits (fits_int32())
   FieldMeta meta;                    // as first_task gave it
   // Task `task` returned the field as its `position`-th (with `meta`, if
   // any): kept if it is the lowest task so far.
@@ -103,6 +104,16 @@ void set_na_row(ColumnData& col, std::size_t row, std::size_t w);
 // The lowest of `tasks` (one per row) whose row of `col` is not missing;
 // FieldOrigin::none if every row is.
 std::uint64_t first_value_task(const ColumnData& col, std::size_t w, const std::vector<std::uint64_t>& tasks);
+
+// The one rule for narrow integers (docs/format.md#types): an integer
+// column whose values other than NA all lie in (INT32_MIN, INT32_MAX] is
+// stored as int32, with INT32_MIN (R's NA_integer_) for NA.
+constexpr std::int32_t na_int32 = INT32_MIN;
+bool fits_int32(const std::int64_t* v, std::size_t n);
+// Into int32 (values that fit_int32()), NA to na_int32.
+void narrow_ints(const std::int64_t* src, std::size_t n, std::int32_t* dst);
+// In place: values read from an int32 dataset into int64, na_int32 to NA.
+void na_from_int32(std::int64_t* v, std::size_t n);
 
 // Converts `col` in place to type `to`, which must accept its type
 // (a no-op for the same type); NA stays NA.  std::logic_error otherwise.

@@ -24,8 +24,10 @@ namespace {
 
 constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
-// 2: warnings, max_rss and tables per row; 3: field origins; 4: classes of table columns
-constexpr std::uint32_t kSegmentFormat = 4;
+// 2: warnings, max_rss and tables per row; 3: field origins; 4: classes of table columns;
+// 5: integer fields that need 64 bits
+constexpr std::uint32_t kSegmentFormat = 5;
+constexpr std::uint32_t kSegmentFormatNoWidths = 4;     // still read (integer fields taken as 64-bit)
 constexpr std::uint32_t kSegmentFormatNoTableMeta = 3;  // still read (table columns without classes)
 constexpr std::uint32_t kSegmentFormatNoOrigins = 2;    // still read (origins unknown)
 
@@ -74,6 +76,7 @@ void put_origins(std::string& b, const std::vector<core::FieldOrigin>& origins) 
     put(b, o.first_task);
     put(b, o.position);
     put(b, o.first_value);
+    put<std::uint8_t>(b, o.wide ? 1 : 0);
     put_meta(b, o.meta);
   }
 }
@@ -210,13 +213,21 @@ core::FieldMeta get_meta(Reader& r) {
   }
   return meta;
 }
-std::vector<core::FieldOrigin> get_origins(Reader& r, std::size_t n) {
-  std::vector<core::FieldOrigin> out(n);
-  for (auto& o : out) {
-    o.first_task = r.get<std::uint64_t>();
-    o.position = r.get<std::uint32_t>();
-    o.first_value = r.get<std::uint64_t>();
-    o.meta = get_meta(r);
+// Origins of the fields of `schema`; a segment of a format before 5 does
+// not say which integer fields fit 32 bits: taken as 64-bit.
+std::vector<core::FieldOrigin> get_origins(Reader& r, const core::Schema& schema, std::uint32_t format) {
+  std::vector<core::FieldOrigin> out(schema.size());
+  for (std::size_t f = 0; f < out.size(); ++f) {
+    auto& o = out[f];
+    if (format != kSegmentFormatNoOrigins) {
+      o.first_task = r.get<std::uint64_t>();
+      o.position = r.get<std::uint32_t>();
+      o.first_value = r.get<std::uint64_t>();
+      o.wide = format > kSegmentFormatNoWidths ? r.get<std::uint8_t>() != 0 : schema[f].type == core::ValueType::Int;
+      o.meta = get_meta(r);
+    } else {
+      o.wide = schema[f].type == core::ValueType::Int;
+    }
   }
   return out;
 }
@@ -225,15 +236,14 @@ SegmentHeader parse_header(Reader& r) {
   SegmentHeader h;
   for (std::size_t i = 0; i < sizeof kMagic; ++i) r.get<char>();
   const auto format = r.get<std::uint32_t>();
-  if (format != kSegmentFormat && format != kSegmentFormatNoTableMeta && format != kSegmentFormatNoOrigins)
+  if (format < kSegmentFormatNoOrigins || format > kSegmentFormat)
     r.corrupt("written by an incompatible rsim version");
   h.format = format;
   h.identity = r.get_str();
   h.rank = r.get<std::uint32_t>();
   h.run_id = r.get<std::uint64_t>();
   h.schema = get_schema(r);
-  h.origins = format != kSegmentFormatNoOrigins ? get_origins(r, h.schema.size())
-                                                : std::vector<core::FieldOrigin>(h.schema.size());
+  h.origins = get_origins(r, h.schema, format);
   return h;
 }
 
@@ -247,6 +257,8 @@ std::vector<core::FieldOrigin> origins_of(const core::ResultBatch& b) {
     if (b.status()[r] == core::TaskStatus::ok) lowest_ok = std::min(lowest_ok, b.tasks()[r]);
   for (std::size_t f = 0; f < out.size(); ++f) {
     out[f].first_value = core::first_value_task(b.columns()[f], b.schema()[f].width, b.tasks());
+    if (const auto* ints = std::get_if<std::vector<std::int64_t>>(&b.columns()[f]))
+      out[f].wide = !core::fits_int32(ints->data(), ints->size());
     if (out[f].first_task == core::FieldOrigin::none && lowest_ok != core::FieldOrigin::none)
       out[f].note(lowest_ok, static_cast<std::uint32_t>(f), &out[f].meta);
   }
@@ -410,7 +422,7 @@ Segment read_segment(const std::string& path) {
     const auto rows = static_cast<std::size_t>(r.get<std::uint64_t>());
     r.get_vec(t.task, rows);
     get_columns(r, t.schema, t.cols, rows);
-    if (seg.header.format < kSegmentFormat) continue;
+    if (seg.header.format <= kSegmentFormatNoTableMeta) continue;
     t.meta_task = r.get<std::uint64_t>();
     t.meta.resize(r.get<std::uint32_t>());
     for (auto& m : t.meta) m = get_meta(r);

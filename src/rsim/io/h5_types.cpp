@@ -42,6 +42,8 @@ core::ValueType bytes_type_of(const std::string& encoding) {
   return encoding == kRSerialization ? core::ValueType::RObject : core::ValueType::Bytes;
 }
 
+h5::Id int32_type(const std::string& where) { return RSIM_H5(H5Tcopy(H5T_NATIVE_INT32), where); }
+
 // Memory type of a value type (the file type is the same, little-endian here).
 h5::Id value_type(core::ValueType t, const std::string& where) {
   switch (t) {

@@ -10,6 +10,8 @@ h5::Id logical_type(const std::string& where);  // int8 enum FALSE 0, TRUE 1, NA
 h5::Id status_type(const std::string& where);   // int8 enum ok 0, error 1, timeout 2, not_run 3
 h5::Id bytes_type(const std::string& where);    // variable-length uint8: Bytes and RObject fields
 h5::Id value_type(core::ValueType t, const std::string& where);
+// An integer column whose values fit 32 bits (core::fits_int32()).
+h5::Id int32_type(const std::string& where);
 
 // The dataset attribute `encoding` of a byte field (docs/format.md#bytes):
 // what its bytes are.  The one home of these words.

@@ -163,6 +163,12 @@ core::FieldMeta read_meta(hid_t d, const std::string& where) {
   return meta;
 }
 
+// True for an integer dataset stored in more than 32 bits (core::fits_int32()).
+bool wide_int(hid_t d, const std::string& where) {
+  Id t = RSIM_H5(H5Dget_type(d), where);
+  return H5Tget_class(t) == H5T_INTEGER && H5Tget_size(t) > sizeof(std::int32_t);
+}
+
 // The value type of a result dataset, from its HDF5 class.
 core::ValueType type_of_dataset(hid_t d, const std::string& where) {
   Id t = RSIM_H5(H5Dget_type(d), where);
@@ -185,6 +191,7 @@ void read_column(hid_t d, core::ValueType t, hsize_t w, hsize_t b, hsize_t n, co
       auto& v = std::get<std::vector<std::int64_t>>(col);
       v.resize(n * w);
       read_rows(d, H5T_NATIVE_INT64, b, n, w, v.data(), where);
+      if (!wide_int(d, where)) core::na_from_int32(v.data(), v.size());
       break;
     }
     case core::ValueType::Float: {
@@ -269,6 +276,7 @@ struct OpenOutput {
   hsize_t n_tasks = 0;
   core::Schema schema;
   std::vector<core::FieldMeta> meta;  // per field
+  std::vector<bool> wide;             // per field: an integer field stored in 64 bits
   std::vector<Id> fields;
 
   explicit OpenOutput(const std::string& path) : where(path) {
@@ -285,6 +293,7 @@ struct OpenOutput {
       schema.push_back({original_name(fields.back(), link, where), type_of_dataset(fields.back(), where),
                         static_cast<std::uint32_t>(dims_of(fields.back(), where).second)});
       meta.push_back(read_meta(fields.back(), where));
+      wide.push_back(wide_int(fields.back(), where));
     }
   }
   void open_meta() {
@@ -388,7 +397,7 @@ core::Schema output_schema(const std::string& path) { return OpenOutput(path).sc
 
 OutputFields output_fields(const std::string& path) {
   OpenOutput out(path);
-  return {std::move(out.schema), std::move(out.meta)};
+  return {std::move(out.schema), std::move(out.meta), std::move(out.wide)};
 }
 
 TaskRanges output_tasks(const std::string& path, bool exclude_failed) {

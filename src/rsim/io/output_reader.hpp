@@ -33,10 +33,11 @@ core::Schema output_schema(const std::string& path);
 
 // The result fields of a result file with what tasks said of them beyond
 // their type (element names, R classes; a factor's labels as `levels`),
-// one meta per field.
+// one meta per field, and which integer fields it stores in 64 bits.
 struct OutputFields {
   core::Schema schema;
   std::vector<core::FieldMeta> meta;
+  std::vector<bool> wide;
 };
 OutputFields output_fields(const std::string& path);
 

@@ -148,16 +148,22 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   const std::string& where = output;
   core::Schema kept = declared;  // then the fields of an earlier result file that the kernel did not declare
   std::vector<core::FieldMeta> kept_meta(kept.size());
+  std::vector<bool> kept_wide(kept.size(), false);
   if (!base.empty()) {
     const OutputFields earlier = output_fields(base);
     for (std::size_t i = 0; i < earlier.schema.size(); ++i) {
       const core::Field& f = earlier.schema[i];
-      if (std::any_of(kept.begin(), kept.end(), [&](const core::Field& k) { return k.name == f.name; })) continue;
+      const auto same = std::find_if(kept.begin(), kept.end(), [&](const core::Field& k) { return k.name == f.name; });
+      if (same != kept.end()) {
+        if (earlier.wide[i]) kept_wide[same - kept.begin()] = true;
+        continue;
+      }
       kept.push_back(f);
       kept_meta.push_back(earlier.meta[i]);
+      kept_wide.push_back(earlier.wide[i]);
     }
   }
-  FieldPlan fields = plan_fields(kept, index.entries(), kept_meta);
+  FieldPlan fields = plan_fields(kept, index.entries(), kept_meta, kept_wide);
   AssemblySummary sum;
   {
     ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through

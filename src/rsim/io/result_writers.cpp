@@ -162,15 +162,18 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
     if (f.type == core::ValueType::String && f.width == 1 && is_factor(origins_[i].meta)) {
       factors_.emplace(i, FactorColumn(levels_of(origins_[i].meta), n_tasks));
       datasets_.emplace_back();  // created by finish(), once every label is known
+      narrow_.push_back(false);
       continue;
     }
+    narrow_.push_back(f.type == core::ValueType::Int && !origins_[i].wide);
     const void* fill = f.type == core::ValueType::Float    ? static_cast<const void*>(&na_f)
+                       : narrow_.back()                    ? static_cast<const void*>(&core::na_int32)
                        : f.type == core::ValueType::Int    ? static_cast<const void*>(&na_i)
                        : f.type == core::ValueType::Bool   ? static_cast<const void*>(&na_b)
                        : f.type == core::ValueType::String ? static_cast<const void*>(&na_s)
                                                            : nullptr;
-    datasets_.push_back(
-        create_dataset(group_, f.name, value_type(f.type, where), n_tasks, f.width, fill, where + "/results/" + f.name));
+    datasets_.push_back(create_dataset(group_, f.name, narrow_.back() ? int32_type(where) : value_type(f.type, where),
+                                       n_tasks, f.width, fill, where + "/results/" + f.name));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
     if (f.type == core::ValueType::String) attr_str(datasets_.back().id, "na_string", na_text, where);
     write_meta(datasets_.back().id, origins_[i].meta, f.width, where);
@@ -230,6 +233,10 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
             if (out_type == core::ValueType::Float) {  // widen integers
               std::vector<double> v(cnt * w);
               core::widen_ints(col.data() + i * w, v.size(), v.data());
+              write_rows(d, off, cnt, v.data());
+            } else if (narrow_[out_of_[c]]) {
+              std::vector<std::int32_t> v(cnt * w);
+              core::narrow_ints(col.data() + i * w, v.size(), v.data());
               write_rows(d, off, cnt, v.data());
             } else {
               write_rows(d, off, cnt, col.data() + i * w);
@@ -309,7 +316,10 @@ void TableWriter::write(hid_t file, const std::string& where) const {
         write_meta(column.write(tg, f.name, at + "/" + f.name).id, meta, 1, at);
         continue;
       }
-      Dataset d = create_dataset(tg, f.name, value_type(f.type, at), n, 1, nullptr, at + "/" + f.name);
+      const auto* ints = std::get_if<std::vector<std::int64_t>>(&t.cols[c]);
+      const bool narrow = ints && core::fits_int32(ints->data(), ints->size());
+      Dataset d = create_dataset(tg, f.name, narrow ? int32_type(at) : value_type(f.type, at), n, 1, nullptr,
+                                 at + "/" + f.name);
       write_meta(d.id, meta, 1, at);
       if (f.type == core::ValueType::String) attr_str(d.id, "na_string", std::string(core::na_string), at);
       std::visit(
@@ -317,9 +327,17 @@ void TableWriter::write(hid_t file, const std::string& where) const {
             using T = typename std::decay_t<decltype(col)>::value_type;
             std::vector<T> sorted(n);
             for (std::size_t i = 0; i < n; ++i) sorted[i] = col[order[i]];
-            if constexpr (std::is_same_v<T, std::string>) write_strings(d, 0, sorted.data(), n);
-            else if constexpr (std::is_same_v<T, core::Blob>) write_blobs(d, 0, sorted.data(), n);
-            else write_rows(d, 0, n, sorted.data());
+            if constexpr (std::is_same_v<T, std::string>) {
+              write_strings(d, 0, sorted.data(), n);
+            } else if constexpr (std::is_same_v<T, core::Blob>) {
+              write_blobs(d, 0, sorted.data(), n);
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              std::vector<std::int32_t> small(narrow ? n : 0);
+              if (narrow) core::narrow_ints(sorted.data(), n, small.data());
+              write_rows(d, 0, n, narrow ? static_cast<const void*>(small.data()) : sorted.data());
+            } else {
+              write_rows(d, 0, n, sorted.data());
+            }
           },
           t.cols[c]);
     }

@@ -66,6 +66,7 @@ class FieldWriter {
   core::Schema schema_;
   std::vector<core::FieldOrigin> origins_;
   std::vector<bool> kept_;
+  std::vector<bool> narrow_;  // per file field: an integer field stored in 32 bits
   std::vector<bool> skip_;  // per batch field: a conflict, not written
   h5::Id group_;
   std::vector<Dataset> datasets_;                      // none (id < 0) for a factor, written by finish()

@@ -170,12 +170,13 @@ class Kinds {
 }  // namespace
 
 FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments,
-                      const std::vector<core::FieldMeta>& kept_meta) {
+                      const std::vector<core::FieldMeta>& kept_meta, const std::vector<bool>& kept_wide) {
   Kinds kinds;
   for (std::size_t i = 0; i < kept.size(); ++i) {
     core::FieldOrigin o;
     o.note(0, static_cast<std::uint32_t>(i), i < kept_meta.size() ? &kept_meta[i] : nullptr);
     o.first_value = 0;
+    o.wide = i < kept_wide.size() && kept_wide[i];
     kinds.add(kept[i], o, true);
   }
   for (const auto& seg : segments)

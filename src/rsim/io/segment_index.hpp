@@ -78,14 +78,17 @@ class SegmentIndex {
 //   place in that task's list; vector fields keep that task's element names
 //   (and R classes); a kept field keeps `kept_meta`, what the earlier result
 //   file says of it (output_fields()), so a rerun whose tasks fail again
-//   loses no class.
+//   loses no class;
+// - an integer field is stored in 32 bits unless a value needs 64
+//   (core::fits_int32(), FieldOrigin::wide), or `kept_wide` says so of a
+//   kept field (an earlier result file stores it in 64).
 struct FieldPlan {
   core::Schema schema;
   std::vector<core::FieldOrigin> origins;  // per field, merged over the job
   std::vector<bool> kept;                  // per field: one of the `kept` ones
 };
 FieldPlan plan_fields(const core::Schema& kept, const std::vector<SegmentEntry>& segments,
-                      const std::vector<core::FieldMeta>& kept_meta = {});
+                      const std::vector<core::FieldMeta>& kept_meta = {}, const std::vector<bool>& kept_wide = {});
 
 // The union of two sets of ranges, merged.
 TaskRanges unite(TaskRanges a, const TaskRanges& b);
