@@ -4,10 +4,12 @@
 // groups that remember creation order, scalar attributes.  Every call goes
 // through RSIM_H5.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "rsim/core/field_types.hpp"
+#include "rsim/io/chunk_stage.hpp"
 #include "rsim/io/h5.hpp"
 
 namespace rsim::io {
@@ -32,16 +34,22 @@ h5::Id ordered_group(hid_t parent, const std::string& name, const std::string& w
 // called `names`, in creation order; none for a group without members.
 void write_member_names(hid_t group, const std::vector<std::string>& names, const std::string& where);
 
-// A 1-D (width 1) or 2-D dataset of n rows, chunked at about 256 KiB;
-// `name` is stored by link_name().
+// A 1-D (width 1) or 2-D dataset of n rows, chunked at about 256 KiB,
+// numbers and enums shuffled and deflated (docs/format.md#chunking-and-compression);
+// `name` is stored by link_name().  A `staged` one gathers its rows into
+// whole chunks and compresses them itself (ChunkStage): for the per-task
+// columns, written in many blocks; flush_rows() writes what it holds.
 struct Dataset {
   h5::Id id;
   h5::Id type;
   hsize_t width = 1;
   std::string where;
+  std::shared_ptr<ChunkStage> stage;  // none: rows go straight to HDF5
 };
 Dataset create_dataset(hid_t parent, const std::string& name, h5::Id type, hsize_t n, hsize_t width,
-                       const void* fill, const std::string& where);
+                       const void* fill, const std::string& where, bool staged = false);
+// Writes the rows a staged dataset still holds; nothing for another one.
+void flush_rows(const Dataset& d);
 
 // Writes rows [offset, offset + count) from `buf` (count x width values of the dataset's type).
 void write_rows(const Dataset& d, hsize_t offset, hsize_t count, const void* buf);

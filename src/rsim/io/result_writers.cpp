@@ -85,12 +85,12 @@ TaskWriter::TaskWriter(hid_t file, hsize_t n_tasks, const std::string& where)
   const std::int32_t minus1 = -1, zero = 0;
   const std::int64_t unknown = -1;
   auto type = [&](hid_t t) { return RSIM_H5(H5Tcopy(t), where); };
-  status_ = create_dataset(group_, "status", status_type(where), n_, 1, &not_run, where + "/tasks/status");
-  elapsed_ = create_dataset(group_, "elapsed", type(H5T_NATIVE_DOUBLE), n_, 1, &nan, where + "/tasks/elapsed");
-  rank_ = create_dataset(group_, "rank", type(H5T_NATIVE_INT32), n_, 1, &minus1, where + "/tasks/rank");
-  attempts_ = create_dataset(group_, "attempts", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/attempts");
-  warnings_ = create_dataset(group_, "warnings", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/warnings");
-  rss_ = create_dataset(group_, "max_rss", type(H5T_NATIVE_INT64), n_, 1, &unknown, where + "/tasks/max_rss");
+  status_ = create_dataset(group_, "status", status_type(where), n_, 1, &not_run, where + "/tasks/status", true);
+  elapsed_ = create_dataset(group_, "elapsed", type(H5T_NATIVE_DOUBLE), n_, 1, &nan, where + "/tasks/elapsed", true);
+  rank_ = create_dataset(group_, "rank", type(H5T_NATIVE_INT32), n_, 1, &minus1, where + "/tasks/rank", true);
+  attempts_ = create_dataset(group_, "attempts", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/attempts", true);
+  warnings_ = create_dataset(group_, "warnings", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/warnings", true);
+  rss_ = create_dataset(group_, "max_rss", type(H5T_NATIVE_INT64), n_, 1, &unknown, where + "/tasks/max_rss", true);
 }
 
 void TaskWriter::write(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
@@ -104,6 +104,7 @@ void TaskWriter::write(const core::ResultBatch& b, const std::vector<core::TaskS
 }
 
 AssemblySummary TaskWriter::count() const {
+  for (const Dataset* d : {&status_, &elapsed_, &rank_, &attempts_, &warnings_, &rss_}) flush_rows(*d);
   AssemblySummary sum;
   constexpr hsize_t kBlock = 1 << 20;
   std::vector<std::int8_t> buf;
@@ -173,7 +174,7 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
                        : f.type == core::ValueType::String ? static_cast<const void*>(&na_s)
                                                            : nullptr;
     datasets_.push_back(create_dataset(group_, f.name, narrow_.back() ? int32_type(where) : value_type(f.type, where),
-                                       n_tasks, f.width, fill, where + "/results/" + f.name));
+                                       n_tasks, f.width, fill, where + "/results/" + f.name, true));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
     if (f.type == core::ValueType::String) attr_str(datasets_.back().id, "na_string", na_text, where);
     write_meta(datasets_.back().id, origins_[i].meta, f.width, where);
@@ -250,6 +251,7 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
 }
 
 void FieldWriter::finish() {
+  for (const Dataset& d : datasets_) flush_rows(d);
   for (const auto& [i, column] : factors_) {
     datasets_[i] = column.write(group_, schema_[i].name, where_ + "/results/" + schema_[i].name);
     write_meta(datasets_[i].id, origins_[i].meta, 1, where_);
