@@ -28,13 +28,15 @@ target_include_directories(Random123::Random123 INTERFACE ${RANDOM123_INCLUDE_DI
 find_package(Threads REQUIRED)
 
 # JSON (status feed, error logs, `rsim inspect`, `rsim --task`), SHA-256
-# (nettle), CSV (libcsv) and deflate (libdeflate): Debian's libraries, not
+# (nettle), CSV (libcsv), deflate (libdeflate) and checksums (xxHash): Debian's libraries, not
 # hand-written code.
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET GLOBAL nettle)
 # deflate for the result file's chunks (io/chunk_stage.hpp)
 pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET GLOBAL libdeflate)
+# checksums of checkpoint segments (io/checkpoint.cpp)
+pkg_check_modules(LIBXXHASH REQUIRED IMPORTED_TARGET GLOBAL libxxhash)
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
 find_library(LIBCSV_LIBRARY csv REQUIRED)
 add_library(LibCsv::LibCsv UNKNOWN IMPORTED GLOBAL)

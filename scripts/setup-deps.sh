@@ -10,7 +10,7 @@ core_pkgs=(
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-program-options-dev
   libtomlplusplus-dev librandom123-dev
-  nlohmann-json3-dev nettle-dev libcsv-dev libdeflate-dev
+  nlohmann-json3-dev nettle-dev libcsv-dev libdeflate-dev libxxhash-dev
   libgtest-dev libbenchmark-dev
   r-base-dev r-cran-rinside r-cran-rcpp r-cran-hdf5r
   r-cran-testthat r-cran-processx r-cran-cli r-cran-jsonlite r-cran-globals r-cran-parallelly r-cran-digest

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "rsim/core/error.hpp"
 #include "rsim/io/checkpoint.hpp"
@@ -274,4 +276,61 @@ TEST(FieldPlan, UnionOrderedByLowestTaskThenPositionInAnySegmentOrder) {
   EXPECT_EQ(p1.schema[1].type, core::ValueType::Float);
   EXPECT_EQ(p1.origins[2].meta, (core::FieldMeta{{"element_names", {"x", "y"}}}));
   EXPECT_EQ(p2.origins[2].meta, p1.origins[2].meta);
+}
+
+namespace {
+// `seg` (format 5, fields without meta) rewritten as rsim wrote format 4:
+// no byte saying which integer fields need 64 bits, an FNV-1a checksum.
+std::string as_format4(const std::string& seg, std::size_t n_fields) {
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, seg.data() + at, 4);
+    return v;
+  };
+  std::size_t at = 8 + 4;                 // magic, format
+  at += 4 + u32(at) + 4 + 8;              // identity, rank, run id
+  const std::uint32_t nf = u32(at);
+  at += 4;
+  for (std::uint32_t f = 0; f < nf; ++f) at += 4 + u32(at) + 1 + 4;  // name, type, width
+  std::string out = seg.substr(0, at);
+  for (std::size_t f = 0; f < n_fields; ++f, at += 8 + 4 + 8 + 1 + 4) {
+    out += seg.substr(at, 8 + 4 + 8);  // first_task, position, first_value; the width byte dropped
+    out += seg.substr(at + 21, 4);     // an empty meta
+  }
+  out += seg.substr(at, seg.size() - 16 - at);
+  const std::uint32_t four = 4;
+  std::memcpy(&out[8], &four, 4);
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const char c : out) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  out.append(reinterpret_cast<const char*>(&h), 8);
+  return out + seg.substr(seg.size() - 8);
+}
+}  // namespace
+
+TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) {
+  core::ResultBatch b({{"k", core::ValueType::Int}, {"x", core::ValueType::Float}});
+  for (std::uint64_t t = 0; t < 5; ++t) {
+    auto row = b.begin_row(t);
+    row.set_int(0, static_cast<std::int64_t>(t));
+    row.set_float(1, 0.5);
+    b.end_row(core::TaskStatus::ok, 0.1, 1);
+  }
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+  const std::string path = io::list_segments(dir_.string()).at(0);
+  const io::Segment now = io::read_segment(path);
+  EXPECT_EQ(now.header.format, 5u);
+  EXPECT_FALSE(now.header.origins[0].wide) << "0..4 fit 32 bits";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format4(bytes, 2);
+  const io::Segment old = io::read_segment(path);
+  EXPECT_EQ(old.header.format, 4u);
+  EXPECT_TRUE(old.header.origins[0].wide) << "format 4 does not say: taken as 64-bit";
+  EXPECT_FALSE(old.header.origins[1].wide);
+  EXPECT_EQ(old.header.origins[0].first_value, 0u);
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(old.batch.columns()[0]),
+            std::get<std::vector<std::int64_t>>(b.columns()[0]));
 }
