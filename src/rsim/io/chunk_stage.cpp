@@ -1,13 +1,14 @@
 #include "rsim/io/chunk_stage.hpp"
 
-#include <libdeflate.h>
-
-#include <algorithm>
 #include <cstring>
-#include <new>
-#include <stdexcept>
+
+#include "rsim/io/deflate_pool.hpp"
 
 namespace rsim::io {
+
+namespace {
+constexpr std::size_t kInFlight = 8;  // chunks of one dataset being compressed at once
+}
 
 ChunkStage::ChunkStage(hsize_t n_rows, hsize_t chunk_rows, std::size_t row_bytes, std::size_t value_bytes,
                        const void* fill, int level)
@@ -15,14 +16,11 @@ ChunkStage::ChunkStage(hsize_t n_rows, hsize_t chunk_rows, std::size_t row_bytes
       chunk_rows_(chunk_rows),
       row_bytes_(row_bytes),
       value_bytes_(value_bytes),
+      level_(level),
       fill_(value_bytes, 0),
-      written_((n_rows + chunk_rows - 1) / chunk_rows, false),
-      compressor_(libdeflate_alloc_compressor(level)) {
-  if (!compressor_) throw std::bad_alloc();
+      state_((n_rows + chunk_rows - 1) / chunk_rows, kHeld) {
   if (fill) std::memcpy(fill_.data(), fill, value_bytes);
 }
-
-ChunkStage::~ChunkStage() { libdeflate_free_compressor(static_cast<libdeflate_compressor*>(compressor_)); }
 
 hsize_t ChunkStage::rows_in(hsize_t chunk) const { return std::min(chunk_rows_, n_rows_ - chunk * chunk_rows_); }
 
@@ -43,36 +41,35 @@ void ChunkStage::stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, co
       ++p.filled;
     }
   if (p.filled < rows_in(chunk)) return;
-  put(dset, chunk, p, where);
+  std::vector<char> bytes = std::move(p.bytes);
   pending_.erase(it);
+  hand_on(dset, chunk, std::move(bytes), where);
 }
 
-// HDF5's shuffle filter (bytes of each value position together), then a
-// zlib stream as its deflate filter writes, then the chunk as it is stored.
-void ChunkStage::put(hid_t dset, hsize_t chunk, const Pending& p, const std::string& where) {
-  const std::size_t n = p.bytes.size(), values = n / value_bytes_;
-  const char* data = p.bytes.data();
-  if (value_bytes_ > 1) {
-    shuffled_.resize(n);
-    for (std::size_t b = 0; b < value_bytes_; ++b)
-      for (std::size_t i = 0; i < values; ++i) shuffled_[b * values + i] = data[i * value_bytes_ + b];
-    data = shuffled_.data();
+void ChunkStage::hand_on(hid_t dset, hsize_t chunk, std::vector<char> bytes, const std::string& where) {
+  state_[chunk] = kCompressing;
+  in_flight_.push_back({chunk, deflate_later(std::move(bytes), value_bytes_, level_)});
+  drain(dset, where, kInFlight);
+}
+
+void ChunkStage::drain(hid_t dset, const std::string& where, std::size_t keep) {
+  while (in_flight_.size() > keep) {
+    InFlight& f = in_flight_.front();
+    const std::vector<char> packed = f.packed.get();
+    const hsize_t offset[2] = {f.chunk * chunk_rows_, 0};
+    RSIM_H5_CHECK(H5Dwrite_chunk(dset, H5P_DEFAULT, 0, offset, packed.size(), packed.data()), where);
+    state_[f.chunk] = kWritten;
+    in_flight_.pop_front();
   }
-  auto* c = static_cast<libdeflate_compressor*>(compressor_);
-  packed_.resize(libdeflate_zlib_compress_bound(c, n));
-  const std::size_t size = libdeflate_zlib_compress(c, data, n, packed_.data(), packed_.size());
-  if (size == 0) throw std::logic_error("ChunkStage: libdeflate output exceeds its own bound");
-  const hsize_t offset[2] = {chunk * chunk_rows_, 0};
-  RSIM_H5_CHECK(H5Dwrite_chunk(dset, H5P_DEFAULT, 0, offset, size, packed_.data()), where);
-  written_[chunk] = true;
 }
 
 void ChunkStage::flush(hid_t dset, const std::string& where) {
   std::vector<hsize_t> chunks;
   for (const auto& [chunk, p] : pending_) chunks.push_back(chunk);
-  std::sort(chunks.begin(), chunks.end());  // file offsets in order: the same file for the same rows
-  for (const hsize_t c : chunks) put(dset, c, pending_.at(c), where);
+  std::sort(chunks.begin(), chunks.end());  // the same order for the same rows
+  for (const hsize_t c : chunks) hand_on(dset, c, std::move(pending_.at(c).bytes), where);
   pending_.clear();
+  drain(dset, where, 0);
 }
 
 }  // namespace rsim::io

@@ -1,14 +1,17 @@
 #pragma once
 // The rows of one compressed dataset, gathered chunk by chunk in memory and
-// written once each chunk is whole: shuffled and deflated here (libdeflate,
-// about twice zlib's speed) and handed to HDF5 with H5Dwrite_chunk.  The
-// dataset declares HDF5's own shuffle and deflate filters, so any reader
-// decodes the chunks.  A row of a chunk already written (a rerun's row
-// replacing an earlier one) goes through HDF5's filters instead, which read
-// the chunk back; either way each chunk holds the latest rows.
+// written once each chunk is whole: compressed on worker threads
+// (deflate_pool.hpp) and handed to HDF5 with H5Dwrite_chunk, in the order
+// they became whole.  The dataset declares HDF5's own shuffle and deflate
+// filters, so any reader decodes the chunks.  A row of a chunk already
+// handed on (a rerun's row replacing an earlier one) goes through HDF5's
+// filters instead, which read the chunk back; either way each chunk holds
+// the latest rows.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,20 +27,21 @@ class ChunkStage {
   // filter declares); `fill` is one value (nullptr: zeros).
   ChunkStage(hsize_t n_rows, hsize_t chunk_rows, std::size_t row_bytes, std::size_t value_bytes, const void* fill,
              int level);
-  ChunkStage(const ChunkStage&) = delete;
-  ChunkStage& operator=(const ChunkStage&) = delete;
-  ~ChunkStage();
 
   // Rows [off, off + cnt) from `buf`.  `direct` writes rows of chunks
-  // already written through HDF5 (rows [o, o + c) from `src`).
+  // already handed on through HDF5 (rows [o, o + c) from `src`).
   template <class Direct>
   void write(hid_t dset, hsize_t off, hsize_t cnt, const void* buf, const std::string& where, Direct direct) {
     const auto* src = static_cast<const char*>(buf);
     while (cnt > 0) {
       const hsize_t chunk = off / chunk_rows_;
       const hsize_t take = std::min(cnt, (chunk + 1) * chunk_rows_ - off);
-      if (written_[chunk]) direct(off, take, src);
-      else stage(dset, chunk, off - chunk * chunk_rows_, take, src, where);
+      if (state_[chunk] == kHeld) {
+        stage(dset, chunk, off - chunk * chunk_rows_, take, src, where);
+      } else {
+        if (state_[chunk] == kCompressing) drain(dset, where, 0);
+        direct(off, take, src);
+      }
       off += take;
       cnt -= take;
       src += take * row_bytes_;
@@ -47,22 +51,29 @@ class ChunkStage {
   void flush(hid_t dset, const std::string& where);
 
  private:
+  enum : std::uint8_t { kHeld, kCompressing, kWritten };  // per chunk
   struct Pending {
     std::vector<char> bytes;
     std::vector<bool> have;  // per row of the chunk
     hsize_t filled = 0;
   };
+  struct InFlight {
+    hsize_t chunk;
+    std::future<std::vector<char>> packed;
+  };
   hsize_t rows_in(hsize_t chunk) const;
   void stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, const char* src, const std::string& where);
-  void put(hid_t dset, hsize_t chunk, const Pending& p, const std::string& where);
+  void hand_on(hid_t dset, hsize_t chunk, std::vector<char> bytes, const std::string& where);
+  // Writes compressed chunks, oldest first, until at most `keep` are in flight.
+  void drain(hid_t dset, const std::string& where, std::size_t keep);
 
   hsize_t n_rows_, chunk_rows_;
   std::size_t row_bytes_, value_bytes_;
+  int level_;
   std::vector<char> fill_;  // one value
-  std::vector<bool> written_;
+  std::vector<std::uint8_t> state_;
   std::unordered_map<hsize_t, Pending> pending_;
-  std::vector<char> shuffled_, packed_;
-  void* compressor_;  // libdeflate_compressor
+  std::deque<InFlight> in_flight_;
 };
 
 }  // namespace rsim::io

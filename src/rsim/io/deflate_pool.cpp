@@ -1,0 +1,122 @@
+#include "rsim/io/deflate_pool.hpp"
+
+#include <libdeflate.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <thread>
+
+namespace rsim::io {
+
+namespace {
+
+// One compressor per thread and level (a libdeflate compressor is not shared).
+libdeflate_compressor* compressor(int level) {
+  struct Cache {
+    libdeflate_compressor* by_level[13] = {};
+    ~Cache() {
+      for (auto* c : by_level) libdeflate_free_compressor(c);
+    }
+  };
+  thread_local Cache cache;
+  level = std::clamp(level, 1, 12);
+  if (!cache.by_level[level]) cache.by_level[level] = libdeflate_alloc_compressor(level);
+  if (!cache.by_level[level]) throw std::bad_alloc();
+  return cache.by_level[level];
+}
+
+// Workers beside the calling thread: one less than the CPUs this process
+// may run on (a launcher that binds each rank to a core leaves none: the
+// chunks are then compressed inline), at most 4.
+unsigned worker_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return static_cast<unsigned>(std::clamp(cpus - 1, 0, 4));
+}
+
+class Pool {
+ public:
+  explicit Pool(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+  }
+  bool empty() const { return workers_.empty(); }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  void add(std::packaged_task<std::vector<char>()> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::packaged_task<std::vector<char>()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, nothing left
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();  // an exception goes to the future
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<std::vector<char>()>> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
+std::vector<char> deflate_now(const std::vector<char>& chunk, std::size_t value_bytes, int level) {
+  thread_local std::vector<char> shuffled, packed;  // reused: no fresh pages per chunk
+  const std::size_t n = chunk.size();
+  const char* data = chunk.data();
+  if (value_bytes > 1) {  // HDF5's shuffle: byte k of every value, for k = 0, 1, ...
+    const std::size_t values = n / value_bytes;
+    if (shuffled.size() < n) shuffled.resize(n);
+    for (std::size_t b = 0; b < value_bytes; ++b)
+      for (std::size_t i = 0; i < values; ++i) shuffled[b * values + i] = data[i * value_bytes + b];
+    data = shuffled.data();
+  }
+  libdeflate_compressor* c = compressor(level);
+  const std::size_t bound = libdeflate_zlib_compress_bound(c, n);
+  if (packed.size() < bound) packed.resize(bound);
+  const std::size_t size = libdeflate_zlib_compress(c, data, n, packed.data(), bound);
+  if (size == 0) throw std::logic_error("deflate: libdeflate output exceeds its own bound");
+  return std::vector<char>(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(size));
+}
+
+std::future<std::vector<char>> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
+  static Pool pool(worker_count());
+  if (pool.empty()) {
+    std::promise<std::vector<char>> now;
+    now.set_value(deflate_now(chunk, value_bytes, level));
+    return now.get_future();
+  }
+  std::packaged_task<std::vector<char>()> job(
+      [chunk = std::move(chunk), value_bytes, level] { return deflate_now(chunk, value_bytes, level); });
+  auto done = job.get_future();
+  pool.add(std::move(job));
+  return done;
+}
+
+}  // namespace rsim::io
