@@ -31,15 +31,18 @@ void ChunkStage::stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, co
   if (fresh) {
     // A whole chunk, edge chunks too (HDF5 stores every chunk at full size).
     p.bytes.resize(chunk_rows_ * row_bytes_);
-    for (std::size_t at = 0; at < p.bytes.size(); at += value_bytes_) std::memcpy(&p.bytes[at], fill_.data(), value_bytes_);
-    p.have.assign(chunk_rows_, false);
+    std::memcpy(p.bytes.data(), fill_.data(), value_bytes_);
+    for (std::size_t done = value_bytes_; done < p.bytes.size(); done *= 2)  // the fill value, doubling the copy
+      std::memcpy(&p.bytes[done], p.bytes.data(), std::min(done, p.bytes.size() - done));
+    p.have.assign(chunk_rows_, 0);
   }
   std::memcpy(&p.bytes[first * row_bytes_], src, cnt * row_bytes_);
-  for (hsize_t r = first; r < first + cnt; ++r)
-    if (!p.have[r]) {
-      p.have[r] = true;
-      ++p.filled;
-    }
+  hsize_t fresh_rows = 0;
+  for (hsize_t r = first; r < first + cnt; ++r) {
+    fresh_rows += p.have[r] ^ 1u;
+    p.have[r] = 1;
+  }
+  p.filled += fresh_rows;
   if (p.filled < rows_in(chunk)) return;
   std::vector<char> bytes = std::move(p.bytes);
   pending_.erase(it);

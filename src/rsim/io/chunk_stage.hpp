@@ -54,7 +54,7 @@ class ChunkStage {
   enum : std::uint8_t { kHeld, kCompressing, kWritten };  // per chunk
   struct Pending {
     std::vector<char> bytes;
-    std::vector<bool> have;  // per row of the chunk
+    std::vector<std::uint8_t> have;  // per row of the chunk: 1 once written
     hsize_t filled = 0;
   };
   struct InFlight {
