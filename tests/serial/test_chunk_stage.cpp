@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "rsim/io/h5_write.hpp"
@@ -16,7 +17,7 @@ using namespace rsim;
 
 TEST(ChunkStage, RowsInAnyOrderReadBackThroughHdf5sFiltersWithFillsAndReplacedRows) {
   const fs::path path = fs::temp_directory_path() / ("rsim-stage-" + std::to_string(::getpid()) + ".h5");
-  constexpr hsize_t n = 100000, width = 3;  // 16,384 rows a chunk (256 KiB of 3 doubles): 7 chunks, the last partial
+  constexpr hsize_t n = 100000, width = 3;  // 10,922 rows a chunk (256 KiB of 3 doubles): 10 chunks, the last partial
   const double fill = -1.5;
   std::vector<double> want(n * width, fill);
   {
@@ -46,5 +47,44 @@ TEST(ChunkStage, RowsInAnyOrderReadBackThroughHdf5sFiltersWithFillsAndReplacedRo
   ASSERT_GE(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, got.data()), 0);
   for (hsize_t i = 0; i < n * width; ++i)
     if (got[i] != want[i]) FAIL() << "value " << i << " (row " << i / width << "): " << got[i] << " != " << want[i];
+  hsize_t n_chunks = 0;
+  io::h5::Id space(H5Dget_space(d));
+  ASSERT_GE(H5Dget_num_chunks(d, space, &n_chunks), 0);
+  EXPECT_EQ(n_chunks, 8u) << "chunks 7 and 9 hold no row: never written, read as the fill value";
+  unsigned mask = 9;
+  ASSERT_GE(H5Dget_chunk_info(d, space, 3, nullptr, &mask, nullptr, nullptr), 0);
+  EXPECT_EQ(mask, 0u) << "counting numbers deflate well: shuffled and deflated";
+  fs::remove(path);
+}
+
+TEST(ChunkStage, ChunksThatDeflateWouldBarelyShrinkAreStoredAsTheyAreAndReadBack) {
+  const fs::path path = fs::temp_directory_path() / ("rsim-stage-raw-" + std::to_string(::getpid()) + ".h5");
+  constexpr hsize_t n = 70000;  // 32,768 doubles a chunk
+  std::mt19937_64 gen(20261203);
+  std::uniform_real_distribution<double> unif;
+  std::vector<double> x(n);
+  for (auto& v : x) v = unif(gen);
+  for (hsize_t i = 65536; i < n; ++i) x[i] = 0.25;  // the last chunk: one value, deflates to almost nothing
+  {
+    io::h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    const double fill = 0;
+    io::Dataset d = io::create_dataset(file, "u", io::h5::Id(H5Tcopy(H5T_NATIVE_DOUBLE)), n, 1, &fill, "t", true);
+    io::write_rows(d, 0, n, x.data());
+    io::flush_rows(d);
+  }
+  io::h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  io::h5::Id d(H5Dopen2(file, "u", H5P_DEFAULT));
+  std::vector<double> got(n);
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, got.data()), 0);
+  EXPECT_EQ(got, x);
+  io::h5::Id space(H5Dget_space(d));
+  unsigned masks[3] = {9, 9, 9};
+  hsize_t sizes[3] = {0, 0, 0};
+  for (hsize_t c = 0; c < 3; ++c)
+    ASSERT_GE(H5Dget_chunk_info(d, space, c, nullptr, &masks[c], nullptr, &sizes[c]), 0);
+  EXPECT_EQ(masks[0], 3u) << "uniform doubles: both filters skipped";
+  EXPECT_EQ(sizes[0], 32768u * 8);
+  EXPECT_EQ(masks[2], 0u);
+  EXPECT_LT(sizes[2], 4096u);
   fs::remove(path);
 }

@@ -58,9 +58,10 @@ void ChunkStage::hand_on(hid_t dset, hsize_t chunk, std::vector<char> bytes, con
 void ChunkStage::drain(hid_t dset, const std::string& where, std::size_t keep) {
   while (in_flight_.size() > keep) {
     InFlight& f = in_flight_.front();
-    const std::vector<char> packed = f.packed.get();
+    const Packed packed = f.packed.get();
     const hsize_t offset[2] = {f.chunk * chunk_rows_, 0};
-    RSIM_H5_CHECK(H5Dwrite_chunk(dset, H5P_DEFAULT, 0, offset, packed.size(), packed.data()), where);
+    RSIM_H5_CHECK(H5Dwrite_chunk(dset, H5P_DEFAULT, packed.filter_mask, offset, packed.bytes.size(), packed.bytes.data()),
+                  where);
     state_[f.chunk] = kWritten;
     in_flight_.pop_front();
   }

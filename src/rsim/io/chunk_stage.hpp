@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rsim/io/deflate_pool.hpp"
 #include "rsim/io/h5.hpp"
 
 namespace rsim::io {
@@ -59,7 +60,7 @@ class ChunkStage {
   };
   struct InFlight {
     hsize_t chunk;
-    std::future<std::vector<char>> packed;
+    std::future<Packed> packed;
   };
   hsize_t rows_in(hsize_t chunk) const;
   void stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, const char* src, const std::string& where);

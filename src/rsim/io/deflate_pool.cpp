@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -55,7 +56,7 @@ class Pool {
     cv_.notify_all();
     for (auto& w : workers_) w.join();
   }
-  void add(std::packaged_task<std::vector<char>()> job) {
+  void add(std::packaged_task<Packed()> job) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       jobs_.push_back(std::move(job));
@@ -66,7 +67,7 @@ class Pool {
  private:
   void work() {
     for (;;) {
-      std::packaged_task<std::vector<char>()> job;
+      std::packaged_task<Packed()> job;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
@@ -79,14 +80,33 @@ class Pool {
   }
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::packaged_task<std::vector<char>()>> jobs_;
+  std::deque<std::packaged_task<Packed()>> jobs_;
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };
 
 }  // namespace
 
-std::vector<char> deflate_now(const std::vector<char>& chunk, std::size_t value_bytes, int level) {
+namespace {
+constexpr std::size_t kSamplePerPlane = 4096;  // bytes of each byte position the sample takes
+constexpr double kWorthIt = 0.8;              // deflate a chunk whose sample shrinks below this
+
+// True if the start of every byte plane of `shuffled` deflates to under
+// kWorthIt of its size: a 1/8 to 1/64 sample that decides by the chunk's bytes alone.
+bool worth_deflating(libdeflate_compressor* c, const char* shuffled, std::size_t n, std::size_t planes,
+                     std::vector<char>& scratch) {
+  const std::size_t plane = n / planes, take = std::min(plane, kSamplePerPlane);
+  if (take * planes * 4 > n) return true;  // a small chunk: just deflate it
+  std::vector<char> sample(take * planes);
+  for (std::size_t b = 0; b < planes; ++b) std::memcpy(&sample[b * take], shuffled + b * plane, take);
+  const std::size_t bound = libdeflate_zlib_compress_bound(c, sample.size());
+  if (scratch.size() < bound) scratch.resize(bound);
+  const std::size_t size = libdeflate_zlib_compress(c, sample.data(), sample.size(), scratch.data(), bound);
+  return size > 0 && static_cast<double>(size) < kWorthIt * static_cast<double>(sample.size());
+}
+}  // namespace
+
+Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) {
   thread_local std::vector<char> shuffled, packed;  // reused: no fresh pages per chunk
   const std::size_t n = chunk.size();
   const char* data = chunk.data();
@@ -98,22 +118,23 @@ std::vector<char> deflate_now(const std::vector<char>& chunk, std::size_t value_
     data = shuffled.data();
   }
   libdeflate_compressor* c = compressor(level);
+  if (!worth_deflating(c, data, n, value_bytes, packed)) return {std::move(chunk), 3};
   const std::size_t bound = libdeflate_zlib_compress_bound(c, n);
   if (packed.size() < bound) packed.resize(bound);
   const std::size_t size = libdeflate_zlib_compress(c, data, n, packed.data(), bound);
   if (size == 0) throw std::logic_error("deflate: libdeflate output exceeds its own bound");
-  return std::vector<char>(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(size));
+  return {std::vector<char>(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(size)), 0};
 }
 
-std::future<std::vector<char>> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
+std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
   static Pool pool(worker_count());
   if (pool.empty()) {
-    std::promise<std::vector<char>> now;
-    now.set_value(deflate_now(chunk, value_bytes, level));
+    std::promise<Packed> now;
+    now.set_value(deflate_now(std::move(chunk), value_bytes, level));
     return now.get_future();
   }
-  std::packaged_task<std::vector<char>()> job(
-      [chunk = std::move(chunk), value_bytes, level] { return deflate_now(chunk, value_bytes, level); });
+  std::packaged_task<Packed()> job(
+      [chunk = std::move(chunk), value_bytes, level]() mutable { return deflate_now(std::move(chunk), value_bytes, level); });
   auto done = job.get_future();
   pool.add(std::move(job));
   return done;
