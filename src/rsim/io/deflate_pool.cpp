@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "rsim/core/cpus.hpp"
+
 namespace rsim::io {
 
 namespace {
@@ -32,20 +34,35 @@ libdeflate_compressor* compressor(int level) {
   return cache.by_level[level];
 }
 
-// Workers beside the calling thread: one less than the CPUs this process
-// may run on (a launcher that binds each rank to a core leaves none: the
-// chunks are then compressed inline), at most 4.
-unsigned worker_count() {
+std::mutex g_cpus_mutex;
+std::vector<int> g_cpus;  // set_compression_cpus(); empty: this process's own
+
+// Workers beside the calling thread: one less than the CPUs they may use
+// (set_compression_cpus(), else this process's affinity), at most 4; none
+// for a single CPU: the chunks are then compressed inline.
+std::vector<int> worker_cpus() {
+  std::lock_guard<std::mutex> lock(g_cpus_mutex);
+  return g_cpus.empty() ? core::allowed_cpus() : g_cpus;
+}
+
+// Pins the calling thread to `cpus` (best effort: an unknown CPU leaves it as it is).
+void pin_to(const std::vector<int>& cpus) {
   cpu_set_t set;
   CPU_ZERO(&set);
-  const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return static_cast<unsigned>(std::clamp(cpus - 1, 0, 4));
+  for (const int c : cpus)
+    if (c >= 0 && c < CPU_SETSIZE) CPU_SET(c, &set);
+  if (CPU_COUNT(&set) > 0) ::sched_setaffinity(0, sizeof set, &set);
 }
 
 class Pool {
  public:
-  explicit Pool(unsigned n) {
-    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+  explicit Pool(const std::vector<int>& cpus) {
+    const std::size_t n = std::min<std::size_t>(cpus.empty() ? 0 : cpus.size() - 1, 4);
+    for (std::size_t i = 0; i < n; ++i)
+      workers_.emplace_back([this, cpus] {
+        pin_to(cpus);
+        work();
+      });
   }
   bool empty() const { return workers_.empty(); }
   ~Pool() {
@@ -127,7 +144,7 @@ Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) 
 }
 
 std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
-  static Pool pool(worker_count());
+  static Pool pool(worker_cpus());
   if (pool.empty()) {
     std::promise<Packed> now;
     now.set_value(deflate_now(std::move(chunk), value_bytes, level));
@@ -138,6 +155,11 @@ std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_byt
   auto done = job.get_future();
   pool.add(std::move(job));
   return done;
+}
+
+void set_compression_cpus(std::vector<int> cpus) {
+  std::lock_guard<std::mutex> lock(g_cpus_mutex);
+  g_cpus = std::move(cpus);
 }
 
 }  // namespace rsim::io

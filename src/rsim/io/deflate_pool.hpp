@@ -3,9 +3,8 @@
 // assembly goes on reading checkpoints: HDF5's shuffle filter done by hand,
 // then a zlib stream (libdeflate) as HDF5's deflate filter writes it.  The
 // bytes depend on the chunk alone, never on which thread made them.  One
-// worker less than the CPUs the process may run on, at most 4, started on
-// first use; none (compression on the calling thread) for a rank bound to
-// one core, as mpirun binds ranks by default.
+// worker less than the CPUs they may use, at most 4, started on first use;
+// none (compression on the calling thread) for a single CPU.
 #include <cstddef>
 #include <cstdint>
 #include <future>
@@ -28,5 +27,10 @@ std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_byt
 
 // The same, on the calling thread.
 Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level);
+
+// The CPUs the workers may use, before the first chunk: the job's idle
+// ranks' CPUs on this host (a launcher binds each rank to its own core;
+// while rank 0 assembles, the others wait).  Default: this process's own.
+void set_compression_cpus(std::vector<int> cpus);
 
 }  // namespace rsim::io

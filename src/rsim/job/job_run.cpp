@@ -22,11 +22,13 @@
 #include "rsim/job/task_loop.hpp"
 #include "rsim/job/signals.hpp"
 #include "rsim/core/clock.hpp"
+#include "rsim/core/cpus.hpp"
 #include "rsim/grid/grid_reader.hpp"
 #include "rsim/grid/task_space.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/output_reader.hpp"
 #include "rsim/io/data_loader.hpp"
+#include "rsim/io/deflate_pool.hpp"
 #include "rsim/io/task_marker.hpp"
 #include "rsim/io/run_lock.hpp"
 #include "rsim/core/process_memory.hpp"
@@ -264,13 +266,27 @@ class JobRun {
   // in the checkpoint folder, so an interrupted or killed run is remembered.
   void start_record(std::uint64_t run_id) {
     const std::vector<std::string> hosts = comm_.gather(this_host());
+    const std::vector<std::string> cpus = comm_.gather(core::cpus_text(core::allowed_cpus()));
     if (comm_.rank() != 0) return;
     rank_hosts_ = hosts;
+    share_idle_cpus(hosts, cpus);
     record_ = {run_id, created_, "", "running", static_cast<std::uint32_t>(comm_.size()), {}, 0,
                opt_.rerun_failed ? "--rerun-failed" : (opt_.fresh ? "--fresh" : "")};
     for (const auto& h : hosts)
       if (std::find(record_.hosts.begin(), record_.hosts.end(), h) == record_.hosts.end()) record_.hosts.push_back(h);
     record_run(ckpt_, record_);
+  }
+
+  // While rank 0 assembles the result file, the other ranks wait: the CPUs
+  // of those on its host compress the file's chunks (io::set_compression_cpus()).
+  static void share_idle_cpus(const std::vector<std::string>& hosts, const std::vector<std::string>& cpus) {
+    std::vector<int> on_host;
+    for (std::size_t r = 0; r < hosts.size() && r < cpus.size(); ++r)
+      if (hosts[r] == hosts[0])
+        for (const int c : core::parse_cpus(cpus[r]))
+          if (std::find(on_host.begin(), on_host.end(), c) == on_host.end()) on_host.push_back(c);
+    std::sort(on_host.begin(), on_host.end());
+    io::set_compression_cpus(on_host);
   }
 
   std::vector<sched::Chunk> pending() const {
