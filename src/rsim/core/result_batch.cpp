@@ -160,6 +160,19 @@ void ResultBatch::append_meta(std::uint64_t task, TaskStatus s, double elapsed_s
   max_rss_.push_back(max_rss);
 }
 
+void ResultBatch::set_meta(Meta m) {
+  const std::size_t n = m.task.size();
+  if (!task_.empty() || m.status.size() != n || m.elapsed.size() != n || m.attempts.size() != n ||
+      m.warnings.size() != n || m.max_rss.size() != n)
+    throw std::logic_error("ResultBatch::set_meta: an empty batch and one value per row in each");
+  task_ = std::move(m.task);
+  status_ = std::move(m.status);
+  elapsed_ = std::move(m.elapsed);
+  attempts_ = std::move(m.attempts);
+  warnings_ = std::move(m.warnings);
+  max_rss_ = std::move(m.max_rss);
+}
+
 void ResultBatch::clear() {
   task_.clear();
   status_.clear();

@@ -141,6 +141,16 @@ class ResultBatch {
   // Appends a finished row wholesale (used when reading batches back).
   void append_meta(std::uint64_t task, TaskStatus s, double elapsed_s, std::int32_t attempts,
                    std::int32_t warnings, std::int64_t max_rss);
+  // The bookkeeping of every row at once, into an empty batch (one vector
+  // each, of the same length): a checkpoint read back without a copy per row.
+  struct Meta {
+    std::vector<std::uint64_t> task;
+    std::vector<TaskStatus> status;
+    std::vector<double> elapsed;
+    std::vector<std::int32_t> attempts, warnings;
+    std::vector<std::int64_t> max_rss;
+  };
+  void set_meta(Meta m);
 
  private:
   friend class RowWriter;

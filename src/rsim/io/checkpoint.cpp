@@ -416,22 +416,17 @@ Segment read_segment(const std::string& path) {
   seg.batch.reset_schema(seg.header.schema);
   seg.batch.set_origins(seg.header.origins);
   const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
-  std::vector<std::uint64_t> tasks;
-  std::vector<core::TaskStatus> status;
-  std::vector<double> elapsed;
-  std::vector<std::int32_t> attempts, warnings;
-  std::vector<std::int64_t> max_rss;
-  r.get_vec(tasks, n);
-  r.get_vec(status, n);
-  r.get_vec(elapsed, n);
-  r.get_vec(attempts, n);
-  r.get_vec(warnings, n);
-  r.get_vec(max_rss, n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (static_cast<std::uint8_t>(status[i]) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
+  core::ResultBatch::Meta meta;
+  r.get_vec(meta.task, n);
+  r.get_vec(meta.status, n);
+  r.get_vec(meta.elapsed, n);
+  r.get_vec(meta.attempts, n);
+  r.get_vec(meta.warnings, n);
+  r.get_vec(meta.max_rss, n);
+  for (const core::TaskStatus s : meta.status)
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
       r.corrupt("unknown task status");
-    seg.batch.append_meta(tasks[i], status[i], elapsed[i], attempts[i], warnings[i], max_rss[i]);
-  }
+  seg.batch.set_meta(std::move(meta));
   get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n);
   for (int kind = 0; kind < 2; ++kind) {
     const auto ne = r.get<std::uint64_t>();
