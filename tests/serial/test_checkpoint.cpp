@@ -279,9 +279,14 @@ TEST(FieldPlan, UnionOrderedByLowestTaskThenPositionInAnySegmentOrder) {
 }
 
 namespace {
-// `seg` (format 5, fields without meta) rewritten as rsim wrote format 4:
-// no byte saying which integer fields need 64 bits, an FNV-1a checksum.
-std::string as_format4(const std::string& seg, std::size_t n_fields) {
+// `seg` (format 5 of batch `b`: fields without meta, no errors, no
+// tables) rewritten as rsim wrote format 4: no byte saying which integer
+// fields need 64 bits, every bookkeeping column in full, an FNV-1a checksum.
+template <class T>
+void append(std::string& out, const std::vector<T>& v) {
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+std::string as_format4(const std::string& seg, const core::ResultBatch& b) {
   auto u32 = [&](std::size_t at) {
     std::uint32_t v;
     std::memcpy(&v, seg.data() + at, 4);
@@ -293,11 +298,21 @@ std::string as_format4(const std::string& seg, std::size_t n_fields) {
   at += 4;
   for (std::uint32_t f = 0; f < nf; ++f) at += 4 + u32(at) + 1 + 4;  // name, type, width
   std::string out = seg.substr(0, at);
-  for (std::size_t f = 0; f < n_fields; ++f, at += 8 + 4 + 8 + 1 + 4) {
+  for (std::uint32_t f = 0; f < nf; ++f, at += 8 + 4 + 8 + 1 + 4) {
     out += seg.substr(at, 8 + 4 + 8);  // first_task, position, first_value; the width byte dropped
     out += seg.substr(at + 21, 4);     // an empty meta
   }
-  out += seg.substr(at, seg.size() - 16 - at);
+  const std::uint64_t n = b.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  append(out, b.tasks());
+  append(out, b.status());
+  append(out, b.elapsed());
+  append(out, b.attempts());
+  append(out, b.warnings());
+  append(out, b.max_rss());
+  append(out, std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  append(out, std::get<std::vector<double>>(b.columns()[1]));
+  out.append(std::string(8 + 8 + 4, '\0'));  // no errors, no warnings, no tables
   const std::uint32_t four = 4;
   std::memcpy(&out[8], &four, 4);
   std::uint64_t h = 1469598103934665603ULL;
@@ -325,7 +340,7 @@ TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) 
     std::ifstream in(path, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format4(bytes, 2);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format4(bytes, b);
   const io::Segment old = io::read_segment(path);
   EXPECT_EQ(old.header.format, 4u);
   EXPECT_TRUE(old.header.origins[0].wide) << "format 4 does not say: taken as 64-bit";
@@ -333,4 +348,26 @@ TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) 
   EXPECT_EQ(old.header.origins[0].first_value, 0u);
   EXPECT_EQ(std::get<std::vector<std::int64_t>>(old.batch.columns()[0]),
             std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  EXPECT_EQ(old.batch.tasks(), b.tasks());
+  EXPECT_EQ(old.batch.max_rss(), b.max_rss());
+}
+
+TEST_F(Checkpoint, TaskIdsInRunsAndColumnsOfOneValueReadBackExactly) {
+  core::ResultBatch b({{"x", core::ValueType::Float}});
+  const std::vector<std::uint64_t> tasks = {7, 8, 9, 3, 40, 41, 0, 1000000000000};
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    auto row = b.begin_row(tasks[i]);
+    row.set_float(0, 0.5 * static_cast<double>(i));
+    b.end_row(core::TaskStatus::ok, 0.001 * static_cast<double>(i), 1);  // status, attempts, warnings, memory: one value
+  }
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+  const std::string path = io::list_segments(dir_.string()).at(0);
+  const io::Segment s = io::read_segment(path);
+  EXPECT_EQ(s.batch.tasks(), tasks);
+  EXPECT_EQ(s.batch.status(), b.status());
+  EXPECT_EQ(s.batch.attempts(), b.attempts());
+  EXPECT_EQ(s.batch.warnings(), b.warnings());
+  EXPECT_EQ(s.batch.max_rss(), b.max_rss());
+  EXPECT_EQ(s.batch.elapsed(), b.elapsed());
+  EXPECT_LT(fs::file_size(path), 400u) << "8 rows: runs and single values, not columns";
 }

@@ -26,7 +26,8 @@ namespace {
 constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
 // 2: warnings, max_rss and tables per row; 3: field origins; 4: classes of table columns;
-// 5: integer fields that need 64 bits, checksum XXH3-64 (FNV-1a before)
+// 5: integer fields that need 64 bits, checksum XXH3-64 (FNV-1a before),
+//    task ids as runs and the bookkeeping columns that hold one value as that value
 constexpr std::uint32_t kSegmentFormat = 5;
 constexpr std::uint32_t kSegmentFormatNoWidths = 4;     // still read (integer fields taken as 64-bit)
 constexpr std::uint32_t kSegmentFormatNoTableMeta = 3;  // still read (table columns without classes)
@@ -56,6 +57,27 @@ template <class T>
 void put_vec(std::string& b, const std::vector<T>& v) {
   static_assert(std::is_trivially_copyable_v<T>);
   if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Task ids as runs of consecutive ids: (count of runs, then first id and
+// length of each); a rank's tasks come in chunks, so a few runs a segment.
+void put_tasks(std::string& b, const std::vector<std::uint64_t>& tasks) {
+  std::vector<std::uint64_t> runs;  // first, length, ...
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (i > 0 && tasks[i] == tasks[i - 1] + 1) ++runs.back();
+    else runs.insert(runs.end(), {tasks[i], 1});
+  }
+  put<std::uint64_t>(b, runs.size() / 2);
+  put_vec(b, runs);
+}
+// A column that holds one value throughout (attempts, warnings, memory of
+// tiny tasks) as that value: a byte 1 and the value; else 0 and the column.
+template <class T>
+void put_column(std::string& b, const std::vector<T>& v) {
+  const bool same = !v.empty() && std::all_of(v.begin(), v.end(), [&](const T& x) { return x == v.front(); });
+  put<std::uint8_t>(b, same ? 1 : 0);
+  if (same) put(b, v.front());
+  else put_vec(b, v);
 }
 
 void put_schema(std::string& b, const core::Schema& schema) {
@@ -127,6 +149,24 @@ class Reader {
     v.resize(n);
     if (n) std::memcpy(v.data(), d_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
+  }
+  // The task ids of put_tasks(), n of them.
+  void get_tasks(std::vector<std::uint64_t>& v, std::size_t n) {
+    std::vector<std::uint64_t> runs;
+    get_vec(runs, 2 * static_cast<std::size_t>(get<std::uint64_t>()));
+    v.clear();
+    v.reserve(n);
+    for (std::size_t k = 0; k < runs.size(); k += 2) {
+      if (runs[k + 1] > n - v.size()) corrupt("more task ids than rows");
+      for (std::uint64_t i = 0; i < runs[k + 1]; ++i) v.push_back(runs[k] + i);
+    }
+    if (v.size() != n) corrupt("fewer task ids than rows");
+  }
+  // A column of put_column(), n values.
+  template <class T>
+  void get_column(std::vector<T>& v, std::size_t n) {
+    if (get<std::uint8_t>() == 0) return get_vec(v, n);
+    v.assign(n, get<T>());
   }
   std::size_t pos() const { return pos_; }
   [[noreturn]] void corrupt(const std::string& why) const {
@@ -329,12 +369,12 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put_schema(buf_, header_.schema);
   put_origins(buf_, header_.origins);
   put<std::uint64_t>(buf_, n);
-  put_vec(buf_, batch.tasks());
-  put_vec(buf_, batch.status());
+  put_tasks(buf_, batch.tasks());
+  put_column(buf_, batch.status());
   put_vec(buf_, batch.elapsed());
-  put_vec(buf_, batch.attempts());
-  put_vec(buf_, batch.warnings());
-  put_vec(buf_, batch.max_rss());
+  put_column(buf_, batch.attempts());
+  put_column(buf_, batch.warnings());
+  put_column(buf_, batch.max_rss());
   put_columns(buf_, batch.columns());
   for (const auto* records : {&batch.errors(), &batch.warning_messages()}) {
     put<std::uint64_t>(buf_, records->size());
@@ -417,12 +457,21 @@ Segment read_segment(const std::string& path) {
   seg.batch.set_origins(seg.header.origins);
   const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
   core::ResultBatch::Meta meta;
-  r.get_vec(meta.task, n);
-  r.get_vec(meta.status, n);
-  r.get_vec(meta.elapsed, n);
-  r.get_vec(meta.attempts, n);
-  r.get_vec(meta.warnings, n);
-  r.get_vec(meta.max_rss, n);
+  if (seg.header.format > kSegmentFormatNoWidths) {
+    r.get_tasks(meta.task, n);
+    r.get_column(meta.status, n);
+    r.get_vec(meta.elapsed, n);
+    r.get_column(meta.attempts, n);
+    r.get_column(meta.warnings, n);
+    r.get_column(meta.max_rss, n);
+  } else {
+    r.get_vec(meta.task, n);
+    r.get_vec(meta.status, n);
+    r.get_vec(meta.elapsed, n);
+    r.get_vec(meta.attempts, n);
+    r.get_vec(meta.warnings, n);
+    r.get_vec(meta.max_rss, n);
+  }
   for (const core::TaskStatus s : meta.status)
     if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
       r.corrupt("unknown task status");
