@@ -150,8 +150,9 @@ class Reader {
     if (n) std::memcpy(v.data(), d_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
-  // The task ids of put_tasks(), n of them.
-  void get_tasks(std::vector<std::uint64_t>& v, std::size_t n) {
+  // The task ids of put_tasks(), n of them (`packed`; else a plain column).
+  void get_tasks(std::vector<std::uint64_t>& v, std::size_t n, bool packed) {
+    if (!packed) return get_vec(v, n);
     std::vector<std::uint64_t> runs;
     get_vec(runs, 2 * static_cast<std::size_t>(get<std::uint64_t>()));
     v.clear();
@@ -162,10 +163,10 @@ class Reader {
     }
     if (v.size() != n) corrupt("fewer task ids than rows");
   }
-  // A column of put_column(), n values.
+  // A column of put_column(), n values (`packed`; else a plain column).
   template <class T>
-  void get_column(std::vector<T>& v, std::size_t n) {
-    if (get<std::uint8_t>() == 0) return get_vec(v, n);
+  void get_column(std::vector<T>& v, std::size_t n, bool packed) {
+    if (!packed || get<std::uint8_t>() == 0) return get_vec(v, n);
     v.assign(n, get<T>());
   }
   std::size_t pos() const { return pos_; }
@@ -457,21 +458,13 @@ Segment read_segment(const std::string& path) {
   seg.batch.set_origins(seg.header.origins);
   const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
   core::ResultBatch::Meta meta;
-  if (seg.header.format > kSegmentFormatNoWidths) {
-    r.get_tasks(meta.task, n);
-    r.get_column(meta.status, n);
-    r.get_vec(meta.elapsed, n);
-    r.get_column(meta.attempts, n);
-    r.get_column(meta.warnings, n);
-    r.get_column(meta.max_rss, n);
-  } else {
-    r.get_vec(meta.task, n);
-    r.get_vec(meta.status, n);
-    r.get_vec(meta.elapsed, n);
-    r.get_vec(meta.attempts, n);
-    r.get_vec(meta.warnings, n);
-    r.get_vec(meta.max_rss, n);
-  }
+  const bool packed = seg.header.format > kSegmentFormatNoWidths;  // runs and one-value columns (format 5)
+  r.get_tasks(meta.task, n, packed);
+  r.get_column(meta.status, n, packed);
+  r.get_vec(meta.elapsed, n);
+  r.get_column(meta.attempts, n, packed);
+  r.get_column(meta.warnings, n, packed);
+  r.get_column(meta.max_rss, n, packed);
   for (const core::TaskStatus s : meta.status)
     if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
       r.corrupt("unknown task status");

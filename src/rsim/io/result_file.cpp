@@ -86,6 +86,7 @@ class Assembly {
     fields_.finish();
     tables_.write(file, where);
     records_.write(file, where);
+    tasks_.finish();
     return tasks_.count();
   }
 

@@ -103,8 +103,11 @@ void TaskWriter::write(const core::ResultBatch& b, const std::vector<core::TaskS
   write_rows(rss_, off, cnt, b.max_rss().data() + i);
 }
 
-AssemblySummary TaskWriter::count() const {
+void TaskWriter::finish() {
   for (const Dataset* d : {&status_, &elapsed_, &rank_, &attempts_, &warnings_, &rss_}) flush_rows(*d);
+}
+
+AssemblySummary TaskWriter::count() const {
   AssemblySummary sum;
   constexpr hsize_t kBlock = 1 << 20;
   std::vector<std::int8_t> buf;
@@ -163,17 +166,15 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
     if (f.type == core::ValueType::String && f.width == 1 && is_factor(origins_[i].meta)) {
       factors_.emplace(i, FactorColumn(levels_of(origins_[i].meta), n_tasks));
       datasets_.emplace_back();  // created by finish(), once every label is known
-      narrow_.push_back(false);
       continue;
     }
-    narrow_.push_back(f.type == core::ValueType::Int && !origins_[i].wide);
     const void* fill = f.type == core::ValueType::Float    ? static_cast<const void*>(&na_f)
-                       : narrow_.back()                    ? static_cast<const void*>(&core::na_int32)
+                       : narrow(i)                         ? static_cast<const void*>(&core::na_int32)
                        : f.type == core::ValueType::Int    ? static_cast<const void*>(&na_i)
                        : f.type == core::ValueType::Bool   ? static_cast<const void*>(&na_b)
                        : f.type == core::ValueType::String ? static_cast<const void*>(&na_s)
                                                            : nullptr;
-    datasets_.push_back(create_dataset(group_, f.name, narrow_.back() ? int32_type(where) : value_type(f.type, where),
+    datasets_.push_back(create_dataset(group_, f.name, narrow(i) ? int32_type(where) : value_type(f.type, where),
                                        n_tasks, f.width, fill, where + "/results/" + f.name, true));
     if (core::is_bytes(f.type)) attr_str(datasets_.back().id, "encoding", encoding_of(f.type), where);
     if (f.type == core::ValueType::String) attr_str(datasets_.back().id, "na_string", na_text, where);
@@ -183,6 +184,8 @@ FieldWriter::FieldWriter(hid_t file, FieldPlan plan, hsize_t n_tasks, const std:
   for (const auto& f : schema_) names.push_back(f.name);
   write_member_names(group_, names, where + "/results");
 }
+
+bool FieldWriter::narrow(std::size_t f) const { return schema_[f].type == core::ValueType::Int && !origins_[f].wide; }
 
 // What fixed the type of file field `f`, for messages.
 std::string FieldWriter::decided_by(std::size_t f) const {
@@ -235,7 +238,7 @@ void FieldWriter::write(const core::ResultBatch& b, std::size_t i, hsize_t off, 
               std::vector<double> v(cnt * w);
               core::widen_ints(col.data() + i * w, v.size(), v.data());
               write_rows(d, off, cnt, v.data());
-            } else if (narrow_[out_of_[c]]) {
+            } else if (narrow(out_of_[c])) {
               std::vector<std::int32_t> v(cnt * w);
               core::narrow_ints(col.data() + i * w, v.size(), v.data());
               write_rows(d, off, cnt, v.data());

@@ -31,6 +31,8 @@ class TaskWriter {
   // `ranks` are per row of `b`.
   void write(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
              const std::vector<std::int32_t>& ranks, std::size_t i, hsize_t off, hsize_t cnt);
+  // Writes the rows still held in whole-chunk buffers (before count()).
+  void finish();
   // The statuses as the file holds them (overlapping rows count once).
   AssemblySummary count() const;
 
@@ -62,11 +64,12 @@ class FieldWriter {
 
  private:
   std::string decided_by(std::size_t f) const;
+  // File field `f` is an integer field stored in 32 bits (core::fits_int32()).
+  bool narrow(std::size_t f) const;
   std::string where_;
   core::Schema schema_;
   std::vector<core::FieldOrigin> origins_;
   std::vector<bool> kept_;
-  std::vector<bool> narrow_;  // per file field: an integer field stored in 32 bits
   std::vector<bool> skip_;  // per batch field: a conflict, not written
   h5::Id group_;
   std::vector<Dataset> datasets_;                      // none (id < 0) for a factor, written by finish()
