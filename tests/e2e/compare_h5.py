@@ -8,7 +8,7 @@ import sys
 import h5py
 import numpy as np
 
-SKIP_DATASETS = {"tasks/elapsed", "tasks/rank", "tasks/max_rss"}
+SKIP_DATASETS = {"tasks/elapsed", "tasks/rank", "tasks/max_rss", "summary/elapsed"}
 SKIP_ATTRS = {"created", "finished", "n_ranks", "grid_path", "runs"}  # runs: when, where, how many ranks
 
 

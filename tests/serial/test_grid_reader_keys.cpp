@@ -34,7 +34,7 @@ TEST_F(GridReader, UnknownKeyInTask) {
 
 TEST_F(GridReader, UnknownTable) {
   expect_error(kBase + "[schedul]\nchunk = 1\n", 8, "schedul",
-               "unknown table [schedul]; known tables: job, task, args, grid, points, schedule, data",
+               "unknown table [schedul]; known tables: job, task, args, grid, points, schedule, data, output",
                "did you mean [schedule]?");
 }
 

@@ -44,6 +44,22 @@ struct ScheduleSection {
   std::uint64_t memory_bytes = 0;  // per-task memory limit (address space above set-up); 0 = none
 };
 
+// [output]: what the result file keeps, and precision targets
+// (docs/summaries.md).
+enum class Keep { tasks, summary };
+struct Target {
+  std::string field;  // a numeric result field
+  double mcse = 0;    // stop a point once its Monte Carlo SE of the mean is at most this
+  std::uint32_t line = 0;
+};
+struct OutputSection {
+  Keep keep = Keep::tasks;
+  std::uint64_t block = 0;           // replicates per block (summary); 0 until read: then set
+  std::vector<Target> targets;       // target_mcse, in file order; none = fixed replicates
+  std::uint64_t min_replicates = 0;  // with targets: replicates before the first decision
+  std::uint32_t line = 0;
+};
+
 // One [data] input: a CSV file with a header, or a dataset in an HDF5 file.
 struct DataSpec {
   std::string name;     // how tasks refer to it (an R object name, a kernel's input)
@@ -65,6 +81,7 @@ struct JobSpec {
   std::vector<Param> params;       // in file order
   ScheduleSection schedule;
   std::vector<DataSpec> data;      // [data], in file order
+  OutputSection results;           // [output]: what the result file keeps
 
   // provenance
   std::string source_path;         // the grid.toml as given

@@ -28,6 +28,7 @@ JobSpec SectionReader::read(const toml::table& root) {
   if (points) read_points(*points, spec);
   read_schedule(root, spec.schedule);
   read_data(root, spec);
+  read_output(root, spec);
   check_size(spec);
   return spec;
 }

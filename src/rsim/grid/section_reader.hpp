@@ -4,7 +4,8 @@
 // hold what the sections share (the tables and their keys, source locations,
 // typed values, paths); each section's checks live in a file of their own:
 // section_job.cpp, section_task.cpp, section_params.cpp ([args], [grid],
-// [[points]]), section_schedule.cpp and section_data.cpp.  Every bad value is
+// [[points]]), section_schedule.cpp, section_output.cpp and
+// section_data.cpp.  Every bad value is
 // a core::ConfigError at its line and dotted key.
 #include <toml++/toml.h>
 
@@ -21,11 +22,12 @@
 namespace rsim::grid::detail {
 
 // The tables of grid.toml and the keys each may hold.
-inline const Names kTables = {"job", "task", "args", "grid", "points", "schedule", "data"};
+inline const Names kTables = {"job", "task", "args", "grid", "points", "schedule", "data", "output"};
 inline const Names kJobKeys = {"name", "output", "seed", "replicates"};
 inline const Names kTaskKeys = {"backend", "script", "function", "packages", "setup", "kernel", "plugin"};
 inline const Names kRKeys = {"backend", "script", "function", "packages", "setup"};
 inline const Names kNativeKeys = {"backend", "kernel", "plugin"};
+inline const Names kOutputKeys = {"keep", "block", "target_mcse", "min_replicates"};
 inline const Names kScheduleKeys = {"chunk", "timeout", "retries", "checkpoint", "memory"};
 // The columns rsim writes for every task, and R's `.task` argument.
 inline const Names kReserved = {"task", "point",    "replicate", "status",  "elapsed",
@@ -85,6 +87,12 @@ class SectionReader {
   void read_schedule(const toml::table& root, ScheduleSection& sched) const;
   double duration(const Section& s, const std::string& key, bool zero_ok, double fallback) const;
   std::uint64_t memory(const toml::node& n) const;
+
+  // section_output.cpp: [output].
+  void read_output(const toml::table& root, JobSpec& spec) const;
+  std::optional<std::uint64_t> output_count(const Section& s, const std::string& key, std::uint64_t replicates,
+                                            const std::string& example) const;
+  void read_targets(const Section& s, OutputSection& out) const;
 
   // section_data.cpp: [data] inputs.
   void read_data(const toml::table& root, JobSpec& spec) const;

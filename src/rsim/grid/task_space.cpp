@@ -21,6 +21,7 @@ TaskSpace::TaskSpace(const JobSpec& spec)
   if (replicates_ == 0)
     throw core::ConfigError({spec.source_path, 0, "job.replicates"}, "replicates must be at least 1",
                             "set replicates = 1 or more");
+  block_ = spec.results.keep == Keep::summary && spec.results.block > 0 ? spec.results.block : replicates_;
   stride_.assign(params_.size(), 1);
   if (params_.empty()) {
     n_points_ = 1;

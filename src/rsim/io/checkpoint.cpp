@@ -16,6 +16,8 @@
 
 #include "rsim/core/error.hpp"
 #include "rsim/core/field_types.hpp"
+#include "rsim/io/byte_codec.hpp"
+#include "rsim/io/durable_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,19 +47,9 @@ std::uint64_t fnv1a(const char* p, std::size_t n) {
 }
 
 // --- encoding ---------------------------------------------------------------
-template <class T>
-void put(std::string& b, const T& v) {
-  b.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-void put_str(std::string& b, const std::string& s) {
-  put<std::uint32_t>(b, static_cast<std::uint32_t>(s.size()));
-  b.append(s);
-}
-template <class T>
-void put_vec(std::string& b, const std::vector<T>& v) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
+using codec::put;
+using codec::put_str;
+using codec::put_vec;
 
 // Task ids as runs of consecutive ids: (count of runs, then first id and
 // length of each); a rank's tasks come in chunks, so a few runs a segment.
@@ -124,32 +116,10 @@ void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
 }
 
 // --- decoding ---------------------------------------------------------------
-class Reader {
+class Reader : public codec::ByteReader {
  public:
-  Reader(const std::string& data, std::size_t end, const std::string& path) : d_(data), end_(end), path_(path) {}
-  template <class T>
-  T get() {
-    T v;
-    need(sizeof v);
-    std::memcpy(&v, d_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return v;
-  }
-  std::string get_str() {
-    const auto n = get<std::uint32_t>();
-    need(n);
-    std::string s = d_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  template <class T>
-  void get_vec(std::vector<T>& v, std::size_t n) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    need(n * sizeof(T));
-    v.resize(n);
-    if (n) std::memcpy(v.data(), d_.data() + pos_, n * sizeof(T));
-    pos_ += n * sizeof(T);
-  }
+  Reader(const std::string& data, std::size_t end, const std::string& path)
+      : ByteReader(data, end, path, "checkpoint segment") {}
   // The task ids of put_tasks(), n of them (`packed`; else a plain column).
   void get_tasks(std::vector<std::uint64_t>& v, std::size_t n, bool packed) {
     if (!packed) return get_vec(v, n);
@@ -169,74 +139,7 @@ class Reader {
     if (!packed || get<std::uint8_t>() == 0) return get_vec(v, n);
     v.assign(n, get<T>());
   }
-  std::size_t pos() const { return pos_; }
-  [[noreturn]] void corrupt(const std::string& why) const {
-    throw core::IoError("damaged checkpoint segment: " + why, path_,
-                        "move the file out of the checkpoint folder (its tasks will run again), "
-                        "or move the checkpoint folder aside to start over");
-  }
-
- private:
-  void need(std::size_t n) const {
-    if (pos_ + n > end_) corrupt("record runs past the end of the data");
-  }
-  const std::string& d_;
-  std::size_t end_;
-  std::size_t pos_ = 0;
-  const std::string& path_;
 };
-
-std::string errno_text() { return std::strerror(errno); }
-
-void write_all(int fd, const std::string& data, const std::string& path) {
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    const ssize_t w = ::write(fd, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = errno_text();
-      throw core::IoError("cannot write checkpoint: " + why, path,
-                          "free disk space or choose an output folder on a file system with room");
-    }
-    p += w;
-    left -= static_cast<std::size_t>(w);
-  }
-}
-
-// The whole file, in one read of its size (a segment is read whole to
-// verify its checksum).
-std::string read_whole(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
-  std::string data;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1: EOF in one more read
-  std::size_t got = 0;
-  for (;;) {
-    if (got == data.size()) data.resize(std::max<std::size_t>(4096, data.size() * 2));  // grew since fstat
-    const ssize_t r = ::read(fd, &data[got], data.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      throw core::IoError("cannot read checkpoint segment: " + why, path, "check the file system");
-    }
-    if (r == 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  ::close(fd);
-  data.resize(got);
-  return data;
-}
-
-void fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: some file systems refuse directory fds
-  ::fsync(fd);
-  ::close(fd);
-}
 
 core::Schema get_schema(Reader& r) {
   core::Schema schema;
@@ -402,36 +305,7 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   char name[96];
   std::snprintf(name, sizeof name, "seg-%016llx-r%05u-%06llu.rsb", static_cast<unsigned long long>(header_.run_id),
                 header_.rank, static_cast<unsigned long long>(seq_));
-  const std::string final_path = dir_ + "/" + name;
-  const std::string tmp_path = dir_ + "/.tmp-" + name;
-
-  // A new file, never one that is there (a stale temp file is removed first;
-  // a symbolic link planted under the name is refused, not followed).
-  ::unlink(tmp_path.c_str());
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    const std::string why = errno_text();
-    throw core::IoError("cannot create checkpoint file: " + why, tmp_path,
-                        "check that the output folder is writable and not full");
-  }
-  try {
-    write_all(fd, buf_, tmp_path);
-    if (::fsync(fd) != 0) {
-      const std::string why = errno_text();
-      throw core::IoError("cannot flush checkpoint to disk: " + why, tmp_path, "check the file system");
-    }
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp_path.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp_path.c_str());
-    throw core::IoError("cannot commit checkpoint: " + why, final_path, "check the output folder");
-  }
-  fsync_dir(dir_);
+  write_durably(dir_, name, buf_);
   ++seq_;
 }
 
@@ -505,7 +379,7 @@ SegmentHeader read_segment_header(const std::string& path) {
   for (std::size_t want = 64 * 1024;; want *= 16) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-      throw core::IoError("cannot open checkpoint segment: " + errno_text(), path, "check the file's permissions");
+      throw core::IoError("cannot open checkpoint segment: " + std::string(std::strerror(errno)), path, "check the file's permissions");
     std::string data(want, '\0');
     in.read(data.data(), static_cast<std::streamsize>(data.size()));
     data.resize(static_cast<std::size_t>(in.gcount()));

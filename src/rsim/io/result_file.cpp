@@ -141,6 +141,31 @@ class Assembly {
 
 }  // namespace
 
+h5::Id create_result_file(const std::string& tmp) {
+  ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through
+  // HDF5 1.8 object headers: attributes of any size (the member lists of 10,000 fields)
+  Id fapl = RSIM_H5(H5Pcreate(H5P_FILE_ACCESS), tmp);
+  RSIM_H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), tmp);
+  return RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), tmp);
+}
+
+void publish_result_file(h5::Id file, const std::string& tmp, const std::string& output) {
+  RSIM_H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+  close_checked(file.release(), tmp);
+  try {
+    fsync_path(tmp, "the new result file");
+  } catch (...) {
+    ::unlink(tmp.c_str());  // not known to be on disk: the checkpoints are the copy that counts
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, output, ec);
+  if (ec)
+    throw core::IoError("cannot move the finished result file into place: " + ec.message(), output,
+                        "check that the path is not a folder and its folder is writable; the results are in " + tmp);
+  fsync_path(std::filesystem::path(output).parent_path().string(), "the output folder", true);
+}
+
 AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpace& space, const SegmentIndex& index,
                                  const std::string& base, const core::Schema& declared, const std::string& output,
                                  const Provenance& prov) {
@@ -167,11 +192,7 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
   FieldPlan fields = plan_fields(kept, index.entries(), kept_meta, kept_wide);
   AssemblySummary sum;
   {
-    ::unlink(tmp.c_str());  // a stale temp file, or a link planted under its name: never written through
-    // HDF5 1.8 object headers: attributes of any size (the member lists of 10,000 fields)
-    Id fapl = RSIM_H5(H5Pcreate(H5P_FILE_ACCESS), tmp);
-    RSIM_H5_CHECK(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), tmp);
-    Id file = RSIM_H5(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), tmp);
+    Id file = create_result_file(tmp);
     write_grid(file, space, where);
     {  // every dataset and group closed before the file is
       Assembly a(file, space, std::move(fields), where);
@@ -187,21 +208,8 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
       sum = a.finish(file, where);
     }
     write_attributes(file, spec, space, prov, sum, where);
-    RSIM_H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
-    close_checked(file.release(), tmp);
+    publish_result_file(std::move(file), tmp, output);
   }
-  try {
-    fsync_path(tmp, "the new result file");
-  } catch (...) {
-    ::unlink(tmp.c_str());  // not known to be on disk: the checkpoints are the copy that counts
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, output, ec);
-  if (ec)
-    throw core::IoError("cannot move the finished result file into place: " + ec.message(), output,
-                        "check that the path is not a folder and its folder is writable; the results are in " + tmp);
-  fsync_path(std::filesystem::path(output).parent_path().string(), "the output folder", true);
   return sum;
 }
 

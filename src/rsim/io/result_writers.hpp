@@ -111,6 +111,12 @@ class RecordWriter {
   std::map<std::uint64_t, core::ErrorRecord> errors_, warnings_;
 };
 
+// A new result file at `tmp` (a stale file there removed first).
+h5::Id create_result_file(const std::string& tmp);
+// Flushes and closes `file` (written at `tmp`), fsyncs it and renames it to
+// `output`; a half-written temp file is removed, never left as the result.
+void publish_result_file(h5::Id file, const std::string& tmp, const std::string& output);
+
 // The root attributes: format, job, grid, counts, provenance.
 void write_attributes(hid_t file, const grid::JobSpec& spec, const grid::TaskSpace& space, const Provenance& prov,
                       const AssemblySummary& sum, const std::string& where);

@@ -56,6 +56,12 @@ std::string canonical_grid(const grid::JobSpec& spec) {
   json j = {{"seed", spec.seed}, {"replicates", spec.replicates}, {"task", task_json(spec.task)},
             {"args", args},      {"grid", {{"kind", spec.cartesian ? "cartesian" : "points"}, {"params", params_json(spec)}}},
             {"data", data}};
+  if (spec.results.keep == grid::Keep::summary) {  // tasks (the default) adds nothing: older identities stay valid
+    json targets = json::object();
+    for (const auto& t : spec.results.targets) targets[t.field] = t.mcse;
+    j["output"] = {{"keep", "summary"}, {"block", spec.results.block}, {"target_mcse", targets},
+                   {"min_replicates", spec.results.min_replicates}};
+  }
   return j.dump();
 }
 

@@ -28,6 +28,16 @@ ordered_json task_section(const grid::TaskSection& t) {
           {"plugin", or_null(t.plugin)}};
 }
 
+ordered_json output_section(const grid::OutputSection& o) {
+  ordered_json targets = ordered_json::object();
+  for (const auto& t : o.targets) targets[t.field] = t.mcse;
+  const bool summary = o.keep == grid::Keep::summary;
+  return {{"keep", summary ? "summary" : "tasks"},
+          {"block", summary ? ordered_json(o.block) : ordered_json(nullptr)},
+          {"target_mcse", targets},
+          {"min_replicates", o.targets.empty() ? ordered_json(nullptr) : ordered_json(o.min_replicates)}};
+}
+
 ordered_json schedule_section(const grid::ScheduleSection& s) {
   return {{"chunk", s.chunk},
           {"timeout_s", s.timeout_s},
@@ -132,6 +142,7 @@ std::string job_json(const grid::JobSpec& spec, const grid::TaskSpace& space) {
   j["n_points"] = space.n_points();
   j["n_tasks"] = space.n_tasks();
   j["schedule"] = schedule_section(spec.schedule);
+  j["output"] = output_section(spec.results);
   j["data"] = data_of(spec);
   j["files"] = {{"output", spec.output},
                 {"checkpoints", io::checkpoint_dir_for(spec.output)},

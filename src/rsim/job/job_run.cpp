@@ -21,6 +21,8 @@
 #include "rsim/job/resume.hpp"
 #include "rsim/job/task_loop.hpp"
 #include "rsim/job/signals.hpp"
+#include "rsim/job/summary_run.hpp"
+#include "rsim/job/summary_sink.hpp"
 #include "rsim/core/clock.hpp"
 #include "rsim/core/cpus.hpp"
 #include "rsim/grid/grid_reader.hpp"
@@ -183,7 +185,8 @@ class JobRun {
     Plan plan;  // rank 0's
     if (auto c = collectively(comm_, [&] {
           if (comm_.rank() != 0) return;
-          plan = plan_run(spec_, identity_, ckpt_, opt_);
+          plan = summary() ? plan_summary_run(spec_, *space_, identity_, ckpt_, opt_)
+                           : plan_run(spec_, identity_, ckpt_, opt_);
         }))
       return c;
     if (comm_.broadcast(static_cast<std::uint64_t>(plan.nothing_to_do ? 1 + static_cast<int>(*plan.nothing_to_do) : 0)) > 0)
@@ -215,15 +218,29 @@ class JobRun {
     facts_.already_failed = already_failed_;
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
-    try {
-      interrupted = run_rank(run_id);
-    } catch (const std::exception& e) {
-      // Mid-run failures cannot be agreed on: stop the whole job.  What was
-      // committed stays in the checkpoint folder for the rerun.
-      print_error(e, rank_label(comm_));
-      comm_.abort(static_cast<int>(exit_code_of(e)));
+    io::TaskRanges last_round;
+    for (std::uint32_t round = 0;; ++round) {
+      io::TaskRanges ranges = io::complement(space_->n_tasks(), committed_);
+      if (summary()) {
+        if (auto c = collectively(comm_, [&] {
+              if (comm_.rank() == 0) ranges = fold_checkpoints(spec_, *space_, identity_, ckpt_).next_round();
+            }))
+          return c;
+        ranges = broadcast_ranges(ranges);
+        if (ranges.empty() || (round > 0 && ranges == last_round)) break;  // done, or blocks rank 0 cannot see
+      }
+      try {
+        interrupted = run_rank(run_id, round, ranges);
+      } catch (const std::exception& e) {
+        // Mid-run failures cannot be agreed on: stop the whole job.  What was
+        // committed stays in the checkpoint folder for the rerun.
+        print_error(e, rank_label(comm_));
+        comm_.abort(static_cast<int>(exit_code_of(e)));
+      }
+      interrupted = comm_.first_true(interrupted) >= 0;
+      if (interrupted || !summary() || spec_.results.targets.empty()) break;
+      last_round = std::move(ranges);
     }
-    interrupted = comm_.first_true(interrupted) >= 0;
     run_s_ = core::seconds_since(t_run);
     if (!interrupted) return std::nullopt;
     if (comm_.rank() == 0) {
@@ -289,16 +306,35 @@ class JobRun {
     io::set_compression_cpus(on_host);
   }
 
-  std::vector<sched::Chunk> pending() const {
-    std::vector<sched::Chunk> out;
-    for (const auto& [b, e] : io::complement(space_->n_tasks(), committed_)) out.push_back({b, e});
-    return out;
+  bool summary() const { return spec_.results.keep == grid::Keep::summary; }
+
+  // Where finished tasks go: task segments, or (summary) whole blocks.
+  struct Sinks {
+    std::optional<io::SegmentWriter> seg;
+    std::optional<io::BlockWriter> blocks;
+    std::unique_ptr<BatchSink> sink;
+  };
+  void make_sinks(Sinks& s, std::uint64_t run_id, std::uint32_t round) const {
+    const auto rank = static_cast<std::uint32_t>(comm_.rank());
+    if (summary()) {
+      s.blocks.emplace(ckpt_, identity_.encode(), rank, run_id, round);
+      s.sink = std::make_unique<SummarySink>(*space_, *s.blocks);
+    } else {
+      s.seg.emplace(ckpt_, identity_.encode(), rank, run_id);
+      s.sink = std::make_unique<SegmentSink>(*s.seg);
+    }
   }
 
-  // This rank's part of the run; true if it stopped early.
-  bool run_rank(std::uint64_t run_id) {
-    sched::Scheduler sched(comm_, pending(), spec_.schedule.chunk);
-    io::SegmentWriter seg(ckpt_, identity_.encode(), static_cast<std::uint32_t>(comm_.rank()), run_id);
+  // This rank's part of one round of the run (the only round unless the
+  // job has precision targets); true if it stopped early.
+  bool run_rank(std::uint64_t run_id, std::uint32_t round, const io::TaskRanges& ranges) {
+    std::vector<sched::Chunk> pending;
+    for (const auto& [b, e] : ranges) pending.push_back({b, e});
+    sched::WorkPool::Align align;
+    if (summary()) align = [this](std::uint64_t t) { return space_->align_up(t); };
+    sched::Scheduler sched(comm_, std::move(pending), spec_.schedule.chunk, std::move(align));
+    Sinks sinks;
+    make_sinks(sinks, run_id, round);
     io::TaskMarker marker(ckpt_, static_cast<std::uint32_t>(comm_.rank()));
     if (spec_.schedule.memory_bytes > 0 && !core::limit_address_space(spec_.schedule.memory_bytes))
       std::fprintf(stderr, "rsim: rank %d: cannot set the [schedule] memory limit; running without it\n",
@@ -312,16 +348,24 @@ class JobRun {
     fs::create_directories(facts_.errors_dir, ec);
     RankCounts counts;
     SchedulerSource work(sched);
-    SegmentSink sink(seg);
-    run_tasks(work, *runner_, sink,
+    run_tasks(work, *runner_, *sinks.sink,
               {spec_.schedule.checkpoint_s, spec_.schedule.retries, facts_.errors_dir, comm_.rank(), &marker, {}},
               counts);
     const bool interrupted = sched.finish();
     if (monitor) {
       monitor->stop();
-      last_ = sched.progress();
+      add_progress(sched.progress());
     }
     return interrupted;
+  }
+
+  // Rounds add up (rank 0).
+  void add_progress(const sched::Progress& p) {
+    last_.done += p.done;
+    last_.failed += p.failed;
+    last_.total += p.total;
+    last_.per_rank.resize(std::max(last_.per_rank.size(), p.per_rank.size()));
+    for (std::size_t r = 0; r < p.per_rank.size(); ++r) last_.per_rank[r] += p.per_rank[r];
   }
 
   // The result file from the base file (if any) and the checkpoints:
@@ -358,7 +402,7 @@ class JobRun {
     prov.extra.emplace_back("identity", identity_.encode());
     record_.ended = prov.finished;
     record_.state = "finished";
-    record_.tasks = space_->n_tasks() - already_;
+    record_.tasks = summary() ? last_.done : space_->n_tasks() - already_;
     prov.extra.emplace_back("runs", runs_json(base_.empty() ? "" : io::inspect_output(base_).runs, ckpt_, record_));
     if (!data_.empty()) {
       std::string d;  // name = file (sha256:...), one input per line
@@ -367,25 +411,30 @@ class JobRun {
     }
     const auto t_write = core::MonoClock::now();
     const io::AssemblySummary sum =
-        assemble_file(prov);
+        summary() ? assemble_summary(spec_, *space_, identity_, ckpt_, prov) : assemble_file(prov);
     const double write_s = core::seconds_since(t_write);
     if (sum.not_run > 0) return missing_tasks(sum);
     write_status(facts_, last_, run_s_, "finished", sum.failed());
     std::error_code ec;
     fs::remove_all(ckpt_, ec);
     lock_->release_and_remove();
-    const std::uint64_t ran = space_->n_tasks() - already_;
+    const std::uint64_t ran = summary() ? last_.done : space_->n_tasks() - already_;
     std::printf("rsim: %s: %llu tasks, %llu ok, %llu failed, in %.2f s on %d rank%s\n", spec_.name.c_str(),
-                static_cast<unsigned long long>(space_->n_tasks()), static_cast<unsigned long long>(sum.ok),
+                static_cast<unsigned long long>(summary() ? sum.ok + sum.failed() : space_->n_tasks()),
+                static_cast<unsigned long long>(sum.ok),
                 static_cast<unsigned long long>(sum.failed()), core::seconds_since(t_start_), comm_.size(),
                 comm_.size() > 1 ? "s" : "");
     std::printf("rsim: ran %llu tasks in %.3f s (%.0f tasks/s), wrote the result file in %.3f s\n",
                 static_cast<unsigned long long>(ran), run_s_, run_s_ > 0 ? static_cast<double>(ran) / run_s_ : 0.0,
                 write_s);
     std::printf("rsim: results in %s\n", spec_.output.c_str());
+    if (summary())
+      std::printf("rsim: per-point summaries of %llu replicates in /summary (R: rsim::read_summary())\n",
+                  static_cast<unsigned long long>(sum.ok + sum.failed()));
     if (sum.failed() > 0)
       std::printf("rsim: %llu %s in /errors of the result file\n", static_cast<unsigned long long>(sum.failed()),
-                  sum.failed() == 1 ? "task failed; its message is" : "tasks failed; their messages are");
+                  summary() ? "tasks failed; the first of each block has its message"
+                  : sum.failed() == 1 ? "task failed; its message is" : "tasks failed; their messages are");
     std::fflush(stdout);
     return sum.failed() > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
   }

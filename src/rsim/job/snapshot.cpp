@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include "rsim/io/result_file.hpp"
 #include "rsim/io/segment_index.hpp"
 #include "rsim/job/inspect.hpp"
+#include "rsim/job/summary_fold.hpp"
 #include "rsim/run/runner.hpp"
 
 namespace rsim::job {
@@ -59,8 +61,16 @@ SnapshotInfo take_snapshot(const std::string& target, const std::string& output,
                                (fs::exists(spec.output, ec) ? " (its results are in " + spec.output + ")" : ""),
                            "read the result file once the job has written it; rsim status shows the job's state");
   std::string identity;
-  const io::SegmentIndex index(ckpt, one_job(identity));
   const grid::TaskSpace space(spec);
+  const bool summary = spec.results.keep == grid::Keep::summary;
+  std::optional<io::SegmentIndex> index;
+  std::optional<SummaryFold> fold;
+  if (summary) {  // the blocks committed so far, each point's folded up to its first missing block
+    fold.emplace(space, spec.results);
+    fold->add_all(ckpt, one_job(identity));
+  } else {
+    index.emplace(ckpt, one_job(identity));
+  }
   io::Provenance prov;
   prov.created = core::utc_now_iso();
   prov.n_ranks = 0;
@@ -71,7 +81,8 @@ SnapshotInfo take_snapshot(const std::string& target, const std::string& output,
   info.output = spec.output;
   info.file = to.empty() ? spec.output + ".snapshot.h5" : fs::absolute(to).string();
   const std::string base = fs::exists(spec.output, ec) ? spec.output : "";  // a --rerun-failed in progress
-  const io::AssemblySummary sum = io::assemble_results(spec, space, index, base, {}, info.file, prov);
+  const io::AssemblySummary sum = summary ? io::write_summary_file(spec, space, fold->table(), info.file, prov)
+                                          : io::assemble_results(spec, space, *index, base, {}, info.file, prov);
   info.n_tasks = space.n_tasks();
   info.ok = sum.ok;
   info.failed = sum.failed();

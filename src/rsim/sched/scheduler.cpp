@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "rsim/core/error.hpp"
 #include "rsim/sched/mpi.hpp"
@@ -19,11 +20,12 @@ constexpr int kMaxPollSleepUs = 1000;
 const char* const kWhere = "sched::Scheduler";
 }  // namespace
 
-Scheduler::Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t fixed_chunk)
+Scheduler::Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t fixed_chunk, WorkPool::Align align_up)
     : comm_(comm), done_(static_cast<std::size_t>(comm.size())), failed_(static_cast<std::size_t>(comm.size())) {
   for (const Chunk& c : pending) total_ += c.size();
   if (comm_.rank() == 0) {
-    pool_ = std::make_unique<WorkPool>(std::move(pending), static_cast<std::uint32_t>(comm_.size()), fixed_chunk);
+    pool_ = std::make_unique<WorkPool>(std::move(pending), static_cast<std::uint32_t>(comm_.size()), fixed_chunk,
+                                       std::move(align_up));
     if (comm_.size() > 1) {
       if (!comm_.threads_ok())
         throw core::MpiError("the MPI library does not support MPI_THREAD_SERIALIZED", kWhere,

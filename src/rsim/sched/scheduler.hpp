@@ -37,7 +37,8 @@ struct Progress {
 class Scheduler {
  public:
   // Collective: every rank constructs it with the same arguments.
-  Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t fixed_chunk);
+  // `align_up`: see WorkPool (rank 0 uses it).
+  Scheduler(const Comm& comm, std::vector<Chunk> pending, std::uint64_t fixed_chunk, WorkPool::Align align_up = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

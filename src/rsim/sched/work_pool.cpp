@@ -1,11 +1,12 @@
 #include "rsim/sched/work_pool.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace rsim::sched {
 
-WorkPool::WorkPool(std::vector<Chunk> pending, std::uint32_t n_ranks, std::uint64_t fixed_chunk)
-    : divisor_(2ULL * std::max<std::uint32_t>(1, n_ranks)), fixed_(fixed_chunk) {
+WorkPool::WorkPool(std::vector<Chunk> pending, std::uint32_t n_ranks, std::uint64_t fixed_chunk, Align align_up)
+    : divisor_(2ULL * std::max<std::uint32_t>(1, n_ranks)), fixed_(fixed_chunk), align_(std::move(align_up)) {
   for (const Chunk& c : pending) {
     if (c.end <= c.begin) continue;
     ranges_.push_back(c);
@@ -21,9 +22,10 @@ std::optional<Chunk> WorkPool::take() {
   Chunk& front = ranges_.front();
   want = std::min(want, front.size());
   Chunk out{front.begin, front.begin + want};
-  front.begin += want;
+  if (align_) out.end = std::min(front.end, align_(out.end));
+  front.begin = out.end;
   if (front.begin == front.end) ranges_.pop_front();
-  remaining_ -= want;
+  remaining_ -= out.size();
   return out;
 }
 

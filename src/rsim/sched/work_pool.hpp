@@ -5,6 +5,7 @@
 // No MPI here; the Scheduler shares one pool between ranks.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -20,7 +21,11 @@ class WorkPool {
  public:
   // `pending`: sorted, disjoint, non-empty ranges.  `fixed_chunk` > 0 hands
   // out chunks of exactly that size (the last of a range may be smaller).
-  WorkPool(std::vector<Chunk> pending, std::uint32_t n_ranks, std::uint64_t fixed_chunk = 0);
+  // `align_up`, if given, moves the end of every chunk up to the next
+  // boundary it names (whole summary blocks per chunk); a range must begin
+  // and end on boundaries.
+  using Align = std::function<std::uint64_t(std::uint64_t)>;
+  WorkPool(std::vector<Chunk> pending, std::uint32_t n_ranks, std::uint64_t fixed_chunk = 0, Align align_up = {});
   std::optional<Chunk> take();
   std::uint64_t remaining() const { return remaining_; }
   std::uint64_t total() const { return total_; }
@@ -31,6 +36,7 @@ class WorkPool {
   std::uint64_t total_ = 0;
   std::uint64_t divisor_;
   std::uint64_t fixed_;
+  Align align_;
 };
 
 }  // namespace rsim::sched

@@ -120,7 +120,9 @@ open_checked <- function(path, call = parent.frame()) {
     cli::cli_abort("cannot open {.file {path}}: {conditionMessage(e)}", call = call)
   })
   attrs <- hdf5r::h5attr_names(f)
-  if (!"format_version" %in% attrs || !all(c("tasks", "grid", "results") %in% names(f))) {
+  groups <- names(f)
+  if (!"format_version" %in% attrs || !"grid" %in% groups ||
+    !(all(c("tasks", "results") %in% groups) || "summary" %in% groups)) {
     close_h5(f)
     cli::cli_abort(c("{.file {path}} is not an rsim result file.",
       i = "It is an HDF5 file, but has no {.field format_version} attribute and {.field /tasks}, {.field /grid}, {.field /results} groups."
@@ -134,6 +136,15 @@ open_checked <- function(path, call = parent.frame()) {
     ), call = call)
   }
   f
+}
+
+# Functions that read rows per task stop on a file of per-point summaries.
+need_tasks <- function(f, path, call = parent.frame()) {
+  if (f$exists("tasks")) return(invisible())
+  close_h5(f)
+  cli::cli_abort(c("{.file {path}} keeps per-point summaries ({.code [output] keep = \"summary\"}), not a row per task.",
+    i = "Read it with {.fn read_summary}."
+  ), call = call)
 }
 
 # Small accessors that close every HDF5 object they open, so the file can

@@ -6,6 +6,8 @@
 #'   parameters, `status`, `message` (the error message) and `calls` (for R
 #'   tasks the call stack at the error, one call per line, innermost last;
 #'   for native kernels `"kernel <name>"`).  No rows when no task failed.
+#'   A job that keeps per-point summaries stores the first failed task of
+#'   each block (at most 100 per point), with status `NA`.
 #' @seealso [reproduce_task()] to rerun a failed task in this R session.
 #' @export
 #' @examples
@@ -54,7 +56,13 @@ read_records <- function(f, group, with_calls) {
     replicate <- as.integer(replicate)
   }
   grid <- read_grid_points(f)
-  st <- if (length(task)) read_status(f)[task + 1L] else factor(character(), levels = status_levels)
+  st <- if (!length(task)) {
+    factor(character(), levels = status_levels)
+  } else if (f$exists("tasks")) {
+    read_status(f)[task + 1L]
+  } else { # per-point summaries keep no status per task: a failed task's, error or timeout
+    factor(rep(NA_character_, length(task)), levels = status_levels)
+  }
   out <- c(list(task = task, point = point, replicate = replicate), lapply(grid, function(x) x[point + 1L]))
   if (with_calls) {
     out$status <- st

@@ -54,6 +54,7 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
   status <- match.arg(status)
   file <- result_path(path)
   f <- open_result(file, partial = TRUE)
+  need_tasks(f, file)
   on.exit(close_h5(f))
   warn_incomplete(f, file)
 
