@@ -249,8 +249,14 @@ class JobRun {
       record_.tasks = last_.done;
       record_run(ckpt_, record_);
       write_status(facts_, last_, run_s_, "interrupted");
+      std::uint64_t committed = already_ + last_.done;
+      try {  // a summary job commits whole blocks only: count what its checkpoints hold
+        if (summary()) committed = io::count(fold_checkpoints(spec_, *space_, identity_, ckpt_).committed());
+      } catch (const std::exception& e) {
+        print_error(e);  // the resume reports it again
+      }
       std::printf("rsim: %s: interrupted by a signal; %llu of %llu tasks are committed in %s\n", spec_.name.c_str(),
-                  static_cast<unsigned long long>(already_ + last_.done),
+                  static_cast<unsigned long long>(committed),
                   static_cast<unsigned long long>(space_->n_tasks()), ckpt_.c_str());
       std::printf("rsim: run the same command again to resume\n");
       std::fflush(stdout);

@@ -76,7 +76,8 @@ core::ExitCode report_complete(const grid::JobSpec& spec, const io::OutputInfo& 
   std::printf("rsim: %s: already complete in %s (%llu ok, %llu failed); nothing to do\n", spec.name.c_str(),
               spec.output.c_str(), static_cast<unsigned long long>(info.n_ok),
               static_cast<unsigned long long>(info.n_failed));
-  std::printf("rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
+  std::printf(spec.results.keep == grid::Keep::summary ? "rsim: --fresh starts over\n"
+                                                       : "rsim: --rerun-failed reruns the failed tasks, --fresh starts over\n");
   std::fflush(stdout);
   return info.n_failed > 0 ? core::ExitCode::task_failures : core::ExitCode::ok;
 }

@@ -129,7 +129,7 @@ new_job <- function(proc, grid, output, n_tasks, name, np, logdir, command) {
   job$kill <- job$stop # the name of earlier versions; the same clean stop
   job$result <- function(...) {
     job_wait(job, logdir, Inf, FALSE, inform = FALSE, call = environment())
-    read_results(output, ...)
+    if (keeps_summary(output)) read_summary(output, ...) else read_results(output, ...)
   }
   class(job) <- "rsim_job"
   job

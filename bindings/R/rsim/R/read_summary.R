@@ -72,3 +72,12 @@ select_summary_fields <- function(fields, available, file, call = parent.frame()
   }
   unique(fields)
 }
+
+# TRUE if `path` is a finished result file of per-point summaries.
+keeps_summary <- function(path) {
+  if (!file.exists(path)) return(FALSE)
+  f <- tryCatch(hdf5r::H5File$new(path, mode = "r"), error = function(e) NULL)
+  if (is.null(f)) return(FALSE)
+  on.exit(close_h5(f))
+  f$exists("summary")
+}

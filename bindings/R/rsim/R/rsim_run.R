@@ -21,7 +21,7 @@
 #'   the job still running; only `kill = TRUE` then kills it (SIGKILL).
 #'   The tasks committed stay in the checkpoint folder and running the same
 #'   job again resumes it.  `job$kill()` is the same as `job$stop()`;
-#' * `job$result(...)`: waits, then [read_results()] of the output file;
+#' * `job$result(...)`: waits, then [read_results()] of the output file ([read_summary()] for a job that keeps per-point summaries);
 #' * `job$output`, `job$grid`, `job$pid`, `job$process` (the
 #'   [processx::process]), `job$log()` (what rsim and mpirun printed).
 #'

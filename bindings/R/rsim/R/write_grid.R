@@ -10,8 +10,10 @@
 #' arguments and packages must get them through `args`, or through
 #' `globals` of [rsim_run()]; [run_grid()] finds them itself.  Every
 #' setting grid.toml has is an argument: `[data]` inputs, a kernel
-#' `plugin`, and the `[schedule]` keys `chunk`, `checkpoint`, `timeout`,
-#' `retries` and `memory`.
+#' `plugin`, the `[schedule]` keys `chunk`, `checkpoint`, `timeout`,
+#' `retries` and `memory`, and the `[output]` keys `keep`, `block`,
+#' `target_mcse` and `min_replicates` (per-point summaries and precision
+#' targets, read back with [read_summary()]).
 #'
 #' Values are written with their R type: integer, double, character (and
 #' factor), logical.  A double vector of whole numbers (`c(10, 20)`) is
@@ -64,6 +66,17 @@
 #' @param retries how often a failed task is run again at once, 0 to 100.
 #' @param memory per-rank memory limit for the tasks: a size such as
 #'   `"4GB"` or `"512MB"` (at least 64 MiB), or a number of bytes.
+#' @param keep `"tasks"` (rsim's default: a row per task) or `"summary"`
+#'   (per grid point the n, mean, variance, MC SE, min and max of every
+#'   numeric field; `docs/summaries.md`).
+#' @param block replicates per block of a summary (default about 1000
+#'   blocks a point).
+#' @param target_mcse precision targets of a summary: a named list or
+#'   vector of Monte Carlo SEs, e.g. `list(reject = 0.005)`; each point then
+#'   gets replicates until every named field reaches its target, at most
+#'   `replicates`.
+#' @param min_replicates replicates every point runs before a target may
+#'   stop it (default two blocks).
 #' @param ... nothing else: an unknown setting is an error that lists the
 #'   known ones.
 #' @return The path of grid.toml, invisibly.
@@ -100,7 +113,8 @@
 write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, args = list(),
                        packages = NULL, name = NULL, output = NULL, function_name = NULL, setup = NULL,
                        data = NULL, plugin = NULL, chunk = NULL, checkpoint = NULL, timeout = NULL,
-                       retries = NULL, memory = NULL, ...) {
+                       retries = NULL, memory = NULL, keep = NULL, block = NULL, target_mcse = NULL,
+                       min_replicates = NULL, ...) {
   fun_label <- deparse(substitute(fun_or_script), nlines = 1L)[1]
   check_no_dots(list(...))
   if (!is.character(file) || length(file) != 1L || is.na(file) || !nzchar(file)) {
@@ -132,17 +146,18 @@ write_grid <- function(file, fun_or_script, grid = NULL, replicates = 1, seed, a
   }
   sched <- schedule_lines(list(chunk = chunk, checkpoint = checkpoint, timeout = timeout, retries = retries, memory = memory))
   datatxt <- data_lines(data, dir)
+  outtxt <- output_lines(keep, block, target_mcse, min_replicates)
   lines <- c(
     sprintf("# rsim job %s, written by rsim::write_grid() on %s.", name, format(Sys.Date())),
     "", job, "", task$lines, argtxt, if (length(gridtxt)) c("", gridtxt), if (length(datatxt)) c("", datatxt),
-    if (length(sched)) c("", sched)
+    if (length(sched)) c("", sched), if (length(outtxt)) c("", outtxt)
   )
   write_checked(file, lines, task$script_file, task$script_lines)
   invisible(normalizePath(file))
 }
 
 write_grid_settings <- c("output", "function_name", "setup", "data", "plugin", "chunk", "checkpoint", "timeout",
-                         "retries", "memory")
+                         "retries", "memory", "keep", "block", "target_mcse", "min_replicates")
 
 check_no_dots <- function(opts, call = parent.frame()) {
   if (!length(opts)) return(invisible())
