@@ -35,6 +35,12 @@
 #'   same: paging always, and the filters too when `path` is the grid.toml
 #'   or the job (whose grid parameters the rsim program reads); result
 #'   fields are known only once there are results.
+#' * `/summary`: for a job that keeps per-point summaries (`[output] keep =
+#'   "summary"`), one object per grid point as [read_summary()] gives it;
+#'   filters: any grid parameter and `point`; paging and, while the job
+#'   runs, `partial`, `committed` and `snapshot_taken` as for `/results`.
+#'   `/results` of such a job, and `/summary` of a job that keeps tasks,
+#'   answer 400 naming the other.
 #' * `/errors`: the failed tasks.  From the result file (as
 #'   [read_errors()]: grid parameters, `status`, `message`, `calls`; same
 #'   filters and paging as `/results`), or while the job runs, the failures
@@ -87,8 +93,8 @@ serve <- function(path, port = NULL, host = "127.0.0.1", background = TRUE, time
 
 #' @export
 print.rsim_server <- function(x, ...) {
-  cat(sprintf("<rsim API of %s>\n  url: %s (%s)\n  GET %s/status, %s/results, %s/errors\n", x$path, x$url,
-              if (x$alive()) "running; stop it with $stop()" else "stopped", x$url, x$url, x$url))
+  cat(sprintf("<rsim API of %s>\n  url: %s (%s)\n  GET %s/status, %s/results, %s/summary, %s/errors\n", x$path,
+              x$url, if (x$alive()) "running; stop it with $stop()" else "stopped", x$url, x$url, x$url, x$url))
   invisible(x)
 }
 
@@ -126,8 +132,9 @@ api_router <- function(path, grid = NULL) {
   pr <- plumber::pr_get(pr, "/status", endpoint(api_status))
   pr <- plumber::pr_get(pr, "/results", endpoint(api_results))
   pr <- plumber::pr_get(pr, "/errors", endpoint(api_errors))
+  pr <- plumber::pr_get(pr, "/summary", endpoint(api_summary))
   pr <- plumber::pr_set_404(pr, function(req, res) {
-    api_send(res, api_fail(404L, sprintf("No endpoint %s %s; the endpoints are GET /status, /results and /errors.",
+    api_send(res, api_fail(404L, sprintf("No endpoint %s %s; the endpoints are GET /status, /results, /summary and /errors.",
                                          req$REQUEST_METHOD, req$PATH_INFO)))
   })
   plumber::pr_set_error(pr, function(req, res, err) {
@@ -407,6 +414,9 @@ check_early_query <- function(q, grid) {
 api_results <- function(path, q, grid = NULL) {
   if (is.null(result_file_summary(path)$counts)) check_early_query(q, grid)
   src <- results_source(path)
+  if (keeps_summary(src$path)) {
+    api_stop(400L, "the job keeps per-point summaries ([output] keep = \"summary\"), not a row per task: GET /summary")
+  }
   res <- cached_by_signature("results", src$path, src$signature, read_api_results)
   meta <- cached_by_signature("meta", src$path, src$signature, job_info)
   params <- names(meta$grid)
@@ -439,6 +449,22 @@ query_fields <- function(q, fields, also) {
                            paste0("'", unknown, "'", collapse = ", "), paste(fields, collapse = ", ")))
   }
   want
+}
+
+# One object per grid point of a job that keeps per-point summaries (as
+# read_summary()), filtered by grid parameter or point, paged; while the
+# job runs, the blocks committed so far (a snapshot, as /results).
+api_summary <- function(path, q, grid = NULL) {
+  src <- results_source(path)
+  if (!keeps_summary(src$path)) api_stop(400L, "the job keeps a row per task, not per-point summaries: GET /results")
+  res <- cached_by_signature("summary", src$path, src$signature, read_summary)
+  meta <- cached_by_signature("meta", src$path, src$signature, job_info)
+  filters <- c(names(meta$grid), "point")
+  check_query_names(q, c(filters, "page", "per_page"), "/summary")
+  rows <- filter_rows(res, q[intersect(names(q), filters)])
+  head <- list(job = meta$job_name, complete = isTRUE(meta$complete), partial = !is.null(src$partial))
+  if (head$partial) head <- c(head, src$partial[c("committed", "n_tasks")], list(snapshot_taken = src$partial$taken))
+  api_ok(page_body(res, rows, q, head))
 }
 
 api_errors <- function(path, q, grid = NULL) {

@@ -332,3 +332,28 @@ test_that("the start-up check wants the answer of the server it started, not of 
   expect_s3_class(err, "error")
   expect_match(conditionMessage(err), "Failed to create server", fixed = TRUE)
 })
+
+test_that("/summary serves a summary job's points as read_summary() reads them; /results and /summary name each other", {
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  dir <- new_dir("apisum")
+  g <- write_grid(file.path(dir, "grid.toml"), native_kernel("ttest_power"),
+                  grid = list(n = c(10, 20), delta = c(0, 0.5)), replicates = 200, seed = 2, name = "s",
+                  keep = "summary", block = 20)
+  suppressMessages(rsim_run(g, np = 2, background = FALSE))
+  f <- file.path(dir, "s.h5")
+  out <- call_api(rsim:::api_summary, f, "n=20&per_page=1&page=2")
+  expect_identical(out$status, 200L)
+  b <- sent(out)
+  expect_identical(c(b$total, b$pages), c(2L, 2L))
+  s <- read_summary(f)
+  expect_equal(b$results$reject_mean, s$reject_mean[4])
+  expect_equal(b$results$delta, 0.5)
+  expect_identical(call_api(rsim:::api_summary, f, "nope=1")$status, 400L)
+  r <- results(f)
+  expect_identical(r$status, 400L)
+  expect_match(r$body$error, "GET /summary")
+  t <- call_api(rsim:::api_summary, demo_copy())
+  expect_identical(t$status, 400L)
+  expect_match(t$body$error, "GET /results")
+})
