@@ -14,7 +14,9 @@
 #'   depend on: a data frame of `part`, `value` and whether a change is
 #'   refused; docs/crash-safety.md in the rsim sources lists the parts), plus
 #'   `grid` (the grid points, a data frame), `fields` (a data frame of the
-#'   result fields with their R type and width) and `tables` (names).  Its
+#'   result fields with their R type and width; of a job that keeps
+#'   per-point summaries, the summarised fields, as `double`) and `tables`
+#'   (names).  Its
 #'   print method shows a readable summary; `x$grid_toml` is the text.
 #' @export
 #' @examples
@@ -39,14 +41,20 @@ job_info <- function(path) {
   a$identity <- parse_identity(a$identity)
   a$path <- normalizePath(file)
   a$grid <- read_grid_points(f)
-  members <- group_members(f, "results")
-  paths <- if (length(members$links)) paste0("results/", members$links) else character() # a job without fields
-  a$fields <- data.frame(
-    field = members$names,
-    type = vapply(paths, function(p) h5_r_type(f, p), ""),
-    width = vapply(paths, function(p) h5_width(f, p), integer(1)),
-    row.names = NULL, stringsAsFactors = FALSE
-  )
+  if (f$exists("summary")) { # per-point summaries: the summarised fields, as their means are
+    members <- group_members(f, "summary/fields")
+    a$fields <- data.frame(field = members$names, type = rep("double", length(members$names)),
+                           width = rep(1L, length(members$names)), stringsAsFactors = FALSE)
+  } else {
+    members <- group_members(f, "results")
+    paths <- if (length(members$links)) paste0("results/", members$links) else character() # a job without fields
+    a$fields <- data.frame(
+      field = members$names,
+      type = vapply(paths, function(p) h5_r_type(f, p), ""),
+      width = vapply(paths, function(p) h5_width(f, p), integer(1)),
+      row.names = NULL, stringsAsFactors = FALSE
+    )
+  }
   a$tables <- group_members(f, "tables")$names
   order <- c(
     "job_name", "path", "grid_toml", "grid_hash", "grid_path", "seed", "replicates", "n_points",

@@ -376,8 +376,15 @@ results_outputs <- function(input, output, session, path, interval, prog, result
   values <- shiny::reactive({
     i <- info()
     shiny::req(i, input$field, input$field %in% numeric_field_choices(i$fields))
-    v <- read_field_values(source_file(), input$field)
-    s <- group_mean_se(v$value, v$point + 1L, nrow(i$grid))
+    if (keeps_summary(source_file())) { # per-point summaries: no per-task values to plot
+      v <- NULL
+      m <- read_summary(source_file(), fields = input$field)
+      s <- list(mean = m[[paste0(input$field, "_mean")]], se = m[[paste0(input$field, "_mcse")]],
+                n = m[[paste0(input$field, "_n")]])
+    } else {
+      v <- read_field_values(source_file(), input$field)
+      s <- group_mean_se(v$value, v$point + 1L, nrow(i$grid))
+    }
     stats <- stats::setNames(data.frame(s$mean, s$se, s$n), paste0(input$field, c("_mean", "_se", "_n")))
     list(values = v, summary = cbind(i$grid, stats), labels = point_labels(i$grid))
   })

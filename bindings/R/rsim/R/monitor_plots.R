@@ -75,6 +75,7 @@ plot_estimates <- function(v, field) {
 }
 
 plot_running <- function(v, k, field) {
+  if (is.null(v$values)) return(empty_plot("The job keeps per-point summaries: no per-task values to plot."))
   x <- v$values
   x <- x[x$point == k - 1L, , drop = FALSE]
   r <- running_mean_se(x$value[order(x$replicate)])

@@ -115,6 +115,28 @@ test_that("the dashboard of a finished file shows its counts, failures and per-p
   })
 })
 
+test_that("the dashboard of a summary job plots its per-point means and MC SEs", {
+  skip_if_not_installed("shiny")
+  skip_if_no_rsim()
+  skip_if_no_mpirun()
+  dir <- new_dir("monsum")
+  g <- write_grid(file.path(dir, "grid.toml"), native_kernel("ttest_power"), grid = list(n = c(10, 30)),
+                  args = list(delta = 0.5), replicates = 300, seed = 4, name = "m", keep = "summary", block = 30)
+  suppressMessages(rsim_run(g, np = 2, background = FALSE))
+  f <- file.path(dir, "m.h5")
+  expect_identical(job_info(f)$fields$field, c("reject", "p_value", "estimate"))
+  shiny::testServer(rsim:::monitor_app(f), {
+    session$flushReact()
+    expect_identical(output$state, "finished")
+    session$setInputs(field = "reject", point = "2")
+    s <- read_summary(f)
+    expect_equal(values()$summary$reject_mean, s$reject_mean)
+    expect_equal(values()$summary$reject_se, s$reject_mcse)
+    expect_type(output$estimates$src, "character")
+    expect_type(output$running$src, "character")
+  })
+})
+
 test_that("the dashboard of a job without results says when they come", {
   skip_if_not_installed("shiny")
   dir <- new_dir("mon")
