@@ -143,18 +143,7 @@ BlockFile read_block_file(const std::string& path) {
   return f;
 }
 
-std::vector<std::string> list_block_files(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("blk-", 0) == 0 && e.path().extension() == ".rsb") out.push_back(e.path().string());
-  }
-  if (ec) throw core::IoError("cannot list checkpoint folder: " + ec.message(), dir, "check its permissions");
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> list_block_files(const std::string& dir) { return list_checkpoint_files(dir, "blk-"); }
 
 namespace {
 

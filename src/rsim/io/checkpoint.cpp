@@ -402,17 +402,6 @@ void remove_stale_temp_files(const std::string& dir) {
     if (e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove(e.path(), ec);
 }
 
-std::vector<std::string> list_segments(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("seg-", 0) == 0 && e.path().extension() == ".rsb") out.push_back(e.path().string());
-  }
-  if (ec) throw core::IoError("cannot list checkpoint folder: " + ec.message(), dir, "check its permissions");
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> list_segments(const std::string& dir) { return list_checkpoint_files(dir, "seg-"); }
 
 }  // namespace rsim::io

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "rsim/core/error.hpp"
 
@@ -94,6 +95,20 @@ std::string read_whole(const std::string& path) {
   ::close(fd);
   data.resize(got);
   return data;
+}
+
+std::vector<std::string> list_checkpoint_files(const std::string& dir, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".rsb") out.push_back(e.path().string());
+  }
+  if (ec) throw core::IoError("cannot list checkpoint folder: " + ec.message(), dir, "check its permissions");
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace rsim::io
