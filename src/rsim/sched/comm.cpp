@@ -53,7 +53,22 @@ int launcher_rank() {
   return 0;
 }
 
+namespace {
+// Open MPI chooses its messaging layer (pml) by starting every network
+// library it was built with (UCX, libfabric, PSM) and keeping the best:
+// 0.2 s of every start-up, alone or under mpirun.  rsim sends a few bytes
+// per hand-out, which ob1 carries over shared memory, TCP or InfiniBand
+// alike without that probing.  A choice made elsewhere wins: OMPI_MCA_pml
+// in the environment (mpirun --mca pml sets it too).  docs/cluster.md.
+void prefer_light_messaging() {
+#ifdef OPEN_MPI
+  ::setenv("OMPI_MCA_pml", "ob1", 0);
+#endif
+}
+}  // namespace
+
 Comm::Comm(int& argc, char**& argv) {
+  prefer_light_messaging();
   int provided = 0;
   RSIM_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided), "starting MPI");
   RSIM_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "starting MPI");
