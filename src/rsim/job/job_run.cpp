@@ -348,7 +348,7 @@ class JobRun {
     std::optional<ProgressMonitor> monitor;
     if (comm_.rank() == 0)
       monitor.emplace(!opt_.quiet && (opt_.progress || ::isatty(STDERR_FILENO)), facts_,
-                      [&sched] { return sched.progress(); });
+                      [&sched, before = last_] { return plus(before, sched.progress()); });  // rounds add up
     install_stop_signals(true);
     std::error_code ec;
     fs::create_directories(facts_.errors_dir, ec);
@@ -366,13 +366,15 @@ class JobRun {
   }
 
   // Rounds add up (rank 0).
-  void add_progress(const sched::Progress& p) {
-    last_.done += p.done;
-    last_.failed += p.failed;
-    last_.total += p.total;
-    last_.per_rank.resize(std::max(last_.per_rank.size(), p.per_rank.size()));
-    for (std::size_t r = 0; r < p.per_rank.size(); ++r) last_.per_rank[r] += p.per_rank[r];
+  static sched::Progress plus(sched::Progress a, const sched::Progress& b) {
+    a.done += b.done;
+    a.failed += b.failed;
+    a.total += b.total;
+    a.per_rank.resize(std::max(a.per_rank.size(), b.per_rank.size()));
+    for (std::size_t r = 0; r < b.per_rank.size(); ++r) a.per_rank[r] += b.per_rank[r];
+    return a;
   }
+  void add_progress(const sched::Progress& p) { last_ = plus(last_, p); }
 
   // The result file from the base file (if any) and the checkpoints:
   // those planning indexed, then this run's own.
