@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <numeric>
 #include <random>
+#include <thread>
 #include <vector>
 
+#include "rsim/io/deflate_pool.hpp"
 #include "rsim/io/h5_write.hpp"
 
 namespace fs = std::filesystem;
@@ -86,5 +88,44 @@ TEST(ChunkStage, ChunksThatDeflateWouldBarelyShrinkAreStoredAsTheyAreAndReadBack
   EXPECT_EQ(sizes[0], 32768u * 8);
   EXPECT_EQ(masks[2], 0u);
   EXPECT_LT(sizes[2], 4096u);
+  fs::remove(path);
+}
+
+TEST(ChunkStage, ChunksOfOneValueAreCompressedOnceAndReadBackLikeAnyOther) {
+  const fs::path path = fs::temp_directory_path() / ("rsim-stage-one-" + std::to_string(::getpid()) + ".h5");
+  constexpr hsize_t per = 65536, n = 5 * per;  // int32: 65,536 a chunk
+  std::vector<std::int32_t> x(n, 1);
+  for (hsize_t i = 2 * per; i < 3 * per; ++i) x[i] = 2;
+  for (hsize_t i = 3 * per; i < 4 * per; ++i) x[i] = static_cast<std::int32_t>(i);
+  x[n - 1] = 3;  // the last chunk: one value but for its last row
+  {
+    io::h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    const std::int32_t fill = -1;
+    io::Dataset d = io::create_dataset(file, "k", io::h5::Id(H5Tcopy(H5T_NATIVE_INT32)), n, 1, &fill, "t", true);
+    io::write_rows(d, 0, n, x.data());
+    io::flush_rows(d);
+  }
+  io::h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  io::h5::Id d(H5Dopen2(file, "k", H5P_DEFAULT));
+  std::vector<std::int32_t> got(n);
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, got.data()), 0);
+  EXPECT_EQ(got, x);
+  io::h5::Id space(H5Dget_space(d));
+  hsize_t sizes[5] = {};
+  for (hsize_t c = 0; c < 5; ++c) {
+    unsigned mask = 9;
+    ASSERT_GE(H5Dget_chunk_info(d, space, c, nullptr, &mask, nullptr, &sizes[c]), 0);
+    EXPECT_EQ(mask, 0u) << "chunk " << c;
+  }
+  EXPECT_EQ(sizes[0], sizes[1]);
+  EXPECT_LT(sizes[0], 1024u);
+  // The reused bytes are those a fresh compression makes (another thread has its own cache).
+  const std::vector<char> ones(reinterpret_cast<const char*>(x.data()), reinterpret_cast<const char*>(x.data() + per));
+  const io::Packed a = io::deflate_now(ones, 4, 1), b = io::deflate_now(ones, 4, 1);
+  io::Packed fresh;
+  std::thread([&] { fresh = io::deflate_now(ones, 4, 1); }).join();
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.bytes, fresh.bytes);
+  EXPECT_EQ(a.filter_mask, 0u);
   fs::remove(path);
 }

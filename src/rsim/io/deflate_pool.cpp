@@ -7,6 +7,9 @@
 #include <cstring>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <string>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -123,7 +126,37 @@ bool worth_deflating(libdeflate_compressor* c, const char* shuffled, std::size_t
 }
 }  // namespace
 
+namespace {
+// The shuffled, deflated (or, not worth it, raw) form of `chunk`.
+Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level);
+
+// Every value of the chunk the same (a status of ok, one attempt, no
+// warnings: most per-task columns, chunk after chunk)?
+bool one_value(const std::vector<char>& chunk, std::size_t value_bytes) {
+  const std::size_t n = chunk.size();
+  return n >= value_bytes && value_bytes > 0 && n % value_bytes == 0 &&
+         std::memcmp(chunk.data(), chunk.data() + value_bytes, n - value_bytes) == 0;
+}
+}  // namespace
+
 Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) {
+  // A chunk of one value stores as the same bytes every time: made once per
+  // thread, then copied (a scan instead of a shuffle and a deflate).
+  thread_local std::map<std::tuple<std::string, std::size_t, int>, Packed> same;
+  std::tuple<std::string, std::size_t, int> key;
+  if (one_value(chunk, value_bytes)) {
+    key = {std::string(chunk.data(), value_bytes), chunk.size(), level};
+    if (const auto it = same.find(key); it != same.end()) return it->second;
+    if (same.size() > 64) same.clear();  // a bounded cache: a handful of values recur
+    Packed p = deflate_chunk(std::move(chunk), value_bytes, level);
+    same.emplace(std::move(key), p);
+    return p;
+  }
+  return deflate_chunk(std::move(chunk), value_bytes, level);
+}
+
+namespace {
+Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level) {
   thread_local std::vector<char> shuffled, packed;  // reused: no fresh pages per chunk
   const std::size_t n = chunk.size();
   const char* data = chunk.data();
@@ -142,6 +175,7 @@ Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) 
   if (size == 0) throw std::logic_error("deflate: libdeflate output exceeds its own bound");
   return {std::vector<char>(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(size)), 0};
 }
+}  // namespace
 
 std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
   static Pool pool(worker_cpus());
