@@ -108,11 +108,12 @@ class Pool {
 }  // namespace
 
 namespace {
-constexpr std::size_t kSamplePerPlane = 4096;  // bytes of each byte position the sample takes
+constexpr std::size_t kSamplePerPlane = 1024;  // bytes of each byte position the sample takes
 constexpr double kWorthIt = 0.8;              // deflate a chunk whose sample shrinks below this
 
 // True if the start of every byte plane of `shuffled` deflates to under
-// kWorthIt of its size: a 1/8 to 1/64 sample that decides by the chunk's bytes alone.
+// kWorthIt of its size: a 1/32 to 1/256 sample (1 KiB of each plane) that
+// decides by the chunk's bytes alone.
 bool worth_deflating(libdeflate_compressor* c, const char* shuffled, std::size_t n, std::size_t planes,
                      std::vector<char>& scratch) {
   const std::size_t plane = n / planes, take = std::min(plane, kSamplePerPlane);
