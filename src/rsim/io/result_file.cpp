@@ -51,6 +51,21 @@ void close_checked(hid_t file, const std::string& tmp) {
   }
 }
 
+// The file descriptor HDF5 writes `file` through (the sec2 driver's).
+int file_descriptor(hid_t file, const std::string& where) {
+  void* handle = nullptr;
+  RSIM_H5_CHECK(H5Fget_vfd_handle(file, H5P_DEFAULT, &handle), where);
+  return handle ? *static_cast<int*>(handle) : -1;
+}
+
+// Starts writing what the assembly wrote so far to the disk, without
+// waiting: the kernel would otherwise hold a file of gigabytes in memory
+// until the fsync at the end (below its dirty-memory threshold) and then
+// write it all while rsim waits.  Best effort: a failure shows at the fsync.
+void start_writeback(int fd) {
+  if (fd >= 0) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 // The writers of one result file, fed blocks of finished rows in commit order.
 class Assembly {
  public:
@@ -200,10 +215,12 @@ AssemblySummary assemble_results(const grid::JobSpec& spec, const grid::TaskSpac
         read_output_rows(base, [&](const core::ResultBatch& b, const std::vector<std::int32_t>& ranks) {
           a.feed(b, ranks, base);
         });
+      const int fd = file_descriptor(file, tmp);
       for (const auto& e : index.entries()) {
         const Segment seg = read_segment(e.path);
         a.feed(seg.batch, std::vector<std::int32_t>(seg.batch.size(), static_cast<std::int32_t>(seg.header.rank)),
                e.path);
+        start_writeback(fd);
       }
       sum = a.finish(file, where);
     }
