@@ -309,10 +309,11 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   ++seq_;
 }
 
-Segment read_segment(const std::string& path) {
-  const std::string data = read_whole(path);
-  Segment seg;
-  seg.path = path;
+namespace {
+// A segment's bytes, checked whole (magic, end marker, checksum); `body` is
+// where its records end.
+std::string verified_segment(const std::string& path, std::size_t& body) {
+  std::string data = read_whole(path);
   const std::size_t trailer = sizeof(std::uint64_t) + sizeof kEnd;
   Reader r(data, data.size() >= trailer ? data.size() - trailer : 0, path);
   if (data.size() < sizeof kMagic + trailer || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
@@ -323,9 +324,40 @@ Segment read_segment(const std::string& path) {
   std::memcpy(&stored, data.data() + data.size() - trailer, sizeof stored);
   std::uint32_t format = 0;
   if (data.size() >= sizeof kMagic + sizeof format) std::memcpy(&format, data.data() + sizeof kMagic, sizeof format);
-  const std::size_t body = data.size() - trailer;
+  body = data.size() - trailer;
   if (stored != (format > kSegmentFormatNoWidths ? XXH3_64bits(data.data(), body) : fnv1a(data.data(), body)))
     r.corrupt("checksum mismatch");
+  return data;
+}
+
+// The task ids and statuses of the `n` rows that follow the header.
+void get_tasks_and_status(Reader& r, const SegmentHeader& h, std::size_t n, std::vector<std::uint64_t>& tasks,
+                          std::vector<core::TaskStatus>& status) {
+  const bool packed = h.format > kSegmentFormatNoWidths;  // runs and one-value columns (format 5)
+  r.get_tasks(tasks, n, packed);
+  r.get_column(status, n, packed);
+  for (const core::TaskStatus s : status)
+    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
+      r.corrupt("unknown task status");
+}
+}  // namespace
+
+SegmentTasks read_segment_tasks(const std::string& path) {
+  std::size_t body = 0;
+  const std::string data = verified_segment(path, body);
+  Reader r(data, body, path);
+  SegmentTasks out;
+  out.header = parse_header(r);
+  get_tasks_and_status(r, out.header, static_cast<std::size_t>(r.get<std::uint64_t>()), out.tasks, out.status);
+  return out;
+}
+
+Segment read_segment(const std::string& path) {
+  std::size_t body = 0;
+  const std::string data = verified_segment(path, body);
+  Segment seg;
+  seg.path = path;
+  Reader r(data, body, path);
 
   seg.header = parse_header(r);
   seg.batch.reset_schema(seg.header.schema);
@@ -333,15 +365,11 @@ Segment read_segment(const std::string& path) {
   const auto n = static_cast<std::size_t>(r.get<std::uint64_t>());
   core::ResultBatch::Meta meta;
   const bool packed = seg.header.format > kSegmentFormatNoWidths;  // runs and one-value columns (format 5)
-  r.get_tasks(meta.task, n, packed);
-  r.get_column(meta.status, n, packed);
+  get_tasks_and_status(r, seg.header, n, meta.task, meta.status);
   r.get_vec(meta.elapsed, n);
   r.get_column(meta.attempts, n, packed);
   r.get_column(meta.warnings, n, packed);
   r.get_column(meta.max_rss, n, packed);
-  for (const core::TaskStatus s : meta.status)
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
-      r.corrupt("unknown task status");
   seg.batch.set_meta(std::move(meta));
   get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n);
   for (int kind = 0; kind < 2; ++kind) {
@@ -369,7 +397,7 @@ Segment read_segment(const std::string& path) {
     for (auto& m : t.meta) m = get_meta(r);
     if (!t.meta.empty() && t.meta.size() != t.schema.size()) r.corrupt("table column classes do not match its columns");
   }
-  if (r.pos() != data.size() - trailer) r.corrupt("unexpected bytes after the last record");
+  if (r.pos() != body) r.corrupt("unexpected bytes after the last record");
   return seg;
 }
 

@@ -52,6 +52,14 @@ struct Segment {
 // Reads and verifies one segment; throws core::IoError naming the file if it
 // is truncated, damaged or not a segment.
 Segment read_segment(const std::string& path);
+// A verified segment's header, task ids and statuses, without decoding its
+// fields: what planning a resume needs (io::SegmentIndex).
+struct SegmentTasks {
+  SegmentHeader header;
+  std::vector<std::uint64_t> tasks;
+  std::vector<core::TaskStatus> status;
+};
+SegmentTasks read_segment_tasks(const std::string& path);
 // Reads only the header (no checksum check): cheap, for planning.
 SegmentHeader read_segment_header(const std::string& path);
 // The committed segments in `dir`, sorted by name; none if `dir` is absent.

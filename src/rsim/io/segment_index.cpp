@@ -38,9 +38,9 @@ void SegmentIndex::add_new_headers() {
 }
 
 void SegmentIndex::read(const std::string& path) {
-  Segment seg = read_segment(path);
+  SegmentTasks seg = read_segment_tasks(path);
   check_(seg.header.identity, path);
-  entries_.push_back({path, std::move(seg.header), seg.batch.tasks(), seg.batch.status()});
+  entries_.push_back({path, std::move(seg.header), std::move(seg.tasks), std::move(seg.status)});
   seen_.insert(path);
 }
 
