@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <queue>
 #include <tuple>
 #include <utility>
@@ -188,21 +189,16 @@ void for_each_block(const std::string& dir, const IdentityCheck& check, const Bl
   std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
   for (std::size_t i = 0; i < streams.size(); ++i)
     if (streams[i].load(check)) heap.push(i);
-  bool any = false;
-  BlockSummary last;  // the block seen last (its key)
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> last;  // the (point, block) seen last
   while (!heap.empty()) {
     const std::size_t i = heap.top();
     heap.pop();
     Stream& s = streams[i];
-    const BlockSummary& b = s.head();
-    if (!any || before(last, b)) {  // a block committed twice (it cannot be, but if) counts once
-      fn(b, s.current.fields);
-      last.point = b.point;
-      last.block = b.block;
-      any = true;
-    }
+    const std::pair<std::uint64_t, std::uint64_t> key{s.head().point, s.head().block};
+    if (!last || *last < key) fn(s.head(), s.current.fields);  // a block committed twice (it cannot be, but if) counts once
+    last = key;
     if (++s.at < s.current.blocks.size() || s.load(check)) {
-      if (before(s.head(), last))
+      if (std::make_pair(s.head().point, s.head().block) < key)
         throw core::IoError("summary checkpoints of one rank are out of order", s.current.path,
                             "move the checkpoint folder aside to start over");
       heap.push(i);

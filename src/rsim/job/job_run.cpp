@@ -195,6 +195,7 @@ class JobRun {
     base_ = plan.base;
     already_failed_ = plan.already_failed;
     committed_ = broadcast_ranges(plan.committed);
+    if (summary()) first_round_ = broadcast_ranges(plan.first_round);
     already_ = io::count(committed_);
     if (comm_.rank() == 0 && already_ > 0)
       std::fprintf(stderr, "rsim: resuming: %llu of %llu tasks already committed in %s\n",
@@ -218,17 +219,16 @@ class JobRun {
     facts_.already_failed = already_failed_;
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
-    io::TaskRanges last_round;
+    io::TaskRanges ranges = summary() ? first_round_ : io::complement(space_->n_tasks(), committed_), last_round;
     for (std::uint32_t round = 0;; ++round) {
-      io::TaskRanges ranges = io::complement(space_->n_tasks(), committed_);
-      if (summary()) {
+      if (summary() && round > 0) {  // the blocks the rounds so far leave to run
         if (auto c = collectively(comm_, [&] {
               if (comm_.rank() == 0) ranges = fold_checkpoints(spec_, *space_, identity_, ckpt_).next_round();
             }))
           return c;
         ranges = broadcast_ranges(ranges);
-        if (ranges.empty() || (round > 0 && ranges == last_round)) break;  // done, or blocks rank 0 cannot see
       }
+      if (summary() && (ranges.empty() || (round > 0 && ranges == last_round))) break;  // done, or blocks rank 0 cannot see
       try {
         interrupted = run_rank(run_id, round, ranges);
       } catch (const std::exception& e) {
@@ -463,6 +463,7 @@ class JobRun {
   std::optional<io::SegmentIndex> index_;  // rank 0: the checkpoints as planning read them
   std::string base_;                       // rank 0: an earlier result file whose rows stay
   io::TaskRanges committed_;
+  io::TaskRanges first_round_;         // a summary job: the blocks of its first round
   std::uint64_t already_ = 0;          // tasks committed by earlier runs
   std::uint64_t already_failed_ = 0;   // rank 0: of which failed (the status file counts them)
   JobFacts facts_;

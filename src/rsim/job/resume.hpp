@@ -29,6 +29,7 @@ struct Plan {
   core::Schema earlier;                         // fields earlier runs committed
   std::optional<io::SegmentIndex> index;        // the checkpoints, read once; handed on to the assembly
   std::string base;                             // an earlier result file of this job whose rows stay, or ""
+  io::TaskRanges first_round;                   // a summary job: the blocks its first round runs (plan_summary_run)
 };
 
 // With --fresh nothing (move_earlier_run_aside() ran); a result file of another

@@ -32,8 +32,10 @@ Plan plan_summary_run(const grid::JobSpec& spec, const grid::TaskSpace& space, c
   if (!io::list_segments(ckpt).empty())
     throw core::IoError("the checkpoint folder holds task checkpoints, but the job keeps per-point summaries", ckpt,
                         "move the checkpoint folder aside, or run with --fresh");
-  plan.committed = fold_checkpoints(spec, space, identity, ckpt).committed();
+  const SummaryFold fold = fold_checkpoints(spec, space, identity, ckpt);
+  plan.committed = fold.committed();
   plan.already = io::count(plan.committed);
+  plan.first_round = fold.next_round();
   return plan;
 }
 

@@ -20,7 +20,7 @@ SummaryFold fold_checkpoints(const grid::JobSpec& spec, const grid::TaskSpace& s
                              const std::string& ckpt);
 
 // Plans a summary job's run: the output checks of plan_run(), then the
-// blocks earlier runs committed.  --rerun-failed is refused (a summary
+// blocks earlier runs committed and those the first round runs.  --rerun-failed is refused (a summary
 // keeps no task to rerun).
 Plan plan_summary_run(const grid::JobSpec& spec, const grid::TaskSpace& space, const core::Identity& identity,
                       const std::string& ckpt, const RunOptions& opt);

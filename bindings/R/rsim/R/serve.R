@@ -414,7 +414,7 @@ check_early_query <- function(q, grid) {
 api_results <- function(path, q, grid = NULL) {
   if (is.null(result_file_summary(path)$counts)) check_early_query(q, grid)
   src <- results_source(path)
-  if (keeps_summary(src$path)) {
+  if (cached_by_signature("keep", src$path, src$signature, keeps_summary)) {
     api_stop(400L, "the job keeps per-point summaries ([output] keep = \"summary\"), not a row per task: GET /summary")
   }
   res <- cached_by_signature("results", src$path, src$signature, read_api_results)
@@ -456,7 +456,9 @@ query_fields <- function(q, fields, also) {
 # job runs, the blocks committed so far (a snapshot, as /results).
 api_summary <- function(path, q, grid = NULL) {
   src <- results_source(path)
-  if (!keeps_summary(src$path)) api_stop(400L, "the job keeps a row per task, not per-point summaries: GET /results")
+  if (!cached_by_signature("keep", src$path, src$signature, keeps_summary)) {
+    api_stop(400L, "the job keeps a row per task, not per-point summaries: GET /results")
+  }
   res <- cached_by_signature("summary", src$path, src$signature, read_summary)
   meta <- cached_by_signature("meta", src$path, src$signature, job_info)
   filters <- c(names(meta$grid), "point")
