@@ -157,8 +157,16 @@ TEST_F(ResultFile, LayoutValuesAndFillsFromSegmentsInAnyOrder) {
   EXPECT_EQ(rank[12], 1);
   EXPECT_EQ(rank[10], -1);
   const auto elapsed = read_all<double>(f, "tasks/elapsed", H5T_NATIVE_DOUBLE);
-  EXPECT_DOUBLE_EQ(elapsed[3], 0.01);
+  EXPECT_FLOAT_EQ(static_cast<float>(elapsed[3]), 0.01f);
   EXPECT_TRUE(std::isnan(elapsed[21]));
+  {  // timings are float32: 4 bytes a task, 7 significant digits
+    hid_t d = H5Dopen2(f, "tasks/elapsed", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d);
+    EXPECT_EQ(H5Tget_class(t), H5T_FLOAT);
+    EXPECT_EQ(H5Tget_size(t), 4u);
+    H5Tclose(t);
+    H5Dclose(d);
+  }
 
   const auto y = read_all<double>(f, "results/y", H5T_NATIVE_DOUBLE);
   EXPECT_DOUBLE_EQ(y[3], 3.5);

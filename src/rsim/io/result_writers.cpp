@@ -1,6 +1,7 @@
 #include "rsim/io/result_writers.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "rsim/core/error.hpp"
 #include "rsim/core/field_types.hpp"
@@ -81,12 +82,12 @@ void write_record_group(hid_t file, const char* group, const std::map<std::uint6
 TaskWriter::TaskWriter(hid_t file, hsize_t n_tasks, const std::string& where)
     : n_(n_tasks), where_(where), group_(RSIM_H5(H5Gcreate2(file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), where)) {
   const auto not_run = static_cast<std::int8_t>(core::TaskStatus::not_run);
-  const double nan = core::na_float();  // elapsed of a task not run: R's NA
+  const float nan = std::numeric_limits<float>::quiet_NaN();  // elapsed of a task not run (R reads NA)
   const std::int32_t minus1 = -1, zero = 0;
   const std::int64_t unknown = -1;
   auto type = [&](hid_t t) { return RSIM_H5(H5Tcopy(t), where); };
   status_ = create_dataset(group_, "status", status_type(where), n_, 1, &not_run, where + "/tasks/status", true);
-  elapsed_ = create_dataset(group_, "elapsed", type(H5T_NATIVE_DOUBLE), n_, 1, &nan, where + "/tasks/elapsed", true);
+  elapsed_ = create_dataset(group_, "elapsed", type(H5T_NATIVE_FLOAT), n_, 1, &nan, where + "/tasks/elapsed", true);
   rank_ = create_dataset(group_, "rank", type(H5T_NATIVE_INT32), n_, 1, &minus1, where + "/tasks/rank", true);
   attempts_ = create_dataset(group_, "attempts", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/attempts", true);
   warnings_ = create_dataset(group_, "warnings", type(H5T_NATIVE_INT32), n_, 1, &zero, where + "/tasks/warnings", true);
@@ -96,7 +97,9 @@ TaskWriter::TaskWriter(hid_t file, hsize_t n_tasks, const std::string& where)
 void TaskWriter::write(const core::ResultBatch& b, const std::vector<core::TaskStatus>& status,
                        const std::vector<std::int32_t>& ranks, std::size_t i, hsize_t off, hsize_t cnt) {
   write_rows(status_, off, cnt, status.data() + i);
-  write_rows(elapsed_, off, cnt, b.elapsed().data() + i);
+  elapsed32_.assign(b.elapsed().begin() + static_cast<std::ptrdiff_t>(i),
+                    b.elapsed().begin() + static_cast<std::ptrdiff_t>(i + cnt));
+  write_rows(elapsed_, off, cnt, elapsed32_.data());
   write_rows(rank_, off, cnt, ranks.data() + i);
   write_rows(attempts_, off, cnt, b.attempts().data() + i);
   write_rows(warnings_, off, cnt, b.warnings().data() + i);

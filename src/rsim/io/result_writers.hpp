@@ -41,6 +41,7 @@ class TaskWriter {
   std::string where_;
   h5::Id group_;
   Dataset status_, elapsed_, rank_, attempts_, warnings_, rss_;
+  std::vector<float> elapsed32_;  // /tasks/elapsed is float32 (docs/format.md#tasks)
 };
 
 // /results/<field>: one dataset per field of the job's schema, NA-filled.

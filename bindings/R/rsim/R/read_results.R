@@ -98,7 +98,7 @@ read_results <- function(path, status = c("all", "ok"), columns = NULL) {
         point = pt,
         replicate = sel(if (use_int) task %% as.integer(reps) else task %% reps),
         status = sel(st),
-        elapsed = sel(h5_read(f, "tasks/elapsed")),
+        elapsed = sel(read_elapsed(f)),
         warnings = sel(read_optional(f, "tasks/warnings", n_tasks)),
         rank = sel(h5_read(f, "tasks/rank")),
         attempts = sel(h5_read(f, "tasks/attempts")),
@@ -133,6 +133,14 @@ select_columns <- function(columns, available, default, file, call = parent.fram
     ), call = call)
   }
   unique(c("task", columns))
+}
+
+# /tasks/elapsed is float32: its NaN (a task not run) R widens to NaN,
+# which read_results() gives as NA like every other missing value.
+read_elapsed <- function(f) {
+  x <- h5_read(f, "tasks/elapsed")
+  x[is.nan(x)] <- NA_real_
+  x
 }
 
 read_optional <- function(f, name, n) {

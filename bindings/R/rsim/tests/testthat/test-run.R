@@ -41,6 +41,7 @@ test_that("job$stop() stops a job cleanly; read_results() then reads what it com
   expect_gte(sum(part$status == "ok"), 20)
   expect_true(all(part$status %in% c("ok", "not_run")), any(part$status == "not_run"))
   expect_true(all(part$u[part$status == "ok"] >= 0))
+  expect_identical(unique(part$elapsed[part$status == "not_run"]), NA_real_) # NA, not NaN
   expect_false(file.exists(job$output)) # a snapshot in the session's temporary folder, gone once read
   if (requireNamespace("shiny", quietly = TRUE)) {
     shiny::testServer(rsim:::monitor_app(job$output), {
