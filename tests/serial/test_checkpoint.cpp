@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <xxhash.h>
+
 #include "rsim/core/error.hpp"
 #include "rsim/io/checkpoint.hpp"
 #include "rsim/io/segment_index.hpp"
@@ -65,6 +67,13 @@ class Checkpoint : public ::testing::Test {
   fs::path dir_;
 };
 
+// Timings as a segment keeps them: float32, widened back.
+std::vector<double> as_float32(const std::vector<double>& v) {
+  std::vector<double> out;
+  for (const double x : v) out.push_back(static_cast<float>(x));
+  return out;
+}
+
 TEST_F(Checkpoint, RoundTripKeepsEveryValue) {
   const core::ResultBatch b = sample(100, 12);
   io::SegmentWriter w(dir_.string(), "sha256:abc", 3, 77);
@@ -78,7 +87,7 @@ TEST_F(Checkpoint, RoundTripKeepsEveryValue) {
   EXPECT_EQ(s.header.schema, b.schema());
   EXPECT_EQ(s.batch.tasks(), b.tasks());
   EXPECT_EQ(s.batch.status(), b.status());
-  EXPECT_EQ(s.batch.elapsed(), b.elapsed());
+  EXPECT_EQ(s.batch.elapsed(), as_float32(b.elapsed())) << "timings are kept as the result file keeps them";
   EXPECT_EQ(s.batch.attempts(), b.attempts());
   ASSERT_EQ(s.batch.columns().size(), b.columns().size());
   EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[0]),
@@ -333,7 +342,7 @@ TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) 
   io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
   const std::string path = io::list_segments(dir_.string()).at(0);
   const io::Segment now = io::read_segment(path);
-  EXPECT_EQ(now.header.format, 5u);
+  EXPECT_EQ(now.header.format, 6u);
   EXPECT_FALSE(now.header.origins[0].wide) << "0..4 fit 32 bits";
   std::string bytes;
   {
@@ -352,6 +361,94 @@ TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) 
   EXPECT_EQ(old.batch.max_rss(), b.max_rss());
 }
 
+namespace {
+// `seg` (of batch `b`, as in the test above) rewritten as rsim wrote
+// format 5: timings as float64, integer fields as int64 (whether or not
+// they fit 32 bits), task ids as runs, an XXH3 checksum.
+std::string as_format5(const std::string& seg, const core::ResultBatch& b) {
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, seg.data() + at, 4);
+    return v;
+  };
+  std::size_t at = 8 + 4;
+  at += 4 + u32(at) + 4 + 8;
+  const std::uint32_t nf = u32(at);
+  at += 4;
+  for (std::uint32_t f = 0; f < nf; ++f) at += 4 + u32(at) + 1 + 4;
+  at += nf * (8 + 4 + 8 + 1 + 4);  // origins with an empty meta, the width byte kept
+  std::string out = seg.substr(0, at);
+  const std::uint32_t five = 5;
+  std::memcpy(&out[8], &five, 4);
+  const std::uint64_t n = b.size();
+  append(out, std::vector<std::uint64_t>{n, n});  // rows, then runs: one per task
+  for (const std::uint64_t t : b.tasks()) append(out, std::vector<std::uint64_t>{t, 1});
+  const std::string full(1, '\0');  // "a column follows", not a single value
+  out += full;
+  append(out, b.status());
+  append(out, b.elapsed());
+  out += full;
+  append(out, b.attempts());
+  out += full;
+  append(out, b.warnings());
+  out += full;
+  append(out, b.max_rss());
+  append(out, std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  append(out, std::get<std::vector<double>>(b.columns()[1]));
+  out.append(std::string(8 + 8 + 4, '\0'));
+  append(out, std::vector<std::uint64_t>{XXH3_64bits(out.data(), out.size())});
+  return out + seg.substr(seg.size() - 8);
+}
+}  // namespace
+
+TEST_F(Checkpoint, SegmentsOfFormat5StillReadWithTheirTimingsAndIntegersIn8Bytes) {
+  core::ResultBatch b({{"k", core::ValueType::Int}, {"x", core::ValueType::Float}});
+  for (std::uint64_t t = 0; t < 5; ++t) {
+    auto row = b.begin_row(t);
+    if (t != 3) row.set_int(0, 1000 * static_cast<std::int64_t>(t));
+    row.set_float(1, 0.5);
+    b.end_row(core::TaskStatus::ok, 0.1 * static_cast<double>(t), 1);
+  }
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+  const std::string path = io::list_segments(dir_.string()).at(0);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format5(bytes, b);
+  const io::Segment old = io::read_segment(path);
+  EXPECT_EQ(old.header.format, 5u);
+  EXPECT_EQ(old.batch.elapsed(), b.elapsed()) << "float64 timings read whole";
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(old.batch.columns()[0]),
+            std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(old.batch.columns()[0])[3], core::na_int);
+}
+
+TEST_F(Checkpoint, IntegersThatFit32BitsAndTimingsTake4BytesAndReadBackWithNa) {
+  constexpr std::uint64_t n = 10000;
+  core::ResultBatch b({{"small", core::ValueType::Int}, {"big", core::ValueType::Int}});
+  for (std::uint64_t t = 0; t < n; ++t) {
+    auto row = b.begin_row(t);
+    if (t % 7 != 0) row.set_int(0, static_cast<std::int64_t>(t) - 5000);  // NA every 7th
+    row.set_int(1, t == 9 ? std::int64_t{1} << 40 : static_cast<std::int64_t>(t));
+    b.end_row(core::TaskStatus::ok, 1e-6 * static_cast<double>(t % 13), 1);
+  }
+  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+  const std::string path = io::list_segments(dir_.string()).at(0);
+  const io::Segment s = io::read_segment(path);
+  EXPECT_FALSE(s.header.origins[0].wide);
+  EXPECT_TRUE(s.header.origins[1].wide);
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[0]),
+            std::get<std::vector<std::int64_t>>(b.columns()[0]));
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[0])[7], core::na_int);
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(s.batch.columns()[1]),
+            std::get<std::vector<std::int64_t>>(b.columns()[1]));
+  EXPECT_EQ(s.batch.elapsed(), as_float32(b.elapsed()));
+  // timings 4 + small 4 + big 8 bytes a task, plus a header and runs
+  EXPECT_LT(fs::file_size(path), n * 16 + 400) << "timings and the fitting field in 4 bytes each (format 5: 24 a task)";
+}
+
 TEST_F(Checkpoint, TaskIdsInRunsAndColumnsOfOneValueReadBackExactly) {
   core::ResultBatch b({{"x", core::ValueType::Float}});
   const std::vector<std::uint64_t> tasks = {7, 8, 9, 3, 40, 41, 0, 1000000000000};
@@ -368,6 +465,6 @@ TEST_F(Checkpoint, TaskIdsInRunsAndColumnsOfOneValueReadBackExactly) {
   EXPECT_EQ(s.batch.attempts(), b.attempts());
   EXPECT_EQ(s.batch.warnings(), b.warnings());
   EXPECT_EQ(s.batch.max_rss(), b.max_rss());
-  EXPECT_EQ(s.batch.elapsed(), b.elapsed());
+  EXPECT_EQ(s.batch.elapsed(), as_float32(b.elapsed()));
   EXPECT_LT(fs::file_size(path), 400u) << "8 rows: runs and single values, not columns";
 }

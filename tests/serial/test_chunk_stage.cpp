@@ -129,3 +129,16 @@ TEST(ChunkStage, ChunksOfOneValueAreCompressedOnceAndReadBackLikeAnyOther) {
   EXPECT_EQ(a.filter_mask, 0u);
   fs::remove(path);
 }
+
+TEST(ChunkStage, ShuffleMatchesHdf5sDefinitionForEveryWidthAndLength) {
+  std::mt19937 rng(11);
+  for (const std::size_t width : {1u, 2u, 3u, 4u, 8u})
+    for (const std::size_t values : {0u, 1u, 15u, 16u, 17u, 33u, 1000u, 32768u}) {
+      std::vector<char> in(values * width), got(in.size()), want(in.size());
+      for (auto& c : in) c = static_cast<char>(rng());
+      for (std::size_t i = 0; i < values; ++i)
+        for (std::size_t b = 0; b < width; ++b) want[b * values + i] = in[i * width + b];
+      io::shuffle_bytes(in.data(), in.size(), width, got.data());
+      ASSERT_EQ(got, want) << width << "-byte values, " << values << " of them";
+    }
+}

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -29,8 +30,11 @@ constexpr char kMagic[8] = {'R', 'S', 'I', 'M', 'S', 'E', 'G', '1'};
 constexpr char kEnd[8] = {'R', 'S', 'I', 'M', 'E', 'N', 'D', '1'};
 // 2: warnings, max_rss and tables per row; 3: field origins; 4: classes of table columns;
 // 5: integer fields that need 64 bits, checksum XXH3-64 (FNV-1a before),
-//    task ids as runs and the bookkeeping columns that hold one value as that value
-constexpr std::uint32_t kSegmentFormat = 5;
+//    task ids as runs and the bookkeeping columns that hold one value as that value;
+// 6: timings as float32 (as the result file keeps them), integer fields that
+//    fit 32 bits as int32
+constexpr std::uint32_t kSegmentFormat = 6;
+constexpr std::uint32_t kSegmentFormatWide = 5;         // still read (timings float64, integers int64)
 constexpr std::uint32_t kSegmentFormatNoWidths = 4;     // still read (integer fields taken as 64-bit)
 constexpr std::uint32_t kSegmentFormatNoTableMeta = 3;  // still read (table columns without classes)
 constexpr std::uint32_t kSegmentFormatNoOrigins = 2;    // still read (origins unknown)
@@ -98,8 +102,10 @@ void put_origins(std::string& b, const std::vector<core::FieldOrigin>& origins) 
   }
 }
 
-void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
-  for (const auto& col : cols) {
+// The columns in order; an integer column with `narrow` set goes as int32
+// (its values fit: core::fits_int32()).
+void put_columns(std::string& b, const std::vector<core::ColumnData>& cols, const std::vector<bool>& narrow = {}) {
+  for (std::size_t i = 0; i < cols.size(); ++i) {
     std::visit(
         [&](const auto& c) {
           using T = typename std::decay_t<decltype(c)>::value_type;
@@ -107,11 +113,16 @@ void put_columns(std::string& b, const std::vector<core::ColumnData>& cols) {
             for (const auto& s : c) put_str(b, s);
           } else if constexpr (std::is_same_v<T, core::Blob>) {
             for (const auto& s : c) put_str(b, s.bytes);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            if (i >= narrow.size() || !narrow[i]) return put_vec(b, c);
+            std::vector<std::int32_t> n32(c.size());
+            core::narrow_ints(c.data(), c.size(), n32.data());
+            put_vec(b, n32);
           } else {
             put_vec(b, c);
           }
         },
-        col);
+        cols[i]);
   }
 }
 
@@ -125,19 +136,28 @@ class Reader : public codec::ByteReader {
     if (!packed) return get_vec(v, n);
     std::vector<std::uint64_t> runs;
     get_vec(runs, 2 * static_cast<std::size_t>(get<std::uint64_t>()));
-    v.clear();
-    v.reserve(n);
+    v.resize(n);
+    std::size_t at = 0;
     for (std::size_t k = 0; k < runs.size(); k += 2) {
-      if (runs[k + 1] > n - v.size()) corrupt("more task ids than rows");
-      for (std::uint64_t i = 0; i < runs[k + 1]; ++i) v.push_back(runs[k] + i);
+      if (runs[k + 1] > n - at) corrupt("more task ids than rows");
+      const auto first = v.begin() + static_cast<std::ptrdiff_t>(at);
+      std::iota(first, first + static_cast<std::ptrdiff_t>(runs[k + 1]), runs[k]);
+      at += static_cast<std::size_t>(runs[k + 1]);
     }
-    if (v.size() != n) corrupt("fewer task ids than rows");
+    if (at != n) corrupt("fewer task ids than rows");
   }
   // A column of put_column(), n values (`packed`; else a plain column).
   template <class T>
   void get_column(std::vector<T>& v, std::size_t n, bool packed) {
     if (!packed || get<std::uint8_t>() == 0) return get_vec(v, n);
     v.assign(n, get<T>());
+  }
+  // n values stored as `Stored` (narrower than T), widened.
+  template <class Stored, class T>
+  void get_narrow(std::vector<T>& v, std::size_t n) {
+    std::vector<Stored> stored;
+    get_vec(stored, n);
+    v.assign(stored.begin(), stored.end());
   }
 };
 
@@ -156,11 +176,13 @@ core::Schema get_schema(Reader& r) {
   return schema;
 }
 
-void get_columns(Reader& r, const core::Schema& schema, std::vector<core::ColumnData>& cols, std::size_t n) {
+// The columns of put_columns(); `narrow` as it was written.
+void get_columns(Reader& r, const core::Schema& schema, std::vector<core::ColumnData>& cols, std::size_t n,
+                 const std::vector<bool>& narrow = {}) {
   cols.clear();
-  for (const auto& f : schema) {
-    cols.push_back(core::make_column(f.type));
-    const std::size_t m = n * f.width;
+  for (std::size_t i = 0; i < schema.size(); ++i) {
+    cols.push_back(core::make_column(schema[i].type));
+    const std::size_t m = n * schema[i].width;
     std::visit(
         [&](auto& col) {
           using T = typename std::decay_t<decltype(col)>::value_type;
@@ -170,12 +192,26 @@ void get_columns(Reader& r, const core::Schema& schema, std::vector<core::Column
           } else if constexpr (std::is_same_v<T, core::Blob>) {
             col.resize(m);
             for (auto& s : col) s.bytes = r.get_str();
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            if (i >= narrow.size() || !narrow[i]) return r.get_vec(col, m);
+            r.get_narrow<std::int32_t>(col, m);
+            core::na_from_int32(col.data(), col.size());
           } else {
             r.get_vec(col, m);
           }
         },
         cols.back());
   }
+}
+
+// Which integer fields a segment of `format` stores as int32.
+std::vector<bool> narrow_fields(const core::Schema& schema, const std::vector<core::FieldOrigin>& origins,
+                                std::uint32_t format) {
+  std::vector<bool> out(schema.size(), false);
+  if (format <= kSegmentFormatWide) return out;
+  for (std::size_t f = 0; f < out.size() && f < origins.size(); ++f)
+    out[f] = schema[f].type == core::ValueType::Int && !origins[f].wide;
+  return out;
 }
 
 core::FieldMeta get_meta(Reader& r) {
@@ -275,11 +311,11 @@ void SegmentWriter::commit(const core::ResultBatch& batch) {
   put<std::uint64_t>(buf_, n);
   put_tasks(buf_, batch.tasks());
   put_column(buf_, batch.status());
-  put_vec(buf_, batch.elapsed());
+  put_vec(buf_, std::vector<float>(batch.elapsed().begin(), batch.elapsed().end()));
   put_column(buf_, batch.attempts());
   put_column(buf_, batch.warnings());
   put_column(buf_, batch.max_rss());
-  put_columns(buf_, batch.columns());
+  put_columns(buf_, batch.columns(), narrow_fields(header_.schema, header_.origins, kSegmentFormat));
   for (const auto* records : {&batch.errors(), &batch.warning_messages()}) {
     put<std::uint64_t>(buf_, records->size());
     for (const auto& e : *records) {
@@ -336,9 +372,10 @@ void get_tasks_and_status(Reader& r, const SegmentHeader& h, std::size_t n, std:
   const bool packed = h.format > kSegmentFormatNoWidths;  // runs and one-value columns (format 5)
   r.get_tasks(tasks, n, packed);
   r.get_column(status, n, packed);
+  bool unknown = false;  // one pass without branches
   for (const core::TaskStatus s : status)
-    if (static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run))
-      r.corrupt("unknown task status");
+    unknown |= static_cast<std::uint8_t>(s) > static_cast<std::uint8_t>(core::TaskStatus::not_run);
+  if (unknown) r.corrupt("unknown task status");
 }
 }  // namespace
 
@@ -366,12 +403,14 @@ Segment read_segment(const std::string& path) {
   core::ResultBatch::Meta meta;
   const bool packed = seg.header.format > kSegmentFormatNoWidths;  // runs and one-value columns (format 5)
   get_tasks_and_status(r, seg.header, n, meta.task, meta.status);
-  r.get_vec(meta.elapsed, n);
+  if (seg.header.format > kSegmentFormatWide) r.get_narrow<float>(meta.elapsed, n);
+  else r.get_vec(meta.elapsed, n);
   r.get_column(meta.attempts, n, packed);
   r.get_column(meta.warnings, n, packed);
   r.get_column(meta.max_rss, n, packed);
   seg.batch.set_meta(std::move(meta));
-  get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n);
+  get_columns(r, seg.header.schema, seg.batch.mutable_columns(), n,
+              narrow_fields(seg.header.schema, seg.header.origins, seg.header.format));
   for (int kind = 0; kind < 2; ++kind) {
     const auto ne = r.get<std::uint64_t>();
     for (std::uint64_t i = 0; i < ne; ++i) {

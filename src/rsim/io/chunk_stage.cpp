@@ -1,5 +1,6 @@
 #include "rsim/io/chunk_stage.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "rsim/io/deflate_pool.hpp"
@@ -29,35 +30,41 @@ void ChunkStage::stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, co
   auto [it, fresh] = pending_.try_emplace(chunk);
   Pending& p = it->second;
   if (fresh) {
-    // A whole chunk, edge chunks too (HDF5 stores every chunk at full size).
+    // A whole chunk, edge chunks too (HDF5 stores every chunk at full size);
+    // the rows no task wrote get the fill value when it is handed on.
     p.bytes.resize(chunk_rows_ * row_bytes_);
-    std::memcpy(p.bytes.data(), fill_.data(), value_bytes_);
-    for (std::size_t done = value_bytes_; done < p.bytes.size(); done *= 2)  // the fill value, doubling the copy
-      std::memcpy(&p.bytes[done], p.bytes.data(), std::min(done, p.bytes.size() - done));
     p.have.assign(chunk_rows_, 0);
   }
   std::memcpy(&p.bytes[first * row_bytes_], src, cnt * row_bytes_);
-  hsize_t fresh_rows = 0;
-  for (hsize_t r = first; r < first + cnt; ++r) {
-    fresh_rows += p.have[r] ^ 1u;
-    p.have[r] = 1;
-  }
-  p.filled += fresh_rows;
+  const auto have = p.have.begin() + static_cast<std::ptrdiff_t>(first);
+  p.filled += static_cast<hsize_t>(std::count(have, have + static_cast<std::ptrdiff_t>(cnt), std::uint8_t{0}));
+  std::fill(have, have + static_cast<std::ptrdiff_t>(cnt), std::uint8_t{1});
   if (p.filled < rows_in(chunk)) return;
-  std::vector<char> bytes = std::move(p.bytes);
+  Pending whole = std::move(p);
   pending_.erase(it);
-  hand_on(dset, chunk, std::move(bytes), where);
+  hand_on(dset, chunk, std::move(whole), where);
 }
 
-void ChunkStage::hand_on(hid_t dset, hsize_t chunk, std::vector<char> bytes, const std::string& where) {
+void ChunkStage::fill_missing(Pending& p) const {
+  if (p.filled == chunk_rows_) return;
+  const std::size_t per_row = row_bytes_ / value_bytes_;
+  for (hsize_t r = 0; r < chunk_rows_; ++r)
+    if (!p.have[r])
+      for (std::size_t v = 0; v < per_row; ++v)
+        std::memcpy(&p.bytes[r * row_bytes_ + v * value_bytes_], fill_.data(), value_bytes_);
+}
+
+void ChunkStage::hand_on(hid_t dset, hsize_t chunk, Pending p, const std::string& where) {
+  fill_missing(p);
   state_[chunk] = kCompressing;
-  in_flight_.push_back({chunk, deflate_later(std::move(bytes), value_bytes_, level_)});
+  in_flight_.push_back({chunk, deflate_later(std::move(p.bytes), value_bytes_, level_)});
   drain(dset, where, kInFlight);
 }
 
 void ChunkStage::drain(hid_t dset, const std::string& where, std::size_t keep) {
   while (in_flight_.size() > keep) {
     InFlight& f = in_flight_.front();
+    await(f.packed);
     const Packed packed = f.packed.get();
     const hsize_t offset[2] = {f.chunk * chunk_rows_, 0};
     RSIM_H5_CHECK(H5Dwrite_chunk(dset, H5P_DEFAULT, packed.filter_mask, offset, packed.bytes.size(), packed.bytes.data()),
@@ -71,7 +78,7 @@ void ChunkStage::flush(hid_t dset, const std::string& where) {
   std::vector<hsize_t> chunks;
   for (const auto& [chunk, p] : pending_) chunks.push_back(chunk);
   std::sort(chunks.begin(), chunks.end());  // the same order for the same rows
-  for (const hsize_t c : chunks) hand_on(dset, c, std::move(pending_.at(c).bytes), where);
+  for (const hsize_t c : chunks) hand_on(dset, c, std::move(pending_.at(c)), where);
   pending_.clear();
   drain(dset, where, 0);
 }

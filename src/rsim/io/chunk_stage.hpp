@@ -64,7 +64,9 @@ class ChunkStage {
   };
   hsize_t rows_in(hsize_t chunk) const;
   void stage(hid_t dset, hsize_t chunk, hsize_t first, hsize_t cnt, const char* src, const std::string& where);
-  void hand_on(hid_t dset, hsize_t chunk, std::vector<char> bytes, const std::string& where);
+  void hand_on(hid_t dset, hsize_t chunk, Pending p, const std::string& where);
+  // The fill value in every row of `p` no task wrote (edge rows too).
+  void fill_missing(Pending& p) const;
   // Writes compressed chunks, oldest first, until at most `keep` are in flight.
   void drain(hid_t dset, const std::string& where, std::size_t keep);
 

@@ -1,9 +1,13 @@
 #include "rsim/io/deflate_pool.hpp"
 
 #include <libdeflate.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
@@ -83,6 +87,18 @@ class Pool {
     }
     cv_.notify_one();
   }
+  // Runs the oldest queued job on the calling thread; false if none is queued.
+  bool run_one() {
+    std::packaged_task<Packed()> job;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (jobs_.empty()) return false;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+    return true;
+  }
 
  private:
   void work() {
@@ -157,15 +173,58 @@ Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) 
 }
 
 namespace {
+template <std::size_t W>
+void shuffle_scalar(const char* in, std::size_t first, std::size_t values, char* out) {
+  for (std::size_t i = first; i < values; ++i)
+    for (std::size_t b = 0; b < W; ++b) out[b * values + i] = in[i * W + b];
+}
+
+// 16 values of W bytes (W = 2, 4, 8) at a time: W vectors, byte position
+// p = (value, byte) of the 16 W bytes.  Interleaving vector k with vector
+// k + W/2 (unpacklo/hi) rotates the bits of p left by one; four rotations
+// turn (value, byte) into (byte, value): vector b then holds byte b of the
+// 16 values.
+template <std::size_t W>
+void shuffle_fixed(const char* in, std::size_t values, char* out) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= values; i += 16) {
+    __m128i v[W], t[W];
+    for (std::size_t k = 0; k < W; ++k) v[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i * W + 16 * k));
+    for (int round = 0; round < 4; ++round) {
+      for (std::size_t k = 0; k < W / 2; ++k) {
+        t[2 * k] = _mm_unpacklo_epi8(v[k], v[k + W / 2]);
+        t[2 * k + 1] = _mm_unpackhi_epi8(v[k], v[k + W / 2]);
+      }
+      std::copy(t, t + W, v);
+    }
+    for (std::size_t b = 0; b < W; ++b) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + b * values + i), v[b]);
+  }
+#endif
+  shuffle_scalar<W>(in, i, values, out);
+}
+}  // namespace
+
+void shuffle_bytes(const char* in, std::size_t n, std::size_t width, char* out) {
+  const std::size_t values = width ? n / width : 0;
+  switch (width) {
+    case 2: return shuffle_fixed<2>(in, values, out);
+    case 4: return shuffle_fixed<4>(in, values, out);
+    case 8: return shuffle_fixed<8>(in, values, out);
+    default:
+      for (std::size_t i = 0; i < values; ++i)
+        for (std::size_t b = 0; b < width; ++b) out[b * values + i] = in[i * width + b];
+  }
+}
+
+namespace {
 Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level) {
   thread_local std::vector<char> shuffled, packed;  // reused: no fresh pages per chunk
   const std::size_t n = chunk.size();
   const char* data = chunk.data();
-  if (value_bytes > 1) {  // HDF5's shuffle: byte k of every value, for k = 0, 1, ...
-    const std::size_t values = n / value_bytes;
+  if (value_bytes > 1) {
     if (shuffled.size() < n) shuffled.resize(n);
-    for (std::size_t b = 0; b < value_bytes; ++b)
-      for (std::size_t i = 0; i < values; ++i) shuffled[b * values + i] = data[i * value_bytes + b];
+    shuffle_bytes(data, n, value_bytes, shuffled.data());
     data = shuffled.data();
   }
   libdeflate_compressor* c = compressor(level);
@@ -176,10 +235,15 @@ Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level
   if (size == 0) throw std::logic_error("deflate: libdeflate output exceeds its own bound");
   return {std::vector<char>(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(size)), 0};
 }
+
+Pool& pool() {
+  static Pool p(worker_cpus());
+  return p;
+}
 }  // namespace
 
 std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
-  static Pool pool(worker_cpus());
+  Pool& pool = io::pool();
   if (pool.empty()) {
     std::promise<Packed> now;
     now.set_value(deflate_now(std::move(chunk), value_bytes, level));
@@ -190,6 +254,11 @@ std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_byt
   auto done = job.get_future();
   pool.add(std::move(job));
   return done;
+}
+
+void await(const std::future<Packed>& f) {
+  while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    if (!pool().run_one()) return f.wait();
 }
 
 void set_compression_cpus(std::vector<int> cpus) {

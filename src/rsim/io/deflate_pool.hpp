@@ -28,6 +28,15 @@ std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_byt
 // The same, on the calling thread.
 Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level);
 
+// Waits for `f` (from deflate_later()), compressing queued chunks on the
+// calling thread meanwhile: the thread that writes the file helps the
+// workers instead of idling.
+void await(const std::future<Packed>& f);
+
+// HDF5's shuffle filter: byte b of every value of `width` bytes, for
+// b = 0, 1, ...; `n` bytes (a multiple of `width`) from `in` to `out`.
+void shuffle_bytes(const char* in, std::size_t n, std::size_t width, char* out);
+
 // The CPUs the workers may use, before the first chunk: the job's idle
 // ranks' CPUs on this host (a launcher binds each rank to its own core;
 // while rank 0 assembles, the others wait).  Default: this process's own.
