@@ -64,8 +64,31 @@ class Checkpoint : public ::testing::Test {
     return b;
   }
 
+  // Commits `b` as the folder's one segment; its path.
+  std::string commit_one(const core::ResultBatch& b) const {
+    io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
+    return io::list_segments(dir_.string()).at(0);
+  }
+  // Tasks 0..4: an integer field k = step * task (NA for task `na_task`), a
+  // float field x, timings 0.1, 0.2, ...
+  static core::ResultBatch five_tasks(std::int64_t step, std::uint64_t na_task = 99) {
+    core::ResultBatch b({{"k", core::ValueType::Int}, {"x", core::ValueType::Float}});
+    for (std::uint64_t t = 0; t < 5; ++t) {
+      auto row = b.begin_row(t);
+      if (t != na_task) row.set_int(0, step * static_cast<std::int64_t>(t));
+      row.set_float(1, 0.5);
+      b.end_row(core::TaskStatus::ok, 0.1 * static_cast<double>(t + 1), 1);
+    }
+    return b;
+  }
+
   fs::path dir_;
 };
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 // Timings as a segment keeps them: float32, widened back.
 std::vector<double> as_float32(const std::vector<double>& v) {
@@ -332,24 +355,13 @@ std::string as_format4(const std::string& seg, const core::ResultBatch& b) {
 }  // namespace
 
 TEST_F(Checkpoint, SegmentsOfFormat4StillReadAndTheirIntegerFieldsCountAs64Bit) {
-  core::ResultBatch b({{"k", core::ValueType::Int}, {"x", core::ValueType::Float}});
-  for (std::uint64_t t = 0; t < 5; ++t) {
-    auto row = b.begin_row(t);
-    row.set_int(0, static_cast<std::int64_t>(t));
-    row.set_float(1, 0.5);
-    b.end_row(core::TaskStatus::ok, 0.1, 1);
-  }
-  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
-  const std::string path = io::list_segments(dir_.string()).at(0);
+  const core::ResultBatch b = five_tasks(1);
+  const std::string path = commit_one(b);
   const io::Segment now = io::read_segment(path);
   EXPECT_EQ(now.header.format, 6u);
   EXPECT_FALSE(now.header.origins[0].wide) << "0..4 fit 32 bits";
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format4(bytes, b);
+  const std::string rewritten = as_format4(file_bytes(path), b);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << rewritten;
   const io::Segment old = io::read_segment(path);
   EXPECT_EQ(old.header.format, 4u);
   EXPECT_TRUE(old.header.origins[0].wide) << "format 4 does not say: taken as 64-bit";
@@ -402,21 +414,10 @@ std::string as_format5(const std::string& seg, const core::ResultBatch& b) {
 }  // namespace
 
 TEST_F(Checkpoint, SegmentsOfFormat5StillReadWithTheirTimingsAndIntegersIn8Bytes) {
-  core::ResultBatch b({{"k", core::ValueType::Int}, {"x", core::ValueType::Float}});
-  for (std::uint64_t t = 0; t < 5; ++t) {
-    auto row = b.begin_row(t);
-    if (t != 3) row.set_int(0, 1000 * static_cast<std::int64_t>(t));
-    row.set_float(1, 0.5);
-    b.end_row(core::TaskStatus::ok, 0.1 * static_cast<double>(t), 1);
-  }
-  io::SegmentWriter(dir_.string(), "h", 0, 1).commit(b);
-  const std::string path = io::list_segments(dir_.string()).at(0);
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << as_format5(bytes, b);
+  const core::ResultBatch b = five_tasks(1000, 3);
+  const std::string path = commit_one(b);
+  const std::string rewritten = as_format5(file_bytes(path), b);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << rewritten;
   const io::Segment old = io::read_segment(path);
   EXPECT_EQ(old.header.format, 5u);
   EXPECT_EQ(old.batch.elapsed(), b.elapsed()) << "float64 timings read whole";
