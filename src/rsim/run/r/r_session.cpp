@@ -223,6 +223,10 @@ void RSession::snapshot() {
   options_ptrs_ = option_pointers();
   char buf[4096];
   if (::getcwd(buf, sizeof buf)) cwd_ = buf;
+  SEXP call = PROTECT(Rf_lang1(rt("watch_setwd")));
+  eval_checked(call, "setting up rsim's note of setwd() calls", "report this as a bug in rsim");
+  UNPROTECT(1);
+  cwd_changed_sym_ = Rf_install("cwd_changed");
 }
 
 void RSession::restore() {
@@ -244,11 +248,9 @@ void RSession::restore() {
     UNPROTECT(1);
     options_ptrs_ = option_pointers();
   }
-  if (!cwd_.empty()) {
-    char buf[4096];
-    if (!::getcwd(buf, sizeof buf) || cwd_ != buf) {
-      if (::chdir(cwd_.c_str()) != 0) { /* the folder vanished: nothing better to do */ }
-    }
+  if (!cwd_.empty() && Rf_asLogical(Rf_findVarInFrame(rt_, cwd_changed_sym_)) == TRUE) {
+    if (::chdir(cwd_.c_str()) != 0) { /* the folder vanished: nothing better to do */ }
+    Rf_defineVar(cwd_changed_sym_, Rf_ScalarLogical(FALSE), rt_);
   }
 }
 

@@ -82,7 +82,7 @@ class RSession {
   // Records the state restore() returns to; call once, after set-up.
   void snapshot();
   // Removes globals a task added, undoes its options() changes and returns
-  // to the working directory of the snapshot.
+  // to the working directory of the snapshot if the task called setwd().
   void restore();
 
  private:
@@ -101,6 +101,7 @@ class RSession {
   std::unordered_set<std::string> globals_;
   R_len_t n_globals_ = 0;
   std::string cwd_;
+  SEXP cwd_changed_sym_ = nullptr;  // rt$cwd_changed: base's setwd() was called
 };
 
 }  // namespace rsim::run
