@@ -64,6 +64,14 @@ expect_exit 0 "$RSIM_BIN" "$WORK/good.toml" -o "$WORK/q.h5"
 ! grep -q "ETA" <<<"$OUT" || fail "progress line printed although stderr is not a terminal"
 pass "progress line"
 
+# A job that goes well says so on stdout; its stderr stays empty (no
+# diagnostics left in by a developer), alone and at -n 2.
+"$RSIM_BIN" "$WORK/good.toml" -q -o "$WORK/quiet1.h5" 2>"$WORK/quiet1.err" >/dev/null || fail "quiet run failed"
+[ ! -s "$WORK/quiet1.err" ] || fail "a successful -q run wrote to stderr: $(cat "$WORK/quiet1.err")"
+mpirun_rsim 2 -- "$WORK/good.toml" -q -o "$WORK/quiet2.h5" 2>"$WORK/quiet2.err" >/dev/null || fail "quiet run at -n 2 failed"
+[ ! -s "$WORK/quiet2.err" ] || fail "a successful -q run at -n 2 wrote to stderr: $(cat "$WORK/quiet2.err")"
+pass "a successful -q run writes nothing to stderr"
+
 # rsim inspect: the job as JSON, the grid.toml's and the result file's alike
 expect_exit 0 "$RSIM_BIN" inspect "$WORK/good.toml"
 $PY - "$OUT" <<'PY' || fail "inspect JSON: $OUT"

@@ -219,7 +219,6 @@ class JobRun {
     facts_.already_failed = already_failed_;
     bool interrupted = false;
     const auto t_run = core::MonoClock::now();
-    if (comm_.rank()==0) std::fprintf(stderr, "PROF run starts at %.2f\n", core::seconds_since(t_start_));
     io::TaskRanges ranges = summary() ? first_round_ : io::complement(space_->n_tasks(), committed_), last_round;
     for (std::uint32_t round = 0;; ++round) {
       if (summary() && round > 0) {  // the blocks the rounds so far leave to run
@@ -419,17 +418,14 @@ class JobRun {
       prov.extra.emplace_back("data", d);
     }
     const auto t_write = core::MonoClock::now();
-    std::fprintf(stderr, "PROF write starts at %.2f\n", core::seconds_since(t_start_));
     const io::AssemblySummary sum =
         summary() ? assemble_summary(spec_, *space_, identity_, ckpt_, prov) : assemble_file(prov);
     const double write_s = core::seconds_since(t_write);
     if (sum.not_run > 0) return missing_tasks(sum);
     write_status(facts_, last_, run_s_, "finished", sum.failed());
     std::error_code ec;
-    std::fprintf(stderr, "PROF remove starts at %.2f\n", core::seconds_since(t_start_));
     fs::remove_all(ckpt_, ec);
     lock_->release_and_remove();
-    std::fprintf(stderr, "PROF remove ends at %.2f\n", core::seconds_since(t_start_));
     const std::uint64_t ran = summary() ? last_.done : space_->n_tasks() - already_;
     std::printf("rsim: %s: %llu tasks, %llu ok, %llu failed, in %.2f s on %d rank%s\n", spec_.name.c_str(),
                 static_cast<unsigned long long>(summary() ? sum.ok + sum.failed() : space_->n_tasks()),
