@@ -121,9 +121,7 @@ class Pool {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace
 
-namespace {
 constexpr std::size_t kSamplePerPlane = 1024;  // bytes of each byte position the sample takes
 constexpr double kWorthIt = 0.8;              // deflate a chunk whose sample shrinks below this
 
@@ -141,11 +139,6 @@ bool worth_deflating(libdeflate_compressor* c, const char* shuffled, std::size_t
   const std::size_t size = libdeflate_zlib_compress(c, sample.data(), sample.size(), scratch.data(), bound);
   return size > 0 && static_cast<double>(size) < kWorthIt * static_cast<double>(sample.size());
 }
-}  // namespace
-
-namespace {
-// The shuffled, deflated (or, not worth it, raw) form of `chunk`.
-Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level);
 
 // Every value of the chunk the same (a status of ok, one attempt, no
 // warnings: most per-task columns, chunk after chunk)?
@@ -154,29 +147,11 @@ bool one_value(const std::vector<char>& chunk, std::size_t value_bytes) {
   return n >= value_bytes && value_bytes > 0 && n % value_bytes == 0 &&
          std::memcmp(chunk.data(), chunk.data() + value_bytes, n - value_bytes) == 0;
 }
-}  // namespace
 
-Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) {
-  // A chunk of one value stores as the same bytes every time: made once per
-  // thread, then copied (a scan instead of a shuffle and a deflate).
-  thread_local std::map<std::tuple<std::string, std::size_t, int>, Packed> same;
-  std::tuple<std::string, std::size_t, int> key;
-  if (one_value(chunk, value_bytes)) {
-    key = {std::string(chunk.data(), value_bytes), chunk.size(), level};
-    if (const auto it = same.find(key); it != same.end()) return it->second;
-    if (same.size() > 64) same.clear();  // a bounded cache: a handful of values recur
-    Packed p = deflate_chunk(std::move(chunk), value_bytes, level);
-    same.emplace(std::move(key), p);
-    return p;
-  }
-  return deflate_chunk(std::move(chunk), value_bytes, level);
-}
-
-namespace {
-template <std::size_t W>
-void shuffle_scalar(const char* in, std::size_t first, std::size_t values, char* out) {
+// Values [first, values) of `width` bytes, a byte at a time.
+void shuffle_scalar(const char* in, std::size_t first, std::size_t values, std::size_t width, char* out) {
   for (std::size_t i = first; i < values; ++i)
-    for (std::size_t b = 0; b < W; ++b) out[b * values + i] = in[i * W + b];
+    for (std::size_t b = 0; b < width; ++b) out[b * values + i] = in[i * width + b];
 }
 
 // 16 values of W bytes (W = 2, 4, 8) at a time: W vectors, byte position
@@ -201,7 +176,7 @@ void shuffle_fixed(const char* in, std::size_t values, char* out) {
     for (std::size_t b = 0; b < W; ++b) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + b * values + i), v[b]);
   }
 #endif
-  shuffle_scalar<W>(in, i, values, out);
+  shuffle_scalar(in, i, values, W, out);
 }
 }  // namespace
 
@@ -211,13 +186,12 @@ void shuffle_bytes(const char* in, std::size_t n, std::size_t width, char* out) 
     case 2: return shuffle_fixed<2>(in, values, out);
     case 4: return shuffle_fixed<4>(in, values, out);
     case 8: return shuffle_fixed<8>(in, values, out);
-    default:
-      for (std::size_t i = 0; i < values; ++i)
-        for (std::size_t b = 0; b < width; ++b) out[b * values + i] = in[i * width + b];
+    default: return shuffle_scalar(in, 0, values, width, out);
   }
 }
 
 namespace {
+// The shuffled, deflated (or, not worth it, raw) form of `chunk`.
 Packed deflate_chunk(std::vector<char> chunk, std::size_t value_bytes, int level) {
   thread_local std::vector<char> shuffled, packed;  // reused: no fresh pages per chunk
   const std::size_t n = chunk.size();
@@ -241,6 +215,22 @@ Pool& pool() {
   return p;
 }
 }  // namespace
+
+Packed deflate_now(std::vector<char> chunk, std::size_t value_bytes, int level) {
+  // A chunk of one value stores as the same bytes every time: made once per
+  // thread, then copied (a scan instead of a shuffle and a deflate).
+  thread_local std::map<std::tuple<std::string, std::size_t, int>, Packed> same;
+  std::tuple<std::string, std::size_t, int> key;
+  if (one_value(chunk, value_bytes)) {
+    key = {std::string(chunk.data(), value_bytes), chunk.size(), level};
+    if (const auto it = same.find(key); it != same.end()) return it->second;
+    if (same.size() > 64) same.clear();  // a bounded cache: a handful of values recur
+    Packed p = deflate_chunk(std::move(chunk), value_bytes, level);
+    same.emplace(std::move(key), p);
+    return p;
+  }
+  return deflate_chunk(std::move(chunk), value_bytes, level);
+}
 
 std::future<Packed> deflate_later(std::vector<char> chunk, std::size_t value_bytes, int level) {
   Pool& pool = io::pool();
